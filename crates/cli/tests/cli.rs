@@ -1,0 +1,70 @@
+//! The `tactile` binary as a user runs it.
+
+use std::process::Command;
+
+fn tactile() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tactile"))
+}
+
+#[test]
+fn bench_sim_json_reports_every_figure_and_sane_physics() {
+    let out = tactile().args(["bench", "sim", "--steps", "420", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON object on one line: {stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in [
+        "physics_steps_per_s",
+        "taxel_steps_per_s",
+        "reset_us",
+        "taxel_sum_n",
+        "solver_normal_n",
+        "nonzero_taxels",
+        "cube_final_x_m",
+    ] {
+        assert!(v[key].is_number(), "missing {key} in {v}");
+    }
+    let sum = v["taxel_sum_n"].as_f64().unwrap();
+    let solver = v["solver_normal_n"].as_f64().unwrap();
+    assert!((sum - solver).abs() < 0.02 * solver, "{sum} vs {solver}");
+    assert!(v["nonzero_taxels"].as_u64().unwrap() >= 60);
+    let pushed = v["cube_final_x_m"].as_f64().unwrap() - 0.06;
+    assert!((0.020..=0.040).contains(&pushed), "cube pushed {pushed} m");
+    assert!(v["physics_steps_per_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bench_sim_table_names_its_figures() {
+    let out = tactile().args(["bench", "sim", "--steps", "210"]).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for label in ["physics only", "physics + taxels", "taxel sum", "solver normal force", "cube pushed"] {
+        assert!(stdout.contains(label), "{label} missing from\n{stdout}");
+    }
+}
+
+fn one_line_error(args: &[&str]) -> String {
+    let out = tactile().args(args).output().unwrap();
+    assert!(!out.status.success(), "{args:?} should fail");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_input_fails_with_one_clear_line() {
+    let e = one_line_error(&["bench", "sim", "--steps", "0"]);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("--steps"), "{e}");
+
+    let e = one_line_error(&["bench", "warp-drive"]);
+    assert!(e.contains("warp-drive"), "{e}");
+
+    // A malformed scene file in a user's assets folder.
+    let dir = std::env::temp_dir().join(format!("tactile-cli-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenes")).unwrap();
+    std::fs::write(dir.join("scenes/taxel-slide.toml"), "[physics]\nphysics_hz = \"fast\"\n").unwrap();
+    let e = one_line_error(&["bench", "sim", "--assets", dir.to_str().unwrap()]);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("taxel-slide.toml:2:") && e.contains("physics_hz") || e.contains("invalid type"), "{e}");
+}

@@ -1,0 +1,397 @@
+//! Scenes as data: the serde types of a scene file and of a sensor file.
+//!
+//! A scene file (TOML) holds a `[physics]` table, `[[bodies]]` with their
+//! `[[bodies.colliders]]`, and `[[sensors]]`. Every key is checked: an
+//! unknown key, a wrong type or an unknown shape kind is an error that names
+//! the file, line and column. Units are in the key names (SI throughout);
+//! the world is z-up.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::SimError;
+use crate::layout::LayoutDesc;
+use crate::noise::NoiseDesc;
+
+/// A whole scene.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneDesc {
+    /// Time step, substeps and solver settings.
+    #[serde(default)]
+    pub physics: PhysicsDesc,
+    /// The bodies, in insertion order.
+    #[serde(default)]
+    pub bodies: Vec<BodyDesc>,
+    /// The taxel arrays.
+    #[serde(default)]
+    pub sensors: Vec<SensorDesc>,
+}
+
+/// Physics settings (`[physics]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PhysicsDesc {
+    /// Physics steps per second (the fixed step is `1 / physics_hz`).
+    pub physics_hz: f32,
+    /// Physics steps per env step (one call of [`crate::Scene::step`]).
+    pub substeps: u32,
+    /// Gravity (m/s^2), world frame.
+    pub gravity_m_s2: [f32; 3],
+    /// Solver iterations per physics step.
+    pub solver_iterations: u32,
+    /// Typical object size (m): scales the solver's tolerances (slop,
+    /// prediction distance). Tactile scenes are centimetre-sized.
+    pub length_unit_m: f32,
+    /// Natural frequency of the contact constraints (Hz): how stiffly
+    /// contacts resist penetration. rapier's default (30-60 Hz) lets a
+    /// pressed pad sink tenths of a millimetre; tactile scenes want stiffer.
+    pub contact_natural_hz: f32,
+    /// Damping ratio of the contact constraints.
+    pub contact_damping_ratio: f32,
+}
+
+impl Default for PhysicsDesc {
+    fn default() -> Self {
+        PhysicsDesc {
+            physics_hz: 240.0,
+            substeps: 4,
+            gravity_m_s2: [0.0, 0.0, -9.81],
+            solver_iterations: 4,
+            length_unit_m: 0.01,
+            contact_natural_hz: 480.0,
+            contact_damping_ratio: 1.0,
+        }
+    }
+}
+
+/// How a body moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyKind {
+    /// Never moves.
+    Static,
+    /// Moved by forces; may carry a [`DriveDesc`] towards a position target.
+    Dynamic,
+    /// Moved to position targets exactly, pushes without being pushed.
+    Kinematic,
+}
+
+/// One body (`[[bodies]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyDesc {
+    /// Unique name, used by sensors and targets.
+    pub name: String,
+    /// Static, dynamic or kinematic.
+    pub kind: BodyKind,
+    /// Initial position of the body frame (m, world).
+    #[serde(default)]
+    pub position_m: [f32; 3],
+    /// Initial orientation as roll, pitch, yaw about fixed x, y, z (rad).
+    #[serde(default)]
+    pub rotation_rpy_rad: [f32; 3],
+    /// Linear velocity damping (1/s).
+    #[serde(default)]
+    pub linear_damping: f32,
+    /// Angular velocity damping (1/s).
+    #[serde(default)]
+    pub angular_damping: f32,
+    /// A PD drive towards a kinematic target (dynamic bodies only).
+    #[serde(default)]
+    pub drive: Option<DriveDesc>,
+    /// The body's colliders.
+    #[serde(default)]
+    pub colliders: Vec<ColliderDesc>,
+}
+
+/// A PD drive: a kinematic anchor that follows the target, joined to the
+/// body by a spring-damper on each translation axis, so that contact forces
+/// stay bounded and physical.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriveDesc {
+    /// Translational stiffness (N/m).
+    pub stiffness_n_per_m: f32,
+    /// Translational damping (N s/m).
+    pub damping_n_s_per_m: f32,
+    /// Rotation: locked to the target's (default), free, or a spring.
+    #[serde(default)]
+    pub rotation: RotationDrive,
+}
+
+/// How a drive treats the body's orientation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RotationDrive {
+    /// The orientation follows the target rigidly.
+    #[default]
+    Locked,
+    /// The body rotates freely.
+    Free,
+    /// A torsional spring-damper on each rotation axis.
+    Spring {
+        /// Rotational stiffness (N m/rad).
+        stiffness_nm_per_rad: f32,
+        /// Rotational damping (N m s/rad).
+        damping_nm_s_per_rad: f32,
+    },
+}
+
+/// One collider (`[[bodies.colliders]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColliderDesc {
+    /// The geometry.
+    pub shape: ShapeDesc,
+    /// Position in the body frame (m).
+    #[serde(default)]
+    pub position_m: [f32; 3],
+    /// Orientation in the body frame, roll-pitch-yaw (rad).
+    #[serde(default)]
+    pub rotation_rpy_rad: [f32; 3],
+    /// Coulomb friction coefficient; a pair uses the mean of its two.
+    #[serde(default = "default_friction")]
+    pub friction: f32,
+    /// Restitution coefficient; a pair uses the mean of its two.
+    #[serde(default)]
+    pub restitution: f32,
+    /// Mass (kg); exclusive with `density_kg_m3`.
+    #[serde(default)]
+    pub mass_kg: Option<f32>,
+    /// Density (kg/m^3); default 1000 when no mass is given.
+    #[serde(default)]
+    pub density_kg_m3: Option<f32>,
+}
+
+fn default_friction() -> f32 {
+    0.5
+}
+
+/// A collider's geometry; `kind` selects the variant. Cylinders and
+/// capsules stand along their local z axis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ShapeDesc {
+    /// A box.
+    Box {
+        /// Half the edge lengths (m).
+        half_extents_m: [f32; 3],
+    },
+    /// A sphere.
+    Sphere {
+        /// Radius (m).
+        radius_m: f32,
+    },
+    /// A capsule along z.
+    Capsule {
+        /// Half the length of the straight part (m).
+        half_height_m: f32,
+        /// Radius (m).
+        radius_m: f32,
+    },
+    /// A cylinder along z.
+    Cylinder {
+        /// Half the height (m).
+        half_height_m: f32,
+        /// Radius (m).
+        radius_m: f32,
+    },
+    /// The convex hull of points given inline or of a mesh file's vertices.
+    ConvexHull {
+        /// The points (m), when no file is given.
+        #[serde(default)]
+        points_m: Vec<[f32; 3]>,
+        /// An OBJ or STL file under the assets folder.
+        #[serde(default)]
+        file: Option<String>,
+        /// Scale applied to the file's vertices.
+        #[serde(default = "unit_scale")]
+        scale: [f32; 3],
+    },
+    /// A triangle mesh from an OBJ or STL file under the assets folder.
+    Mesh {
+        /// The file, relative to the assets folder.
+        file: String,
+        /// Scale applied to the vertices.
+        #[serde(default = "unit_scale")]
+        scale: [f32; 3],
+        /// How the mesh collides: `auto` (a triangle mesh on static and
+        /// kinematic bodies, a convex decomposition on dynamic ones),
+        /// `trimesh`, `decompose` or `hull`.
+        #[serde(default)]
+        collision: MeshCollision,
+    },
+}
+
+fn unit_scale() -> [f32; 3] {
+    [1.0; 3]
+}
+
+/// How a mesh collides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeshCollision {
+    /// Triangle mesh if the body is static or kinematic, else decomposition.
+    #[default]
+    Auto,
+    /// The triangles as they are.
+    Trimesh,
+    /// A convex decomposition (V-HACD).
+    Decompose,
+    /// One convex hull.
+    Hull,
+}
+
+/// A taxel array in a scene (`[[sensors]]`): a layout from a sensor file,
+/// inline tables, or a file with inline overrides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorDesc {
+    /// Unique name.
+    pub name: String,
+    /// The body that carries the pad.
+    pub body: String,
+    /// Which of the body's colliders is the pad (index, default 0).
+    #[serde(default)]
+    pub collider: usize,
+    /// A sensor file under the assets folder (`sensors/pad_8x8.toml`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Inline layout (overrides the file's).
+    #[serde(default)]
+    pub layout: Option<LayoutDesc>,
+    /// Inline skin (overrides the file's).
+    #[serde(default)]
+    pub skin: Option<SkinDesc>,
+    /// Inline noise (overrides the file's).
+    #[serde(default)]
+    pub noise: Option<NoiseDesc>,
+}
+
+/// A sensor file (`assets/sensors/*.toml`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorFileDesc {
+    /// Where the taxels are.
+    pub layout: LayoutDesc,
+    /// The elastic skin over the pad.
+    #[serde(default)]
+    pub skin: SkinDesc,
+    /// Realism models, all off by default.
+    #[serde(default)]
+    pub noise: NoiseDesc,
+}
+
+/// The elastic skin over a pad: an elastic foundation of stiffness `k`
+/// and thickness `h`. A taxel whose skin is indented by `d` feels the
+/// pressure `k d`; the indentation field gives the shape of the pressure
+/// map, the solver's contact force its magnitude.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SkinDesc {
+    /// Skin thickness `h` (m): the deepest indentation, and how far above
+    /// the pad a taxel sees an object.
+    pub thickness_m: f32,
+    /// Foundation stiffness `k` (Pa per m of indentation, N/m^3); roughly
+    /// the elastomer's Young's modulus over its thickness.
+    pub stiffness_n_per_m3: f32,
+    /// The array reports `in_contact` when its summed normal force exceeds
+    /// this (N).
+    pub contact_threshold_n: f32,
+}
+
+impl Default for SkinDesc {
+    fn default() -> Self {
+        SkinDesc { thickness_m: 0.001, stiffness_n_per_m3: 5.0e7, contact_threshold_n: 0.0 }
+    }
+}
+
+impl SkinDesc {
+    pub(crate) fn validate(&self, field: &str) -> Result<(), SimError> {
+        crate::layout::positive(&format!("{field}.thickness_m"), self.thickness_m)?;
+        crate::layout::positive(&format!("{field}.stiffness_n_per_m3"), self.stiffness_n_per_m3)?;
+        if !(self.contact_threshold_n.is_finite() && self.contact_threshold_n >= 0.0) {
+            return Err(SimError::invalid(
+                format!("{field}.contact_threshold_n"),
+                self.contact_threshold_n,
+                "must be >= 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, SimError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                (line, column)
+            }
+            None => (0, 0),
+        };
+        let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+        SimError::Toml { origin: origin.to_owned(), line, column, message }
+    })
+}
+
+impl SceneDesc {
+    /// Parses a scene from TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, SimError> {
+        parse_toml(text, origin)
+    }
+
+    /// Reads and parses a scene file.
+    pub fn load(path: &Path) -> Result<Self, SimError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::Io { path: path.to_owned(), source })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+}
+
+/// Where asset files (sensor layouts, meshes) are found: a folder on disk,
+/// with the layouts and scenes that ship with tactile built in as a fallback.
+#[derive(Clone, Debug)]
+pub struct Assets {
+    root: PathBuf,
+}
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("sensors/pad_8x8.toml", include_str!("../../../assets/sensors/pad_8x8.toml")),
+    ("sensors/fingertip_hemisphere.toml", include_str!("../../../assets/sensors/fingertip_hemisphere.toml")),
+    ("sensors/phalanx_cylinder.toml", include_str!("../../../assets/sensors/phalanx_cylinder.toml")),
+    ("scenes/taxel-slide.toml", include_str!("../../../assets/scenes/taxel-slide.toml")),
+];
+
+impl Assets {
+    /// Assets under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Assets { root: root.into() }
+    }
+
+    /// The `assets/` folder of this source tree (built-in files still work
+    /// where the tree is absent).
+    pub fn workspace() -> Self {
+        Assets::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets"))
+    }
+
+    /// The full path of an asset.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Reads a text asset: from disk, else from the built-in copy.
+    pub fn read_text(&self, rel: &str) -> Result<String, SimError> {
+        let path = self.path(rel);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(text),
+            Err(source) => match BUILTIN.iter().find(|(name, _)| *name == rel) {
+                Some((_, text)) => Ok((*text).to_owned()),
+                None => Err(SimError::Io { path, source }),
+            },
+        }
+    }
+}
