@@ -48,6 +48,9 @@ struct BodyEntry {
     colliders: Vec<ColliderHandle>,
     /// The position target set for the coming env step, if any.
     target: Option<Pose>,
+    /// A drive with a locked orientation: the body's rotation follows the
+    /// anchor's exactly.
+    rotation_locked: bool,
 }
 
 /// What a reset rebuilds the world from: bodies, colliders and joints as
@@ -67,6 +70,8 @@ pub struct Scene {
     sensors: Vec<TaxelArray>,
     dt_s: f32,
     substeps: u32,
+    /// The first non-finite body rapier quarantined since the last reset.
+    quarantined: Option<String>,
 }
 
 fn pose_from(field: &str, position_m: [f32; 3], rpy: [f32; 3]) -> Result<Pose, SimError> {
@@ -240,11 +245,12 @@ impl Scene {
                 }
                 let anchor_index = template.bodies.len();
                 template.bodies.push(RigidBodyBuilder::kinematic_position_based().pose(pose).build());
-                let locked = match drive.rotation {
-                    RotationDrive::Locked => JointAxesMask::ANG_AXES,
-                    _ => JointAxesMask::empty(),
-                };
-                let mut joint = GenericJointBuilder::new(locked).contacts_enabled(false).build();
+                // A locked orientation is locked at the body (free for the
+                // solver: no angular joint rows) and set from the target.
+                if drive.rotation == RotationDrive::Locked {
+                    template.bodies[body_index].lock_rotations(true, false);
+                }
+                let mut joint = GenericJointBuilder::new(JointAxesMask::empty()).contacts_enabled(false).build();
                 for axis in [JointAxis::LinX, JointAxis::LinY, JointAxis::LinZ] {
                     joint.set_motor_model(axis, MotorModel::ForceBased);
                     joint.set_motor(axis, 0.0, 0.0, k, c);
@@ -259,7 +265,8 @@ impl Scene {
                 template.joints.push((joint, anchor_index, body_index));
                 anchor = Some(anchor_index);
             }
-            entries.push((b.name.clone(), b.kind, body_index, anchor, b.colliders.len()));
+            let rotation_locked = matches!(&b.drive, Some(d) if d.rotation == RotationDrive::Locked);
+            entries.push((b.name.clone(), b.kind, body_index, anchor, b.colliders.len(), rotation_locked));
         }
 
         let mut world = PhysicsWorld::new();
@@ -276,7 +283,7 @@ impl Scene {
 
         let mut bodies = Vec::new();
         let mut next_collider = 0;
-        for (name, kind, body_index, anchor, ncol) in entries {
+        for (name, kind, body_index, anchor, ncol, rotation_locked) in entries {
             bodies.push(BodyEntry {
                 name,
                 kind,
@@ -284,6 +291,7 @@ impl Scene {
                 anchor: anchor.map(|a| body_handles[a]),
                 colliders: collider_handles[next_collider..next_collider + ncol].to_vec(),
                 target: None,
+                rotation_locked,
             });
             next_collider += ncol;
         }
@@ -331,7 +339,7 @@ impl Scene {
             ));
         }
 
-        Ok(Scene { world, template, bodies, sensors, dt_s: 1.0 / hz, substeps: ph.substeps })
+        Ok(Scene { world, template, bodies, sensors, dt_s: 1.0 / hz, substeps: ph.substeps, quarantined: None })
     }
 
     /// Loads a scene file; its asset paths resolve in `assets`.
@@ -360,6 +368,7 @@ impl Scene {
         debug_assert!(self.bodies.iter().all(|b| bodies.contains(&b.handle)));
         debug_assert!(self.bodies.iter().flat_map(|b| &b.colliders).all(|c| colliders.contains(c)));
         self.world = world;
+        self.quarantined = None;
         for b in &mut self.bodies {
             b.target = None;
         }
@@ -383,9 +392,15 @@ impl Scene {
                     let body = &mut self.world.bodies[handle];
                     let next = body.position().lerp(&target, t);
                     body.set_next_kinematic_position(next);
+                    if b.rotation_locked {
+                        let driven = &mut self.world.bodies[b.handle];
+                        if driven.rotation() != &next.rotation {
+                            driven.set_rotation(next.rotation, true);
+                        }
+                    }
                 }
             }
-            self.world.step();
+            self.physics_step();
         }
         for b in &mut self.bodies {
             b.target = None;
@@ -395,6 +410,17 @@ impl Scene {
     /// Advances one physics step.
     pub fn physics_step(&mut self) {
         self.world.step();
+        // rapier freezes a body whose state turned non-finite and reports
+        // it for this step only: latch the first one until the next reset.
+        if self.quarantined.is_none() && !self.world.quarantine().is_empty() {
+            let q = self.world.quarantine();
+            let name = q
+                .bodies()
+                .iter()
+                .find_map(|h| self.bodies.iter().find(|b| b.handle == *h || b.anchor == Some(*h)))
+                .map_or_else(|| "(a collider)".to_owned(), |b| b.name.clone());
+            self.quarantined = Some(name);
+        }
     }
 
     /// The physics step (s).
@@ -492,8 +518,12 @@ impl Scene {
         impulse / self.dt_s
     }
 
-    /// Whether the physics went wrong (NaN, a body far away); `None` if not.
+    /// Whether the physics went wrong since the last reset (a non-finite
+    /// state, which rapier freezes, or a body far away); `None` if not.
     pub fn fault(&self) -> Option<Fault> {
+        if let Some(body) = &self.quarantined {
+            return Some(Fault::NotFinite { body: body.clone() });
+        }
         for b in &self.bodies {
             let body = &self.world.bodies[b.handle];
             let p = body.translation();

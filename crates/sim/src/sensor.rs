@@ -130,7 +130,6 @@ pub struct TaxelArray {
     // Per-read scratch, sized once.
     gap_m: Vec<f32>,
     owner: Vec<u8>,
-    sorted: Vec<(f32, f32)>,
     pairs: Vec<PairForce>,
 }
 
@@ -160,7 +159,6 @@ impl TaxelArray {
             noise,
             gap_m: vec![0.0; n],
             owner: vec![NO_OWNER; n],
-            sorted: Vec::with_capacity(n),
             pairs: Vec::with_capacity(8),
         }
     }
@@ -285,29 +283,12 @@ impl TaxelArray {
     fn share_out(&mut self, k: usize, out: &mut TaxelFrame) {
         let pair = self.pairs[k];
         let owner = k as u8;
-        self.sorted.clear();
-        for i in 0..self.owner.len() {
-            if self.owner[i] == owner {
-                self.sorted.push((self.gap_m[i], self.taxels.area_m2[i]));
-            }
-        }
-        if self.sorted.is_empty() {
+        // Indented volume V = F / k; solve sum A_i (delta - g_i)+ = V.
+        let volume = pair.normal_n / self.skin.stiffness_n_per_m3;
+        let Some(delta) = indentation(&self.gap_m, &self.taxels.area_m2, &self.owner, owner, volume) else {
             self.fallback(&pair, out);
             return;
-        }
-        // Indented volume V = F / k; find delta with sum A_i (delta - g_i)+ = V.
-        let volume = pair.normal_n / self.skin.stiffness_n_per_m3;
-        self.sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let (mut a_sum, mut ag_sum, mut delta) = (0.0f32, 0.0f32, 0.0f32);
-        for j in 0..self.sorted.len() {
-            let (g, a) = self.sorted[j];
-            a_sum += a;
-            ag_sum += a * g;
-            delta = (volume + ag_sum) / a_sum;
-            if j + 1 == self.sorted.len() || delta <= self.sorted[j + 1].0 {
-                break;
-            }
-        }
+        };
         let mut weight_sum = 0.0f32;
         for i in 0..self.owner.len() {
             if self.owner[i] == owner {
@@ -372,5 +353,61 @@ impl TaxelArray {
         out.total_normal_n = normal;
         out.centre_of_pressure_m = if normal > 0.0 { moment / normal } else { Vector::ZERO };
         out.in_contact = normal > self.skin.contact_threshold_n;
+    }
+}
+
+/// The indentation `delta` at which the taxels owned by `which` carry the
+/// indented volume `V`: the root of `f(delta) = sum A_i max(0, delta - g_i) - V`.
+///
+/// `f` is convex, piecewise linear and increasing. With every taxel in
+/// contact, `delta_0 = (V + sum A_i g_i) / sum A_i` lies at or right of the
+/// root; Newton's steps from there, `delta = (V + sum_active A_i g_i) /
+/// sum_active A_i` over the taxels with `g_i < delta`, move left
+/// monotonically and stop exactly when the active set stops changing: one
+/// pass for a flat press, a few for a sphere, no sort.
+fn indentation(gap_m: &[f32], area_m2: &[f32], owner: &[u8], which: u8, volume: f32) -> Option<f32> {
+    let mut delta = f32::INFINITY;
+    for _ in 0..=owner.len() {
+        let (mut a_sum, mut ag_sum) = (0.0f32, 0.0f32);
+        for i in 0..owner.len() {
+            if owner[i] == which && gap_m[i] < delta {
+                a_sum += area_m2[i];
+                ag_sum += area_m2[i] * gap_m[i];
+            }
+        }
+        if a_sum <= 0.0 {
+            return None;
+        }
+        let next = (volume + ag_sum) / a_sum;
+        if next >= delta {
+            break;
+        }
+        delta = next;
+    }
+    delta.is_finite().then_some(delta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::indentation;
+
+    #[test]
+    fn indentation_solves_the_elastic_foundation_exactly() {
+        let gaps = [0.0, 1.0, 2.0, 10.0];
+        let areas = [1.0; 4];
+        let all = [0u8; 4];
+        // V = 1: only the first taxel is pressed, by 1.
+        assert_eq!(indentation(&gaps, &areas, &all, 0, 1.0), Some(1.0));
+        // V = 3: delta = 2 presses taxels 0 and 1 by 2 and 1.
+        assert_eq!(indentation(&gaps, &areas, &all, 0, 3.0), Some(2.0));
+        // V = 40: every taxel: (40 + 13) / 4.
+        assert_eq!(indentation(&gaps, &areas, &all, 0, 40.0), Some(13.25));
+        // Taxels of another pair do not count; no taxel, no solution.
+        let owners = [0u8, 1, 1, 1];
+        assert_eq!(indentation(&gaps, &areas, &owners, 0, 3.0), Some(3.0));
+        assert_eq!(indentation(&gaps, &areas, &owners, 2, 3.0), None);
+        // Unequal areas: the volume sums A_i (delta - g_i).
+        let d = indentation(&[0.0, 0.0, 5.0], &[2.0, 1.0, 1.0], &[0; 3], 0, 6.0).unwrap();
+        assert!((d - 2.0).abs() < 1e-6);
     }
 }

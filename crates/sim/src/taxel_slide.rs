@@ -164,25 +164,17 @@ impl TaxelSlide {
         }
     }
 
-    /// Times `steps` env steps as back-to-back episodes, resets timed apart.
-    /// Returns (env steps per second, total reset seconds, resets).
-    pub fn time_steps(&mut self, steps: usize, read_taxels: bool) -> (f64, f64, usize) {
-        let (mut step_s, mut reset_s, mut resets) = (0.0f64, 0.0f64, 0usize);
-        let mut done = 0;
-        while done < steps {
-            let t0 = Instant::now();
-            self.reset(0);
-            reset_s += t0.elapsed().as_secs_f64();
-            resets += 1;
-            let n = EPISODE_STEPS.min(steps - done);
-            let t1 = Instant::now();
-            for _ in 0..n {
-                self.step(read_taxels);
-            }
-            step_s += t1.elapsed().as_secs_f64();
-            done += n;
+    /// Times one episode of `steps` env steps from a reset; returns
+    /// (step seconds, reset seconds).
+    fn time_episode(&mut self, steps: usize, read_taxels: bool) -> (f64, f64) {
+        let t0 = Instant::now();
+        self.reset(0);
+        let reset_s = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        for _ in 0..steps {
+            self.step(read_taxels);
         }
-        (steps as f64 / step_s.max(1e-12), reset_s, resets)
+        (t1.elapsed().as_secs_f64(), reset_s)
     }
 
     /// The whole `tactile bench sim` protocol: `steps` env steps physics
@@ -190,13 +182,25 @@ impl TaxelSlide {
     pub fn bench(&mut self, steps: usize) -> BenchReport {
         // One warm-up episode so that the caches and allocator are settled.
         let episode = self.run_episode(0);
-        let (physics_steps_per_s, reset_a, n_a) = self.time_steps(steps, false);
-        let (taxel_steps_per_s, reset_b, n_b) = self.time_steps(steps, true);
+        // Episodes of the two modes alternate, so that a machine whose speed
+        // drifts slows both alike.
+        let (mut physics_s, mut taxel_s, mut reset_s, mut resets) = (0.0f64, 0.0f64, 0.0f64, 0usize);
+        let mut done = 0;
+        while done < steps {
+            let n = EPISODE_STEPS.min(steps - done);
+            let (a, ra) = self.time_episode(n, false);
+            let (b, rb) = self.time_episode(n, true);
+            physics_s += a;
+            taxel_s += b;
+            reset_s += ra + rb;
+            resets += 2;
+            done += n;
+        }
         BenchReport {
             steps,
-            physics_steps_per_s,
-            taxel_steps_per_s,
-            reset_us: (reset_a + reset_b) / (n_a + n_b).max(1) as f64 * 1e6,
+            physics_steps_per_s: steps as f64 / physics_s.max(1e-12),
+            taxel_steps_per_s: steps as f64 / taxel_s.max(1e-12),
+            reset_us: reset_s / resets as f64 * 1e6,
             episode,
         }
     }
