@@ -61,6 +61,8 @@ fn bench_sim(steps: usize, json: bool, assets: &Assets) -> Result<()> {
             "threads": 1,
             "physics_steps_per_s": r.physics_steps_per_s,
             "taxel_steps_per_s": r.taxel_steps_per_s,
+            "physics_steps_per_cpu_s": r.physics_steps_per_cpu_s,
+            "taxel_steps_per_cpu_s": r.taxel_steps_per_cpu_s,
             "reset_us": r.reset_us,
             "taxel_sum_n": hold.taxel_sum_n,
             "solver_normal_n": hold.solver_normal_n,
@@ -72,8 +74,9 @@ fn bench_sim(steps: usize, json: bool, assets: &Assets) -> Result<()> {
         println!("{out}");
     } else {
         println!("taxel-slide, {} env steps per mode, one thread", r.steps);
-        println!("  physics only        {:>10.0} env steps/s", r.physics_steps_per_s);
-        println!("  physics + taxels    {:>10.0} env steps/s", r.taxel_steps_per_s);
+        println!("                      {:>10} {:>14}", "per second", "per CPU-second");
+        println!("  physics only        {:>10.0} {:>14.0} env steps", r.physics_steps_per_s, r.physics_steps_per_cpu_s);
+        println!("  physics + taxels    {:>10.0} {:>14.0} env steps", r.taxel_steps_per_s, r.taxel_steps_per_cpu_s);
         println!("  reset               {:>10.1} us", r.reset_us);
         println!("end of hold (t = 0.75 s):");
         println!("  taxel sum           {:>10.4} N", hold.taxel_sum_n);

@@ -9,6 +9,8 @@
 
 use std::time::Instant;
 
+use cpu_time::ThreadTime;
+
 use crate::math::{Pose, Vector};
 use crate::{Assets, BodyId, Scene, SceneDesc, SensorId, SimError, TaxelFrame};
 
@@ -72,10 +74,16 @@ pub struct EpisodeSummary {
 pub struct BenchReport {
     /// Env steps timed per mode.
     pub steps: usize,
-    /// Env steps per second, physics only.
+    /// Env steps per (wall-clock) second, physics only.
     pub physics_steps_per_s: f64,
     /// Env steps per second, physics and all 64 taxels read every step.
     pub taxel_steps_per_s: f64,
+    /// Env steps per CPU-second of the stepping thread, physics only: the
+    /// figure other engines are compared by, and steadier than wall time
+    /// on a shared machine.
+    pub physics_steps_per_cpu_s: f64,
+    /// Env steps per CPU-second, physics and taxels.
+    pub taxel_steps_per_cpu_s: f64,
     /// Mean time of one reset (us).
     pub reset_us: f64,
     /// The sanity figures of one episode with taxels.
@@ -165,16 +173,16 @@ impl TaxelSlide {
     }
 
     /// Times one episode of `steps` env steps from a reset; returns
-    /// (step seconds, reset seconds).
-    fn time_episode(&mut self, steps: usize, read_taxels: bool) -> (f64, f64) {
+    /// (step wall seconds, step CPU seconds, reset wall seconds).
+    fn time_episode(&mut self, steps: usize, read_taxels: bool) -> (f64, f64, f64) {
         let t0 = Instant::now();
         self.reset(0);
         let reset_s = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
+        let (t1, c1) = (Instant::now(), ThreadTime::now());
         for _ in 0..steps {
             self.step(read_taxels);
         }
-        (t1.elapsed().as_secs_f64(), reset_s)
+        (t1.elapsed().as_secs_f64(), c1.elapsed().as_secs_f64(), reset_s)
     }
 
     /// The whole `tactile bench sim` protocol: `steps` env steps physics
@@ -185,21 +193,27 @@ impl TaxelSlide {
         // Episodes of the two modes alternate, so that a machine whose speed
         // drifts slows both alike.
         let (mut physics_s, mut taxel_s, mut reset_s, mut resets) = (0.0f64, 0.0f64, 0.0f64, 0usize);
+        let (mut physics_cpu_s, mut taxel_cpu_s) = (0.0f64, 0.0f64);
         let mut done = 0;
         while done < steps {
             let n = EPISODE_STEPS.min(steps - done);
-            let (a, ra) = self.time_episode(n, false);
-            let (b, rb) = self.time_episode(n, true);
+            let (a, ca, ra) = self.time_episode(n, false);
+            let (b, cb, rb) = self.time_episode(n, true);
             physics_s += a;
             taxel_s += b;
+            physics_cpu_s += ca;
+            taxel_cpu_s += cb;
             reset_s += ra + rb;
             resets += 2;
             done += n;
         }
+        let rate = |seconds: f64| steps as f64 / seconds.max(1e-12);
         BenchReport {
             steps,
-            physics_steps_per_s: steps as f64 / physics_s.max(1e-12),
-            taxel_steps_per_s: steps as f64 / taxel_s.max(1e-12),
+            physics_steps_per_s: rate(physics_s),
+            taxel_steps_per_s: rate(taxel_s),
+            physics_steps_per_cpu_s: rate(physics_cpu_s),
+            taxel_steps_per_cpu_s: rate(taxel_cpu_s),
             reset_us: reset_s / resets as f64 * 1e6,
             episode,
         }
