@@ -1,11 +1,14 @@
 //! The `tactile` command-line tool.
 
-use std::io::IsTerminal;
+mod bench;
+
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use tactile_env::{check_env, make, registry};
 use tactile_sim::Assets;
-use tactile_sim::taxel_slide::{BenchReport, TaxelSlide};
 
 /// Robots that learn by touch: simulate tactile sensors, train, evaluate and
 /// export touch-only policies.
@@ -18,82 +21,121 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Measure simulation speed on the project's canonical workloads.
+    /// List the task ids with their spaces and success criteria.
+    Envs {
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run Gymnasium's env checks on a task.
+    Check {
+        /// The task id, e.g. Press-v0.
+        env_id: String,
+        /// A TOML file whose keys override the task's parameters.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure speed on the project's canonical workloads.
     Bench {
         /// Which workload.
         #[arg(value_enum)]
         what: BenchWhat,
-        /// Env steps timed per mode.
-        #[arg(long, default_value_t = 10_000)]
-        steps: usize,
+        /// Steps timed (env steps for sim and env, batch steps for vec).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Envs in the batch (vec).
+        #[arg(long, default_value_t = 16)]
+        num_envs: usize,
         /// Print one JSON object on stdout instead of a table.
         #[arg(long)]
         json: bool,
         /// Assets folder (default: the built-in assets).
         #[arg(long)]
-        assets: Option<std::path::PathBuf>,
+        assets: Option<PathBuf>,
     },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum BenchWhat {
     /// The taxel-slide scene: physics only, and physics + 64 taxels.
     Sim,
-    /// Every workload that exists.
+    /// One env of each task, random actions.
+    Env,
+    /// The VecEnv of each task on one thread and on all cores.
+    Vec,
+    /// All of the above.
     All,
 }
 
-fn bench_sim(steps: usize, json: bool, assets: &Assets) -> Result<()> {
-    if steps == 0 {
-        anyhow::bail!("--steps must be at least 1");
+fn envs(json_out: bool) -> Result<()> {
+    let mut rows = Vec::new();
+    for spec in registry() {
+        let env = make(spec.id, None).with_context(|| format!("making {}", spec.id))?;
+        rows.push((spec, env.observation_space().describe(), env.action_space().describe()));
     }
-    let mut slide = TaxelSlide::new(assets).context("building the taxel-slide scene")?;
-    if !json && std::io::stderr().is_terminal() {
-        eprintln!("taxel-slide: {steps} env steps physics only, then {steps} with taxels, one thread...");
-    }
-    let r: BenchReport = slide.bench(steps);
-    let hold = r.episode.hold;
-    if json {
-        let out = serde_json::json!({
-            "bench": "sim",
-            "scene": "taxel-slide",
-            "steps": r.steps,
-            "threads": 1,
-            "physics_steps_per_s": r.physics_steps_per_s,
-            "taxel_steps_per_s": r.taxel_steps_per_s,
-            "physics_steps_per_cpu_s": r.physics_steps_per_cpu_s,
-            "taxel_steps_per_cpu_s": r.taxel_steps_per_cpu_s,
-            "reset_us": r.reset_us,
-            "taxel_sum_n": hold.taxel_sum_n,
-            "solver_normal_n": hold.solver_normal_n,
-            "taxel_sum_error": (hold.taxel_sum_n - hold.solver_normal_n).abs() / hold.solver_normal_n.abs().max(1e-9),
-            "nonzero_taxels": hold.nonzero_taxels,
-            "cube_final_x_m": r.episode.cube_final_x_m,
-            "cube_pushed_mm": (r.episode.cube_final_x_m - 0.06) * 1000.0,
-        });
-        println!("{out}");
+    if json_out {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(s, obs, act)| {
+                json!({
+                    "id": s.id,
+                    "summary": s.summary,
+                    "observation_space": obs,
+                    "action_space": act,
+                    "max_episode_steps": s.max_episode_steps,
+                    "success": s.success,
+                })
+            })
+            .collect();
+        println!("{}", json!({ "envs": list }));
     } else {
-        println!("taxel-slide, {} env steps per mode, one thread", r.steps);
-        println!("                      {:>10} {:>14}", "per second", "per CPU-second");
-        println!("  physics only        {:>10.0} {:>14.0} env steps", r.physics_steps_per_s, r.physics_steps_per_cpu_s);
-        println!("  physics + taxels    {:>10.0} {:>14.0} env steps", r.taxel_steps_per_s, r.taxel_steps_per_cpu_s);
-        println!("  reset               {:>10.1} us", r.reset_us);
-        println!("end of hold (t = 0.75 s):");
-        println!("  taxel sum           {:>10.4} N", hold.taxel_sum_n);
-        println!("  solver normal force {:>10.4} N", hold.solver_normal_n);
-        println!("  non-zero taxels     {:>10} of 64", hold.nonzero_taxels);
-        println!("cube pushed           {:>10.1} mm", (r.episode.cube_final_x_m - 0.06) * 1000.0);
+        for (s, obs, act) in rows {
+            println!("{}  ({} steps)", s.id, s.max_episode_steps);
+            println!("  {}", s.summary);
+            println!("  observation: {obs}");
+            println!("  action:      {act}");
+            println!("  success:     {}", s.success);
+        }
+    }
+    Ok(())
+}
+
+fn check(id: &str, config: Option<&std::path::Path>, json_out: bool) -> Result<()> {
+    let spec = tactile_env::spec(id)?;
+    // Fail early, with the config's own message, if the config is bad.
+    make(id, config)?;
+    let report =
+        check_env(&|| make(id, config), 2 * spec.max_episode_steps as usize + 10).map_err(anyhow::Error::msg)?;
+    if json_out {
+        println!("{}", json!({ "env_id": id, "ok": true, "steps": report.steps, "passed": report.passed }));
+    } else {
+        println!("{id}: all checks passed");
+        for p in &report.passed {
+            println!("  ok  {p}");
+        }
     }
     Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Bench { what, steps, json, assets } => {
+        Command::Envs { json } => envs(json),
+        Command::Check { env_id, config, json } => check(&env_id, config.as_deref(), json),
+        Command::Bench { what, steps, num_envs, json, assets } => {
             let assets = assets.map(Assets::new).unwrap_or_else(Assets::workspace);
-            match what {
-                BenchWhat::Sim | BenchWhat::All => bench_sim(steps, json, &assets),
+            if matches!(what, BenchWhat::Sim | BenchWhat::All) {
+                bench::sim(steps.unwrap_or(10_000), json, &assets)?;
             }
+            if matches!(what, BenchWhat::Env | BenchWhat::All) {
+                bench::env(steps.unwrap_or(5_000), json)?;
+            }
+            if matches!(what, BenchWhat::Vec | BenchWhat::All) {
+                bench::vec(num_envs, steps.unwrap_or(300), json)?;
+            }
+            Ok(())
         }
     }
 }

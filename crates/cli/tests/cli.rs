@@ -68,3 +68,44 @@ fn bad_input_fails_with_one_clear_line() {
     assert_eq!(e.trim().lines().count(), 1, "{e}");
     assert!(e.contains("taxel-slide.toml:2:") && e.contains("physics_hz") || e.contains("invalid type"), "{e}");
 }
+
+#[test]
+fn envs_lists_every_task_with_its_spaces() {
+    let out = tactile().args(["envs", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["envs"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    for id in ["Pendulum-v1", "Press-v0"] {
+        assert!(ids.contains(&id), "{ids:?}");
+    }
+    assert!(v["envs"][0]["observation_space"].as_str().unwrap().starts_with("Box("));
+}
+
+#[test]
+fn check_passes_for_a_task_and_refuses_bad_ids_and_configs() {
+    let out = tactile().args(["check", "Press-v0", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+
+    let e = one_line_error(&["check", "press-v0"]);
+    assert_eq!(e.trim(), "error: unknown env id `press-v0` (did you mean `Press-v0`?)");
+
+    let cfg = std::env::temp_dir().join(format!("tactile-cli-cfg-{}.toml", std::process::id()));
+    std::fs::write(&cfg, "hold_steps = \"twenty\"\n").unwrap();
+    let e = one_line_error(&["check", "Press-v0", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains(&format!("{}:1:", cfg.display())), "{e}");
+}
+
+#[test]
+fn bench_vec_reports_scaling_per_task() {
+    let out = tactile().args(["bench", "vec", "--steps", "5", "--num-envs", "4", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let press = &v["tasks"]["Press-v0"];
+    for key in ["steps_per_s_1", "steps_per_s_all", "scaling"] {
+        assert!(press[key].as_f64().unwrap() > 0.0, "{key} in {v}");
+    }
+    assert!(v["threads"].as_u64().unwrap() >= 1);
+}

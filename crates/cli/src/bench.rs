@@ -1,0 +1,151 @@
+//! `tactile bench`: the project's speed figures.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::json;
+use tactile_env::{Env, VecEnv, make, registry};
+use tactile_sim::Assets;
+use tactile_sim::taxel_slide::TaxelSlide;
+
+/// The taxel-slide scene: physics only and physics + 64 taxels.
+pub fn sim(steps: usize, json: bool, assets: &Assets) -> Result<()> {
+    anyhow::ensure!(steps > 0, "--steps must be at least 1");
+    let mut slide = TaxelSlide::new(assets).context("building the taxel-slide scene")?;
+    let r = slide.bench(steps);
+    let hold = r.episode.hold;
+    if json {
+        let out = json!({
+            "bench": "sim",
+            "scene": "taxel-slide",
+            "steps": r.steps,
+            "threads": 1,
+            "physics_steps_per_s": r.physics_steps_per_s,
+            "taxel_steps_per_s": r.taxel_steps_per_s,
+            "physics_steps_per_cpu_s": r.physics_steps_per_cpu_s,
+            "taxel_steps_per_cpu_s": r.taxel_steps_per_cpu_s,
+            "reset_us": r.reset_us,
+            "taxel_sum_n": hold.taxel_sum_n,
+            "solver_normal_n": hold.solver_normal_n,
+            "taxel_sum_error": (hold.taxel_sum_n - hold.solver_normal_n).abs() / hold.solver_normal_n.abs().max(1e-9),
+            "nonzero_taxels": hold.nonzero_taxels,
+            "cube_final_x_m": r.episode.cube_final_x_m,
+            "cube_pushed_mm": (r.episode.cube_final_x_m - 0.06) * 1000.0,
+        });
+        println!("{out}");
+    } else {
+        println!("taxel-slide, {} env steps per mode, one thread", r.steps);
+        println!("                      {:>10} {:>14}", "per second", "per CPU-second");
+        println!("  physics only        {:>10.0} {:>14.0} env steps", r.physics_steps_per_s, r.physics_steps_per_cpu_s);
+        println!("  physics + taxels    {:>10.0} {:>14.0} env steps", r.taxel_steps_per_s, r.taxel_steps_per_cpu_s);
+        println!("  reset               {:>10.1} us", r.reset_us);
+        println!("end of hold (t = 0.75 s):");
+        println!("  taxel sum           {:>10.4} N", hold.taxel_sum_n);
+        println!("  solver normal force {:>10.4} N", hold.solver_normal_n);
+        println!("  non-zero taxels     {:>10} of 64", hold.nonzero_taxels);
+        println!("cube pushed           {:>10.1} mm", (r.episode.cube_final_x_m - 0.06) * 1000.0);
+    }
+    Ok(())
+}
+
+/// Steps per second of one env of a task with seeded random actions,
+/// resets included (as training sees them).
+fn env_steps_per_s(id: &str, steps: usize) -> Result<f64> {
+    let mut env = make(id, None)?;
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    let mut action = vec![0.0; env.action_space().flat_dim()];
+    let mut info = env.new_info();
+    let mut rng = StdRng::seed_from_u64(0);
+    env.reset(Some(0), &mut obs, &mut info);
+    let start = Instant::now();
+    for _ in 0..steps {
+        env.action_space().sample(&mut rng, &mut action);
+        let s = env.step(&action, &mut obs, &mut info)?;
+        if s.terminated || s.truncated {
+            env.reset(None, &mut obs, &mut info);
+        }
+    }
+    Ok(steps as f64 / start.elapsed().as_secs_f64().max(1e-12))
+}
+
+/// One env per task.
+pub fn env(steps: usize, json: bool) -> Result<()> {
+    anyhow::ensure!(steps > 0, "--steps must be at least 1");
+    let mut rows = Vec::new();
+    for spec in registry() {
+        let sps = env_steps_per_s(spec.id, steps).with_context(|| format!("benchmarking {}", spec.id))?;
+        rows.push((spec.id, sps));
+    }
+    if json {
+        let tasks: serde_json::Map<String, serde_json::Value> =
+            rows.iter().map(|(id, sps)| (id.to_string(), json!({ "steps_per_s": sps }))).collect();
+        println!("{}", json!({ "bench": "env", "steps": steps, "threads": 1, "tasks": tasks }));
+    } else {
+        println!("one env per task, random actions, {steps} steps, one thread");
+        for (id, sps) in rows {
+            println!("  {id:<16} {sps:>10.0} steps/s");
+        }
+    }
+    Ok(())
+}
+
+/// Steps per second of a VecEnv of `num_envs` envs on `threads` threads.
+fn vec_steps_per_s(id: &str, num_envs: usize, threads: usize, batch_steps: usize) -> Result<f64> {
+    let mut v = VecEnv::make(id, num_envs, threads, None)?;
+    let act_dim = v.action_space().flat_dim();
+    let mut actions = vec![0.0; num_envs * act_dim];
+    let mut rng = StdRng::seed_from_u64(0);
+    v.reset(0)?;
+    let space = v.action_space().clone();
+    let mut sample = |actions: &mut [f32]| {
+        for row in actions.chunks_mut(act_dim) {
+            space.sample(&mut rng, row);
+        }
+    };
+    // A few warm-up steps start the threads and fill the caches.
+    for _ in 0..5 {
+        sample(&mut actions);
+        v.step(&actions)?;
+    }
+    let start = Instant::now();
+    for _ in 0..batch_steps {
+        sample(&mut actions);
+        v.step(&actions)?;
+    }
+    Ok((batch_steps * num_envs) as f64 / start.elapsed().as_secs_f64().max(1e-12))
+}
+
+/// The VecEnv on one thread and on all cores, per task.
+pub fn vec(num_envs: usize, batch_steps: usize, json: bool) -> Result<()> {
+    anyhow::ensure!(num_envs > 0 && batch_steps > 0, "--num-envs and --steps must be at least 1");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut rows = Vec::new();
+    for spec in registry() {
+        let one =
+            vec_steps_per_s(spec.id, num_envs, 1, batch_steps).with_context(|| format!("benchmarking {}", spec.id))?;
+        let all = vec_steps_per_s(spec.id, num_envs, cores, batch_steps)
+            .with_context(|| format!("benchmarking {}", spec.id))?;
+        rows.push((spec.id, one, all));
+    }
+    if json {
+        let tasks: serde_json::Map<String, serde_json::Value> = rows
+            .iter()
+            .map(|(id, one, all)| {
+                (id.to_string(), json!({ "steps_per_s_1": one, "steps_per_s_all": all, "scaling": all / one }))
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({ "bench": "vec", "num_envs": num_envs, "batch_steps": batch_steps, "threads": cores, "tasks": tasks })
+        );
+    } else {
+        println!("VecEnv of {num_envs} envs, {batch_steps} batch steps, 1 thread vs {cores}");
+        println!("  {:<16} {:>12} {:>12} {:>8}", "task", "1 thread", "all cores", "scaling");
+        for (id, one, all) in rows {
+            println!("  {id:<16} {one:>12.0} {all:>12.0} {:>8.2}", all / one);
+        }
+    }
+    Ok(())
+}

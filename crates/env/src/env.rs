@@ -1,0 +1,146 @@
+//! The Env contract (Gymnasium's, in Rust) and what a step returns.
+
+use crate::Space;
+
+/// What `step` returns besides the observation and info.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Step {
+    /// The reward: the sum of the info's reward terms.
+    pub reward: f32,
+    /// The task truly ended (success, failure): do not bootstrap.
+    pub terminated: bool,
+    /// The episode was cut (time limit, physics fault): bootstrap.
+    pub truncated: bool,
+}
+
+/// Per-step facts beside the observation: every reward term by name, task
+/// facts by name (e.g. the true object id), success and physics fault.
+/// Made once by [`Env::new_info`]; `reset` and `step` overwrite its values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Info {
+    /// The reward terms of the last step, by name; they sum to the reward.
+    pub reward_terms: Vec<(&'static str, f32)>,
+    /// Task facts, by name.
+    pub facts: Vec<(&'static str, f64)>,
+    /// Whether the task counts the episode as a success (set on the step
+    /// that ends it).
+    pub success: bool,
+    /// The physics failed (NaN, a body out of bounds); the step is truncated.
+    pub physics_fault: bool,
+}
+
+impl Info {
+    /// An info with these term and fact names, all zero.
+    pub fn new(terms: &[&'static str], facts: &[&'static str]) -> Self {
+        Info {
+            reward_terms: terms.iter().map(|&t| (t, 0.0)).collect(),
+            facts: facts.iter().map(|&f| (f, 0.0)).collect(),
+            success: false,
+            physics_fault: false,
+        }
+    }
+
+    /// A reward term by name.
+    pub fn term(&self, name: &str) -> Option<f32> {
+        self.reward_terms.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// A fact by name.
+    pub fn fact(&self, name: &str) -> Option<f64> {
+        self.facts.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// Zeroes every value and flag (names stay).
+    pub fn clear(&mut self) {
+        for t in &mut self.reward_terms {
+            t.1 = 0.0;
+        }
+        for f in &mut self.facts {
+            f.1 = 0.0;
+        }
+        self.success = false;
+        self.physics_fault = false;
+    }
+
+    /// Writes the reward terms in order and returns their sum.
+    pub fn set_terms(&mut self, values: &[f32]) -> f32 {
+        let mut sum = 0.0;
+        for (slot, &v) in self.reward_terms.iter_mut().zip(values) {
+            slot.1 = v;
+            sum += v;
+        }
+        sum
+    }
+}
+
+/// An environment: Gymnasium's `reset` and `step` over flat `f32` buffers.
+///
+/// Observations and actions are flattened as [`Space`] describes. `reset`
+/// with a seed reseeds the env's RNG; without one it continues the RNG
+/// (an env never seeded starts from seed 0, so every run is reproducible).
+pub trait Env: Send {
+    /// The registered id, with its version (`Press-v0`).
+    fn id(&self) -> &str;
+
+    /// The observation space.
+    fn observation_space(&self) -> &Space;
+
+    /// The action space.
+    fn action_space(&self) -> &Space;
+
+    /// The names of the reward terms, in the order the info lists them.
+    fn reward_terms(&self) -> &[&'static str];
+
+    /// The names of the task facts in the info.
+    fn fact_names(&self) -> &[&'static str] {
+        &[]
+    }
+
+    /// A fresh info with this env's term and fact names.
+    fn new_info(&self) -> Info {
+        Info::new(self.reward_terms(), self.fact_names())
+    }
+
+    /// Starts an episode: writes the first observation and its info.
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info);
+
+    /// Applies an action. An action outside the action space (wrong length,
+    /// NaN, out of bounds) is refused with [`crate::EnvError::InvalidAction`]
+    /// and changes nothing.
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, crate::EnvError>;
+}
+
+impl Env for Box<dyn Env> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn observation_space(&self) -> &Space {
+        (**self).observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        (**self).action_space()
+    }
+    fn reward_terms(&self) -> &[&'static str] {
+        (**self).reward_terms()
+    }
+    fn fact_names(&self) -> &[&'static str] {
+        (**self).fact_names()
+    }
+    fn new_info(&self) -> Info {
+        (**self).new_info()
+    }
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
+        (**self).reset(seed, obs, info)
+    }
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, crate::EnvError> {
+        (**self).step(action, obs, info)
+    }
+}
+
+/// Refuses an action that is not in the space, naming the env and why.
+pub fn check_action(id: &str, space: &Space, action: &[f32]) -> Result<(), crate::EnvError> {
+    match space.why_not(action) {
+        None => Ok(()),
+        Some(reason) => Err(crate::EnvError::InvalidAction { id: id.to_owned(), reason }),
+    }
+}

@@ -1,0 +1,38 @@
+//! # tactile-env
+//!
+//! Gym-style tactile tasks: Gymnasium's `reset`/`step` contract in Rust
+//! ([`Env`]), spaces ([`Space`]), a registry of versioned task ids with
+//! their parameters in `envs/<id>.toml` ([`make`]), a batched and threaded
+//! [`VecEnv`] with next-step autoreset, [`wrappers`], and Gymnasium's env
+//! checker ([`check_env`]).
+//!
+//! ```
+//! use tactile_env::{make, Env};
+//!
+//! let mut env = make("Press-v0", None)?;
+//! let mut obs = vec![0.0; env.observation_space().flat_dim()];
+//! let mut info = env.new_info();
+//! env.reset(Some(42), &mut obs, &mut info);
+//! let step = env.step(&[-0.5], &mut obs, &mut info)?;
+//! assert!(step.reward.is_finite() && !step.terminated);
+//! assert!(info.term("force_error").is_some());
+//! # Ok::<(), tactile_env::EnvError>(())
+//! ```
+
+mod checker;
+mod config;
+mod env;
+mod error;
+mod registry;
+mod space;
+pub mod tasks;
+mod vec_env;
+pub mod wrappers;
+
+pub use checker::{CheckReport, check_env};
+pub use config::load as load_config;
+pub use env::{Env, Info, Step, check_action};
+pub use error::EnvError;
+pub use registry::{EnvSpec, make, make_unwrapped, registry, spec};
+pub use space::{Dtype, Space};
+pub use vec_env::{VecEnv, env_seed};

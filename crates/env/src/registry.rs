@@ -1,0 +1,123 @@
+//! The registry of versioned task ids.
+
+use std::path::Path;
+
+use crate::tasks::{Pendulum, PendulumConfig, Press, PressConfig};
+use crate::wrappers::TimeLimit;
+use crate::{Env, EnvError, config};
+
+/// Builds a task from its spec and an optional user config file.
+type Builder = fn(&EnvSpec, Option<&Path>) -> Result<Box<dyn Env>, EnvError>;
+
+/// A registered task.
+#[derive(Clone, Copy, Debug)]
+pub struct EnvSpec {
+    /// The id with its version.
+    pub id: &'static str,
+    /// What the agent does, in one line.
+    pub summary: &'static str,
+    /// When an episode counts as a success.
+    pub success: &'static str,
+    /// The time limit that [`make`] applies.
+    pub max_episode_steps: u32,
+    /// The built-in parameters (`envs/<id>.toml`).
+    pub config_toml: &'static str,
+    build: Builder,
+}
+
+fn build_pendulum(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let c: PendulumConfig = config::load(spec.config_toml, "envs/Pendulum-v1.toml", user)?;
+    Ok(Box::new(Pendulum::new(c)?))
+}
+
+fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let c: PressConfig = config::load(spec.config_toml, "envs/Press-v0.toml", user)?;
+    Ok(Box::new(Press::new(c)?))
+}
+
+const REGISTRY: &[EnvSpec] = &[
+    EnvSpec {
+        id: "Pendulum-v1",
+        summary: "swing a pendulum up and balance it (Gymnasium's Pendulum-v1, the RL reference task)",
+        success: "none (the return is the measure)",
+        max_episode_steps: 200,
+        config_toml: include_str!("../../../envs/Pendulum-v1.toml"),
+        build: build_pendulum,
+    },
+    EnvSpec {
+        id: "Press-v0",
+        summary: "press a fingertip pad on a surface to a target normal force, from taxels alone",
+        success: "|F - F*| < 5 % of F* for 20 consecutive steps",
+        max_episode_steps: 200,
+        config_toml: include_str!("../../../envs/Press-v0.toml"),
+        build: build_press,
+    },
+];
+
+/// Every registered task, sorted by id.
+pub fn registry() -> &'static [EnvSpec] {
+    REGISTRY
+}
+
+/// The spec of an id, or an error that suggests the closest id.
+pub fn spec(id: &str) -> Result<&'static EnvSpec, EnvError> {
+    REGISTRY.iter().find(|s| s.id == id).ok_or_else(|| EnvError::UnknownId {
+        id: id.to_owned(),
+        suggestion: REGISTRY
+            .iter()
+            .map(|s| (edit_distance(&id.to_ascii_lowercase(), &s.id.to_ascii_lowercase()), s.id))
+            .min()
+            .filter(|(d, _)| *d <= (id.len() / 3).max(3))
+            .map(|(_, s)| s.to_owned()),
+    })
+}
+
+/// Makes a task by id, with its time limit, its parameters from
+/// `envs/<id>.toml` and any keys of the user's TOML file `config` on top.
+pub fn make(id: &str, config: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let spec = spec(id)?;
+    let env = (spec.build)(spec, config)?;
+    Ok(Box::new(TimeLimit::new(env, spec.max_episode_steps)))
+}
+
+/// The same, without the time limit (what Gymnasium calls the unwrapped env).
+pub fn make_unwrapped(id: &str, config: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let spec = spec(id)?;
+    (spec.build)(spec, config)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_id_suggests_the_closest() {
+        let e = make("press-v0", None).err().unwrap().to_string();
+        assert_eq!(e, "unknown env id `press-v0` (did you mean `Press-v0`?)");
+        let e = make("Pendulum-v0", None).err().unwrap().to_string();
+        assert!(e.contains("did you mean `Pendulum-v1`"), "{e}");
+        let e = make("CompletelyDifferentThingXYZ-v9", None).err().unwrap().to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn the_built_in_configs_are_the_defaults() {
+        let c: PressConfig = config::load(spec("Press-v0").unwrap().config_toml, "Press", None).unwrap();
+        assert_eq!(c, PressConfig::default());
+        let c: PendulumConfig = config::load(spec("Pendulum-v1").unwrap().config_toml, "Pendulum", None).unwrap();
+        assert_eq!(c, PendulumConfig::default());
+    }
+}

@@ -1,0 +1,352 @@
+//! `Press-v0`: press a fingertip pad on a surface to a target normal force.
+//!
+//! ## Description
+//! A 20 x 20 mm pad with an 8 x 8 taxel grid on its bottom face hangs over
+//! a flat surface, held by a PD drive (a kinematic anchor and a spring). The
+//! agent moves the anchor up and down and must make the pad press on the
+//! surface with a target normal force drawn per episode, feeling the force
+//! only through its taxels.
+//!
+//! ## Action Space
+//! `Box(-1, 1, (1,))`: the anchor's vertical velocity, as a fraction of
+//! `max_speed_m_s` (positive is up).
+//!
+//! ## Observation Space
+//! `Box(-inf, inf, (66,))`: the 64 taxel normal forces, each divided by
+//! `target_force_max_n / 64` (a uniform press at the largest target reads 1
+//! per taxel), row-major; the pad's bottom-face height above the surface in
+//! centimetres; the target force divided by `target_force_max_n`.
+//!
+//! ## Rewards
+//! - `force_error`: `-|F - F*| / F*`, with `F` the summed taxel force;
+//! - `action`: `-action_cost * a^2`;
+//! - `success`: `success_bonus` on the step that completes the hold.
+//!
+//! ## Starting State
+//! The pad at rest, its bottom face uniformly `start_height_min_m` to
+//! `start_height_max_m` above the surface; `F*` uniform in
+//! `[target_force_min_n, target_force_max_n]`.
+//!
+//! ## Episode End
+//! Terminated with success when `|F - F*| < tolerance F*` for `hold_steps`
+//! consecutive steps; truncated after `max_episode_steps` (the registry's
+//! time limit) or on a physics fault (`info.physics_fault`).
+//!
+//! ## Arguments
+//! `envs/Press-v0.toml`, every key of [`PressConfig`].
+//!
+//! ## Version History
+//! - v0: first version.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use tactile_sim::math::{Pose, Vector};
+use tactile_sim::{Assets, BodyId, DriveDesc, RotationDrive, Scene, SceneDesc, SensorId, TaxelFrame};
+
+use crate::{Env, EnvError, Info, Space, Step, check_action};
+
+/// Parameters of `Press-v0` (`envs/Press-v0.toml`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PressConfig {
+    /// Smallest target force (N).
+    pub target_force_min_n: f32,
+    /// Largest target force (N).
+    pub target_force_max_n: f32,
+    /// Anchor speed at action 1 (m/s).
+    pub max_speed_m_s: f32,
+    /// Lowest start height of the pad's bottom face (m).
+    pub start_height_min_m: f32,
+    /// Highest start height of the pad's bottom face (m).
+    pub start_height_max_m: f32,
+    /// Relative force tolerance for success.
+    pub tolerance: f32,
+    /// Consecutive steps within tolerance for success.
+    pub hold_steps: u32,
+    /// Stiffness of the drive that holds the pad (N/m).
+    pub drive_stiffness_n_per_m: f32,
+    /// Damping of the drive (N s/m).
+    pub drive_damping_n_s_per_m: f32,
+    /// Weight of the squared action in the reward.
+    pub action_cost: f32,
+    /// Reward on success.
+    pub success_bonus: f32,
+}
+
+impl Default for PressConfig {
+    fn default() -> Self {
+        PressConfig {
+            target_force_min_n: 0.5,
+            target_force_max_n: 5.0,
+            max_speed_m_s: 0.02,
+            start_height_min_m: 0.002,
+            start_height_max_m: 0.008,
+            tolerance: 0.05,
+            hold_steps: 20,
+            drive_stiffness_n_per_m: 500.0,
+            drive_damping_n_s_per_m: 5.0,
+            action_cost: 0.01,
+            success_bonus: 10.0,
+        }
+    }
+}
+
+const PAD_HALF_HEIGHT_M: f32 = 0.0025;
+/// The anchor is kept within this distance of the surface (m).
+const TARGET_RANGE_M: f32 = 0.03;
+
+/// The reward terms `(force_error, action, success)` of one step.
+pub fn press_terms(force_n: f32, target_n: f32, action: f32, action_cost: f32, success: bool, bonus: f32) -> [f32; 3] {
+    [-(force_n - target_n).abs() / target_n, -action_cost * action * action, if success { bonus } else { 0.0 }]
+}
+
+/// The press env.
+pub struct Press {
+    config: PressConfig,
+    scene: Scene,
+    pad: BodyId,
+    sensor: SensorId,
+    frame: TaxelFrame,
+    obs_space: Space,
+    act_space: Space,
+    rng: StdRng,
+    target_force_n: f32,
+    anchor_z_m: f32,
+    in_tolerance: u32,
+}
+
+fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
+    EnvError::InvalidParameter { id: "Press-v0".into(), field, value: value.to_string(), reason }
+}
+
+impl Press {
+    /// A press env with these parameters.
+    pub fn new(config: PressConfig) -> Result<Self, EnvError> {
+        let c = &config;
+        for (field, v) in [
+            ("target_force_min_n", c.target_force_min_n),
+            ("max_speed_m_s", c.max_speed_m_s),
+            ("tolerance", c.tolerance),
+            ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(field, v, "must be a finite number > 0"));
+            }
+        }
+        if !(c.target_force_max_n.is_finite() && c.target_force_max_n >= c.target_force_min_n) {
+            return Err(invalid("target_force_max_n", c.target_force_max_n, "must be >= target_force_min_n"));
+        }
+        if !(c.start_height_min_m >= 0.0 && c.start_height_max_m >= c.start_height_min_m && c.start_height_max_m < 0.02)
+        {
+            return Err(invalid("start_height_max_m", c.start_height_max_m, "need 0 <= min <= max < 0.02 m"));
+        }
+        for (field, v) in [
+            ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
+            ("action_cost", c.action_cost),
+            ("success_bonus", c.success_bonus),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(invalid(field, v, "must be a finite number >= 0"));
+            }
+        }
+        if c.hold_steps == 0 {
+            return Err(invalid("hold_steps", 0.0, "must be at least 1"));
+        }
+        let text = r#"
+            [[bodies]]
+            name = "surface"
+            kind = "static"
+            position_m = [0.0, 0.0, -0.01]
+            [[bodies.colliders]]
+            shape = { kind = "box", half_extents_m = [0.05, 0.05, 0.01] }
+            friction = 0.5
+
+            [[bodies]]
+            name = "pad"
+            kind = "dynamic"
+            position_m = [0.0, 0.0, 0.01]
+            [[bodies.colliders]]
+            shape = { kind = "box", half_extents_m = [0.01, 0.01, 0.0025] }
+            friction = 0.5
+            mass_kg = 0.05
+
+            [[sensors]]
+            name = "pad"
+            body = "pad"
+            file = "sensors/pad_8x8.toml"
+            "#;
+        let mut desc = SceneDesc::from_toml(text, "Press-v0 scene")?;
+        desc.bodies[1].drive = Some(DriveDesc {
+            stiffness_n_per_m: c.drive_stiffness_n_per_m,
+            damping_n_s_per_m: c.drive_damping_n_s_per_m,
+            rotation: RotationDrive::Locked,
+        });
+        let scene = Scene::new(&desc, &Assets::workspace())?;
+        let pad = scene.body("pad")?;
+        let sensor = scene.sensor("pad")?;
+        let taxels = scene.taxel_array(sensor).taxels().len();
+        Ok(Press {
+            frame: scene.new_frame(sensor),
+            obs_space: Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]),
+            act_space: Space::uniform_box(-1.0, 1.0, &[1]),
+            config,
+            scene,
+            pad,
+            sensor,
+            rng: StdRng::seed_from_u64(0),
+            target_force_n: 1.0,
+            anchor_z_m: 0.0,
+            in_tolerance: 0,
+        })
+    }
+
+    /// The scene, for tools that perturb the physics (domain
+    /// randomisation, fault injection in tests).
+    pub fn scene_mut(&mut self) -> &mut Scene {
+        &mut self.scene
+    }
+
+    /// The force the taxels feel (N).
+    fn force_n(&self) -> f32 {
+        self.frame.total_normal_n
+    }
+
+    fn observe(&self, obs: &mut [f32]) {
+        let n = self.frame.normal_n.len();
+        let per_taxel = self.config.target_force_max_n / n as f32;
+        for (o, f) in obs[..n].iter_mut().zip(&self.frame.normal_n) {
+            *o = f / per_taxel;
+        }
+        let bottom_m = self.scene.pose(self.pad).translation.z - PAD_HALF_HEIGHT_M;
+        obs[n] = bottom_m * 100.0;
+        obs[n + 1] = self.target_force_n / self.config.target_force_max_n;
+    }
+
+    fn write_facts(&self, info: &mut Info) {
+        info.facts[0].1 = f64::from(self.target_force_n);
+        info.facts[1].1 = f64::from(self.force_n());
+    }
+}
+
+impl Env for Press {
+    fn id(&self) -> &str {
+        "Press-v0"
+    }
+    fn observation_space(&self) -> &Space {
+        &self.obs_space
+    }
+    fn action_space(&self) -> &Space {
+        &self.act_space
+    }
+    fn reward_terms(&self) -> &[&'static str] {
+        &["force_error", "action", "success"]
+    }
+    fn fact_names(&self) -> &[&'static str] {
+        &["target_force_n", "force_n"]
+    }
+
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
+        if let Some(seed) = seed {
+            self.rng = StdRng::seed_from_u64(seed);
+        }
+        let c = &self.config;
+        let height = self.rng.random_range(c.start_height_min_m..=c.start_height_max_m);
+        self.target_force_n = self.rng.random_range(c.target_force_min_n..=c.target_force_max_n);
+        self.scene.reset(self.rng.random());
+        // The drive sags by its weight: start the anchor that much higher so
+        // the pad starts at rest at the drawn height.
+        let sag = 0.05 * 9.81 / c.drive_stiffness_n_per_m;
+        self.anchor_z_m = height + PAD_HALF_HEIGHT_M + sag;
+        let pad_pose = Pose::from_translation(Vector::new(0.0, 0.0, height + PAD_HALF_HEIGHT_M));
+        self.scene.place(self.pad, pad_pose, Vector::ZERO);
+        let _ = self.scene.set_target(self.pad, Pose::from_translation(Vector::new(0.0, 0.0, self.anchor_z_m)));
+        self.in_tolerance = 0;
+        self.frame.normal_n.fill(0.0);
+        self.frame.total_normal_n = 0.0;
+        info.clear();
+        self.write_facts(info);
+        self.observe(obs);
+    }
+
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        check_action(self.id(), &self.act_space, action)?;
+        let a = action[0];
+        let dt = self.scene.env_dt_s();
+        self.anchor_z_m = (self.anchor_z_m + a * self.config.max_speed_m_s * dt).clamp(-TARGET_RANGE_M, TARGET_RANGE_M);
+        let _ = self.scene.set_target(self.pad, Pose::from_translation(Vector::new(0.0, 0.0, self.anchor_z_m)));
+        self.scene.step();
+        info.clear();
+        if self.scene.fault().is_some() {
+            info.physics_fault = true;
+            self.write_facts(info);
+            self.observe(obs);
+            obs.iter_mut().for_each(|x| *x = if x.is_finite() { *x } else { 0.0 });
+            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+        }
+        self.scene.read(self.sensor, &mut self.frame);
+        let force = self.force_n();
+        let c = &self.config;
+        if (force - self.target_force_n).abs() < c.tolerance * self.target_force_n {
+            self.in_tolerance += 1;
+        } else {
+            self.in_tolerance = 0;
+        }
+        let success = self.in_tolerance >= c.hold_steps;
+        let terms = press_terms(force, self.target_force_n, a, c.action_cost, success, c.success_bonus);
+        let reward = info.set_terms(&terms);
+        info.success = success;
+        self.write_facts(info);
+        self.observe(obs);
+        Ok(Step { reward, terminated: success, truncated: false })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reward_terms_match_a_hand_computed_case() {
+        // F = 1.8 N for F* = 2 N: error -0.1; action 0.5 at cost 0.01: -0.0025.
+        let t = press_terms(1.8, 2.0, 0.5, 0.01, false, 10.0);
+        assert!((t[0] + 0.1).abs() < 1e-6 && (t[1] + 0.0025).abs() < 1e-9 && t[2] == 0.0);
+        assert_eq!(press_terms(2.0, 2.0, 0.0, 0.01, true, 10.0), [0.0, 0.0, 10.0]);
+    }
+
+    #[test]
+    fn holding_the_anchor_at_the_right_depth_succeeds() {
+        // A scripted controller: lower the anchor until the force is in
+        // tolerance, then hold still; the hold must end in success.
+        let mut env = Press::new(PressConfig::default()).unwrap();
+        let mut obs = vec![0.0; env.observation_space().flat_dim()];
+        let mut info = env.new_info();
+        env.reset(Some(3), &mut obs, &mut info);
+        let target = info.fact("target_force_n").unwrap() as f32;
+        let mut succeeded = false;
+        for _ in 0..400 {
+            let force = info.fact("force_n").unwrap() as f32;
+            let err = (target - force) / target;
+            let a = if force == 0.0 { -1.0 } else { (-2.0 * err).clamp(-1.0, 1.0) };
+            let step = env.step(&[a], &mut obs, &mut info).unwrap();
+            if step.terminated {
+                succeeded = info.success;
+                assert_eq!(info.term("success"), Some(10.0));
+                break;
+            }
+        }
+        assert!(succeeded, "the scripted press never held its target");
+    }
+
+    #[test]
+    fn a_nan_action_is_refused() {
+        let mut env = Press::new(PressConfig::default()).unwrap();
+        let mut obs = vec![0.0; env.observation_space().flat_dim()];
+        let mut info = env.new_info();
+        env.reset(Some(0), &mut obs, &mut info);
+        let e = env.step(&[f32::NAN], &mut obs, &mut info).unwrap_err();
+        assert!(e.to_string().contains("Press-v0: invalid action: element 0 is NaN"), "{e}");
+        let e = env.step(&[1.5], &mut obs, &mut info).unwrap_err();
+        assert!(e.to_string().contains("outside [-1, 1]"), "{e}");
+    }
+}

@@ -1,0 +1,31 @@
+//! Wrappers: an env around an env, each changing one thing (Gymnasium's
+//! wrappers, one file each).
+
+mod clip_action;
+mod frame_stack;
+mod normalize_observation;
+mod normalize_reward;
+mod record_episode_statistics;
+mod running_stats;
+mod time_limit;
+
+pub use clip_action::ClipAction;
+pub use frame_stack::FrameStack;
+pub use normalize_observation::NormalizeObservation;
+pub use normalize_reward::NormalizeReward;
+pub use record_episode_statistics::RecordEpisodeStatistics;
+pub use running_stats::RunningMeanStd;
+pub use time_limit::TimeLimit;
+
+/// Forwards the parts of [`crate::Env`] that a wrapper leaves alone.
+macro_rules! forward_env {
+    (id, reward_terms) => {
+        fn id(&self) -> &str {
+            self.inner.id()
+        }
+        fn reward_terms(&self) -> &[&'static str] {
+            self.inner.reward_terms()
+        }
+    };
+}
+pub(crate) use forward_env;

@@ -1,0 +1,50 @@
+//! TimeLimit: truncates an episode after a number of steps.
+
+use crate::{Env, EnvError, Info, Space, Step};
+
+/// Truncates the episode on its `max_episode_steps`-th step.
+pub struct TimeLimit<E> {
+    inner: E,
+    max_episode_steps: u32,
+    elapsed: u32,
+}
+
+impl<E: Env> TimeLimit<E> {
+    /// Wraps `inner`.
+    pub fn new(inner: E, max_episode_steps: u32) -> Self {
+        TimeLimit { inner, max_episode_steps, elapsed: 0 }
+    }
+
+    /// The wrapped env.
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
+}
+
+impl<E: Env> Env for TimeLimit<E> {
+    super::forward_env!(id, reward_terms);
+    fn observation_space(&self) -> &Space {
+        self.inner.observation_space()
+    }
+    fn action_space(&self) -> &Space {
+        self.inner.action_space()
+    }
+    fn fact_names(&self) -> &[&'static str] {
+        self.inner.fact_names()
+    }
+    fn new_info(&self) -> Info {
+        self.inner.new_info()
+    }
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
+        self.elapsed = 0;
+        self.inner.reset(seed, obs, info);
+    }
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        let mut s = self.inner.step(action, obs, info)?;
+        self.elapsed += 1;
+        if self.elapsed >= self.max_episode_steps {
+            s.truncated = true;
+        }
+        Ok(s)
+    }
+}
