@@ -50,9 +50,11 @@ pub fn sim(steps: usize, json: bool, assets: &Assets) -> Result<()> {
     Ok(())
 }
 
-/// Steps per second of one env of a task with seeded random actions,
+/// Steps per second of one env of a task with seeded random actions (the
+/// task's [`tactile_env::EnvSpec::random_action`]),
 /// resets included (as training sees them).
 fn env_steps_per_s(id: &str, steps: usize) -> Result<f64> {
+    let random_action = tactile_env::spec(id)?.random_action;
     let mut env = make(id, None)?;
     let mut obs = vec![0.0; env.observation_space().flat_dim()];
     let mut action = vec![0.0; env.action_space().flat_dim()];
@@ -61,7 +63,7 @@ fn env_steps_per_s(id: &str, steps: usize) -> Result<f64> {
     env.reset(Some(0), &mut obs, &mut info);
     let start = Instant::now();
     for _ in 0..steps {
-        env.action_space().sample(&mut rng, &mut action);
+        random_action(env.action_space(), &mut rng, &mut action);
         let s = env.step(&action, &mut obs, &mut info)?;
         if s.terminated || s.truncated {
             env.reset(None, &mut obs, &mut info);
@@ -91,30 +93,63 @@ pub fn env(steps: usize, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Steps per second of a VecEnv of `num_envs` envs on `threads` threads.
-fn vec_steps_per_s(id: &str, num_envs: usize, threads: usize, batch_steps: usize) -> Result<f64> {
-    let mut v = VecEnv::make(id, num_envs, threads, None)?;
-    let act_dim = v.action_space().flat_dim();
-    let mut actions = vec![0.0; num_envs * act_dim];
-    let mut rng = StdRng::seed_from_u64(0);
-    v.reset(0)?;
-    let space = v.action_space().clone();
-    let mut sample = |actions: &mut [f32]| {
-        for row in actions.chunks_mut(act_dim) {
-            space.sample(&mut rng, row);
+/// A VecEnv with its random actions, timed in rounds.
+struct TimedVec {
+    v: VecEnv,
+    actions: Vec<f32>,
+    rng: StdRng,
+    random_action: tactile_env::RandomAction,
+    seconds: f64,
+    steps: usize,
+}
+
+impl TimedVec {
+    fn new(id: &str, num_envs: usize, threads: usize) -> Result<Self> {
+        let random_action = tactile_env::spec(id)?.random_action;
+        let mut v = VecEnv::make(id, num_envs, threads, None)?;
+        v.reset(0)?;
+        let actions = vec![0.0; num_envs * v.action_space().flat_dim()];
+        let mut t = TimedVec { v, actions, rng: StdRng::seed_from_u64(0), random_action, seconds: 0.0, steps: 0 };
+        // A few untimed steps start the threads and fill the caches.
+        t.round(5)?;
+        t.seconds = 0.0;
+        t.steps = 0;
+        Ok(t)
+    }
+
+    fn round(&mut self, batch_steps: usize) -> Result<()> {
+        let act_dim = self.v.action_space().flat_dim();
+        for _ in 0..batch_steps {
+            for row in self.actions.chunks_mut(act_dim) {
+                (self.random_action)(self.v.action_space(), &mut self.rng, row);
+            }
+            let start = Instant::now();
+            self.v.step(&self.actions)?;
+            self.seconds += start.elapsed().as_secs_f64();
         }
-    };
-    // A few warm-up steps start the threads and fill the caches.
-    for _ in 0..5 {
-        sample(&mut actions);
-        v.step(&actions)?;
+        self.steps += batch_steps * self.v.num_envs();
+        Ok(())
     }
-    let start = Instant::now();
-    for _ in 0..batch_steps {
-        sample(&mut actions);
-        v.step(&actions)?;
+
+    fn steps_per_s(&self) -> f64 {
+        self.steps as f64 / self.seconds.max(1e-12)
     }
-    Ok((batch_steps * num_envs) as f64 / start.elapsed().as_secs_f64().max(1e-12))
+}
+
+/// Steps per second of a VecEnv on one thread and on `threads`, measured
+/// in alternating rounds so that a machine whose speed drifts slows both.
+fn vec_pair(id: &str, num_envs: usize, threads: usize, batch_steps: usize) -> Result<(f64, f64)> {
+    let mut one = TimedVec::new(id, num_envs, 1)?;
+    let mut all = TimedVec::new(id, num_envs, threads)?;
+    let round = 200.min(batch_steps);
+    let mut done = 0;
+    while done < batch_steps {
+        let n = round.min(batch_steps - done);
+        one.round(n)?;
+        all.round(n)?;
+        done += n;
+    }
+    Ok((one.steps_per_s(), all.steps_per_s()))
 }
 
 /// The VecEnv on one thread and on all cores, per task.
@@ -123,10 +158,8 @@ pub fn vec(num_envs: usize, batch_steps: usize, json: bool) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut rows = Vec::new();
     for spec in registry() {
-        let one =
-            vec_steps_per_s(spec.id, num_envs, 1, batch_steps).with_context(|| format!("benchmarking {}", spec.id))?;
-        let all = vec_steps_per_s(spec.id, num_envs, cores, batch_steps)
-            .with_context(|| format!("benchmarking {}", spec.id))?;
+        let (one, all) =
+            vec_pair(spec.id, num_envs, cores, batch_steps).with_context(|| format!("benchmarking {}", spec.id))?;
         rows.push((spec.id, one, all));
     }
     if json {

@@ -133,7 +133,7 @@ fn run(cli: Cli) -> Result<()> {
                 bench::env(steps.unwrap_or(5_000), json)?;
             }
             if matches!(what, BenchWhat::Vec | BenchWhat::All) {
-                bench::vec(num_envs, steps.unwrap_or(300), json)?;
+                bench::vec(num_envs, steps.unwrap_or(600), json)?;
             }
             Ok(())
         }

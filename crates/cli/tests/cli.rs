@@ -75,10 +75,16 @@ fn envs_lists_every_task_with_its_spaces() {
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = v["envs"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
-    for id in ["Pendulum-v1", "Press-v0"] {
+    for id in ["Explore-v0", "Pendulum-v1", "Press-v0"] {
         assert!(ids.contains(&id), "{ids:?}");
     }
-    assert!(v["envs"][0]["observation_space"].as_str().unwrap().starts_with("Box("));
+    let space = |id: &str, key: &str| {
+        let e = v["envs"].as_array().unwrap().iter().find(|e| e["id"] == id).unwrap();
+        e[key].as_str().unwrap().to_owned()
+    };
+    assert!(space("Press-v0", "observation_space").starts_with("Box("));
+    assert!(space("Explore-v0", "observation_space").starts_with("Dict(grid: Box(0, 3, [60, 60]"));
+    assert_eq!(space("Explore-v0", "action_space"), "Dict(move: Discrete(4), declare: Discrete(11))");
 }
 
 #[test]

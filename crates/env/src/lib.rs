@@ -33,6 +33,6 @@ pub use checker::{CheckReport, check_env};
 pub use config::load as load_config;
 pub use env::{Env, Info, Step, check_action};
 pub use error::EnvError;
-pub use registry::{EnvSpec, make, make_unwrapped, registry, spec};
+pub use registry::{EnvSpec, RandomAction, make, make_unwrapped, registry, spec};
 pub use space::{Dtype, Space};
 pub use vec_env::{VecEnv, env_seed};

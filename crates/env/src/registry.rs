@@ -2,9 +2,12 @@
 
 use std::path::Path;
 
-use crate::tasks::{Pendulum, PendulumConfig, Press, PressConfig};
+use crate::tasks::{Explore, ExploreConfig, Pendulum, PendulumConfig, Press, PressConfig};
 use crate::wrappers::TimeLimit;
-use crate::{Env, EnvError, config};
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use crate::{Env, EnvError, Space, config};
 
 /// Builds a task from its spec and an optional user config file.
 type Builder = fn(&EnvSpec, Option<&Path>) -> Result<Box<dyn Env>, EnvError>;
@@ -22,12 +25,37 @@ pub struct EnvSpec {
     pub max_episode_steps: u32,
     /// The built-in parameters (`envs/<id>.toml`).
     pub config_toml: &'static str,
+    /// What a random rollout of this task draws as its action (for
+    /// benchmarks): a uniform sample of the action space, except where
+    /// that would only measure resets.
+    pub random_action: RandomAction,
     build: Builder,
+}
+
+/// Draws a random action for a space into a buffer.
+pub type RandomAction = fn(&Space, &mut StdRng, &mut [f32]);
+
+fn uniform_action(space: &Space, rng: &mut StdRng, out: &mut [f32]) {
+    space.sample(rng, out);
+}
+
+/// Explore-v0: a uniform move, and a declaration once in 200 steps (a
+/// uniform sample would declare, and so end the episode, 10 times in 11).
+fn explore_action(space: &Space, rng: &mut StdRng, out: &mut [f32]) {
+    space.sample(rng, out);
+    if rng.random_range(0..200) != 0 {
+        out[1] = 0.0;
+    }
 }
 
 fn build_pendulum(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let c: PendulumConfig = config::load(spec.config_toml, "envs/Pendulum-v1.toml", user)?;
     Ok(Box::new(Pendulum::new(c)?))
+}
+
+fn build_explore(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let c: ExploreConfig = config::load(spec.config_toml, "envs/Explore-v0.toml", user)?;
+    Ok(Box::new(Explore::new(c)?))
 }
 
 fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
@@ -37,11 +65,21 @@ fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvE
 
 const REGISTRY: &[EnvSpec] = &[
     EnvSpec {
+        id: "Explore-v0",
+        summary: "find which of 10 extruded polygons the finger touches, by guarded moves and touch alone (TANDEM)",
+        success: "a right declaration of the object's identity",
+        max_episode_steps: 2000,
+        config_toml: include_str!("../../../envs/Explore-v0.toml"),
+        random_action: explore_action,
+        build: build_explore,
+    },
+    EnvSpec {
         id: "Pendulum-v1",
         summary: "swing a pendulum up and balance it (Gymnasium's Pendulum-v1, the RL reference task)",
         success: "none (the return is the measure)",
         max_episode_steps: 200,
         config_toml: include_str!("../../../envs/Pendulum-v1.toml"),
+        random_action: uniform_action,
         build: build_pendulum,
     },
     EnvSpec {
@@ -50,6 +88,7 @@ const REGISTRY: &[EnvSpec] = &[
         success: "|F - F*| < 5 % of F* for 20 consecutive steps",
         max_episode_steps: 200,
         config_toml: include_str!("../../../envs/Press-v0.toml"),
+        random_action: uniform_action,
         build: build_press,
     },
 ];

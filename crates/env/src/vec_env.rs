@@ -1,18 +1,21 @@
-//! VecEnv: N envs stepped as one batch on K worker threads.
+//! VecEnv: N envs stepped as one batch on K threads.
 //!
-//! The envs are split into K contiguous chunks. The caller's thread steps
-//! chunk 0 while K - 1 worker threads step the others; a chunk is handed to
-//! its worker and back through crossbeam channels, buffers and all, so a
-//! batch step allocates nothing, and waiting threads poll briefly before
-//! they sleep (see [`SPIN`]). Autoreset follows Gymnasium's next-step mode: the step
+//! The envs are split into contiguous chunks, several per thread. A batch
+//! step puts every chunk on a shared work queue; the caller's thread and
+//! K - 1 worker threads take chunks from it until it is empty, so envs whose
+//! steps cost more (a contact, a reset) do not leave a thread idle. Chunks
+//! travel through crossbeam channels, buffers and all, so a batch step
+//! allocates nothing, and waiting threads poll briefly before they sleep
+//! (see [`SPIN`]). Autoreset follows Gymnasium's next-step mode: the step
 //! after an episode ends resets that env (its action is ignored, its reward
 //! is 0 and its flags false) and returns the new episode's first
-//! observation. Env `i` is seeded from the batch seed and `i` alone, so a
-//! seed and N give the same trajectories bit for bit whatever K is.
+//! observation. Env `i` is seeded from the batch seed and `i` alone, and a
+//! chunk's envs are stepped in order whichever thread takes it, so a seed
+//! and N give the same trajectories bit for bit whatever K is.
 
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use crate::{Env, EnvError, Info, Space};
 
@@ -26,6 +29,7 @@ pub fn env_seed(seed: u64, index: usize) -> u64 {
 
 /// A contiguous slice of the batch: its envs and their buffers.
 struct Chunk {
+    index: usize,
     start: usize,
     envs: Vec<Box<dyn Env>>,
     obs_dim: usize,
@@ -80,10 +84,16 @@ enum Command {
 
 type Reply = (Box<Chunk>, Result<(), EnvError>);
 
-struct Worker {
-    commands: Sender<Command>,
-    replies: Receiver<Reply>,
-    thread: Option<JoinHandle<()>>,
+/// Chunks per thread: enough for uneven env costs to even out, few enough
+/// that queue traffic stays negligible.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// The work queue shared by the caller and the workers, and the way back.
+struct Pool {
+    work: Sender<Command>,
+    queue: Receiver<Command>,
+    done: Receiver<Reply>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 /// N envs of one task stepped as a batch. After [`VecEnv::reset`] and each
@@ -97,7 +107,8 @@ pub struct VecEnv {
     obs_dim: usize,
     act_dim: usize,
     chunks: Vec<Option<Box<Chunk>>>,
-    workers: Vec<Worker>,
+    pool: Option<Pool>,
+    threads: usize,
     /// Observations, `num_envs x obs_dim`, row-major.
     pub obs: Vec<f32>,
     /// Rewards of the last step.
@@ -127,14 +138,16 @@ impl VecEnv {
         let (obs_dim, act_dim) = (obs_space.flat_dim(), act_space.flat_dim());
         let infos: Vec<Info> = envs.iter().map(|e| e.new_info()).collect();
         let mut chunks = Vec::new();
-        let base = num_envs / threads;
-        let extra = num_envs % threads;
+        let num_chunks = if threads == 1 { 1 } else { (threads * CHUNKS_PER_THREAD).min(num_envs) };
+        let base = num_envs / num_chunks;
+        let extra = num_envs % num_chunks;
         let mut start = 0;
-        for t in 0..threads {
+        for t in 0..num_chunks {
             let n = base + usize::from(t < extra);
             let rest = envs.split_off(n);
             let chunk_envs = std::mem::replace(&mut envs, rest);
             chunks.push(Some(Box::new(Chunk {
+                index: t,
                 start,
                 obs_dim,
                 act_dim,
@@ -149,7 +162,7 @@ impl VecEnv {
             })));
             start += n;
         }
-        let workers = (1..threads).map(spawn_worker).collect::<Result<_, _>>()?;
+        let pool = if threads > 1 { Some(spawn_pool(threads - 1)?) } else { None };
         Ok(VecEnv {
             id,
             obs_space,
@@ -158,7 +171,8 @@ impl VecEnv {
             obs_dim,
             act_dim,
             chunks,
-            workers,
+            pool,
+            threads,
             obs: vec![0.0; num_envs * obs_dim],
             rewards: vec![0.0; num_envs],
             terminated: vec![false; num_envs],
@@ -180,9 +194,9 @@ impl VecEnv {
     pub fn num_envs(&self) -> usize {
         self.num_envs
     }
-    /// Number of worker threads (1: the caller's).
+    /// Number of threads that step the batch (the caller's included).
     pub fn threads(&self) -> usize {
-        self.chunks.len()
+        self.threads
     }
     /// One env's observation space.
     pub fn observation_space(&self) -> &Space {
@@ -225,43 +239,56 @@ impl VecEnv {
     }
 
     fn run(&mut self, command: impl Fn(Box<Chunk>) -> Command) -> Result<(), EnvError> {
-        let mut result;
-        if self.workers.is_empty() {
-            let chunk = self.chunks[0].take().expect("the chunk is home between calls");
-            let (chunk, r) = execute(command(chunk));
-            self.chunks[0] = Some(chunk);
-            result = r;
-        } else {
-            // Chunks 1.. go to the workers; the caller's thread runs chunk 0
-            // meanwhile, so K threads do the work with K - 1 hand-offs.
-            for (slot, worker) in self.chunks[1..].iter_mut().zip(&self.workers) {
-                let chunk = slot.take().expect("the chunk is home between calls");
-                worker.commands.send(command(chunk)).map_err(|_| EnvError::Worker("the worker has exited".into()))?;
+        let mut result = Ok(());
+        match &self.pool {
+            None => {
+                for index in 0..self.chunks.len() {
+                    let chunk = self.chunks[index].take().expect("the chunk is home between calls");
+                    let (chunk, r) = execute(command(chunk));
+                    self.collect(chunk);
+                    result = result.and(r);
+                }
             }
-            let chunk = self.chunks[0].take().expect("the chunk is home between calls");
-            let (chunk, r) = execute(command(chunk));
-            self.chunks[0] = Some(chunk);
-            result = r;
-            for (slot, worker) in self.chunks[1..].iter_mut().zip(&self.workers) {
-                let (chunk, r) =
-                    spin_recv(&worker.replies).ok_or_else(|| EnvError::Worker("the worker panicked".into()))?;
-                *slot = Some(chunk);
-                if result.is_ok() {
-                    result = r;
+            Some(pool) => {
+                let lost = || EnvError::Worker("a worker thread has exited".into());
+                for slot in &mut self.chunks {
+                    let chunk = slot.take().expect("the chunk is home between calls");
+                    pool.work.send(command(chunk)).map_err(|_| lost())?;
+                }
+                // The caller works the queue too, then collects the rest.
+                let mut home = 0;
+                let (queue, done) = (pool.queue.clone(), pool.done.clone());
+                while let Ok(item) = queue.try_recv() {
+                    let (chunk, r) = execute(item);
+                    self.collect(chunk);
+                    result = result.and(r);
+                    home += 1;
+                }
+                while home < self.chunks.len() {
+                    let (chunk, r) = spin_recv(&done).ok_or_else(lost)?;
+                    self.collect(chunk);
+                    result = result.and(r);
+                    home += 1;
                 }
             }
         }
-        for chunk in self.chunks.iter().flatten() {
-            let (s, n) = (chunk.start, chunk.envs.len());
-            self.obs[s * self.obs_dim..(s + n) * self.obs_dim].copy_from_slice(&chunk.obs);
-            self.rewards[s..s + n].copy_from_slice(&chunk.rewards);
-            self.terminated[s..s + n].copy_from_slice(&chunk.terminated);
-            self.truncated[s..s + n].copy_from_slice(&chunk.truncated);
-            for (dst, src) in self.infos[s..s + n].iter_mut().zip(&chunk.infos) {
-                dst.clone_from(src);
-            }
-        }
         result
+    }
+
+    /// Copies a chunk's results into the batch buffers and puts it home.
+    /// Done as each chunk arrives, so the copies overlap the other
+    /// threads' work.
+    fn collect(&mut self, chunk: Box<Chunk>) {
+        let (s, n) = (chunk.start, chunk.envs.len());
+        self.obs[s * self.obs_dim..(s + n) * self.obs_dim].copy_from_slice(&chunk.obs);
+        self.rewards[s..s + n].copy_from_slice(&chunk.rewards);
+        self.terminated[s..s + n].copy_from_slice(&chunk.terminated);
+        self.truncated[s..s + n].copy_from_slice(&chunk.truncated);
+        for (dst, src) in self.infos[s..s + n].iter_mut().zip(&chunk.infos) {
+            dst.clone_from(src);
+        }
+        let index = chunk.index;
+        self.chunks[index] = Some(chunk);
     }
 }
 
@@ -302,31 +329,38 @@ fn spin_recv<T>(rx: &Receiver<T>) -> Option<T> {
     }
 }
 
-fn spawn_worker(index: usize) -> Result<Worker, EnvError> {
-    let (commands, inbox) = bounded::<Command>(1);
-    let (outbox, replies) = bounded::<Reply>(1);
-    let thread = std::thread::Builder::new()
-        .name(format!("tactile-vec-{index}"))
-        .spawn(move || {
-            while let Some(command) = spin_recv(&inbox) {
-                if outbox.send(execute(command)).is_err() {
-                    break;
+fn spawn_pool(workers: usize) -> Result<Pool, EnvError> {
+    let (work, queue) = unbounded::<Command>();
+    let (finished, done) = unbounded::<Reply>();
+    let mut threads = Vec::new();
+    for index in 0..workers {
+        let (queue, finished) = (queue.clone(), finished.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("tactile-vec-{index}"))
+            .spawn(move || {
+                while let Some(command) = spin_recv(&queue) {
+                    if finished.send(execute(command)).is_err() {
+                        break;
+                    }
                 }
-            }
-        })
-        .map_err(|e| EnvError::Worker(format!("cannot start a worker thread: {e}")))?;
-    Ok(Worker { commands, replies, thread: Some(thread) })
+            })
+            .map_err(|e| EnvError::Worker(format!("cannot start a worker thread: {e}")))?;
+        threads.push(thread);
+    }
+    Ok(Pool { work, queue, done, threads })
 }
 
 impl Drop for VecEnv {
     fn drop(&mut self) {
-        for w in &mut self.workers {
-            // Closing the command channel ends the worker's loop.
-            let (closed, _) = bounded(0);
-            drop(std::mem::replace(&mut w.commands, closed));
-            if let Some(t) = w.thread.take() {
+        if let Some(pool) = self.pool.take() {
+            // Closing the work queue ends the workers' loops.
+            let Pool { work, queue, done, threads } = pool;
+            drop(work);
+            drop(queue);
+            for t in threads {
                 let _ = t.join();
             }
+            drop(done);
         }
     }
 }

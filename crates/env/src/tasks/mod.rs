@@ -1,7 +1,10 @@
 //! The task catalogue, one file per task.
 
+mod explore;
 mod pendulum;
+pub mod polygons;
 mod press;
 
+pub use explore::{Explore, ExploreConfig, cell};
 pub use pendulum::{Pendulum, PendulumConfig, angle_normalize, pendulum_terms};
 pub use press::{Press, PressConfig, press_terms};

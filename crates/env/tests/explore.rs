@@ -1,0 +1,107 @@
+//! Explore-v0: the occupancy grid records what the finger touched, and
+//! declarations end the episode.
+
+use tactile_env::tasks::polygons::ray_hit;
+use tactile_env::tasks::{Explore, ExploreConfig, cell};
+use tactile_env::{Env, Info};
+
+fn scripted() -> (Explore, Vec<f32>, Info) {
+    let env = Explore::new(ExploreConfig::default()).unwrap();
+    let obs = vec![0.0; env.observation_space().flat_dim()];
+    let info = env.new_info();
+    (env, obs, info)
+}
+
+fn chebyshev(a: usize, b: usize, side: usize) -> usize {
+    let (ax, ay, bx, by) = (a % side, a / side, b % side, b / side);
+    ax.abs_diff(bx).max(ay.abs_diff(by))
+}
+
+#[test]
+fn moving_into_a_known_edge_marks_the_right_cell() {
+    let (mut env, mut obs, mut info) = scripted();
+    let start = [-0.1375, 0.0025];
+    env.reset_to(0, 0.0, [0.0, 0.0], start, &mut obs, &mut info);
+    let polygon = env.placed_polygon();
+    // Where the finger's surface meets the polygon moving along +x.
+    let hit = ray_hit(&polygon, start, [1.0, 0.0]).expect("the polygon lies to the right");
+    let boundary = [start[0] + hit, start[1]];
+    let side = 60;
+    let mut moves = 0;
+    while info.fact("contact_cells") == Some(0.0) {
+        let s = env.step(&[0.0, 0.0], &mut obs, &mut info).unwrap();
+        assert!(!s.terminated && !s.truncated);
+        moves += 1;
+        assert!(moves < 60, "no contact after {moves} moves");
+    }
+    let grid = env.grid();
+    let contacts: Vec<usize> = (0..grid.len()).filter(|&i| grid[i] == cell::CONTACT).collect();
+    assert_eq!(contacts.len(), 1);
+    let expected = env.cell_of(boundary).unwrap();
+    assert!(
+        chebyshev(contacts[0], expected, side) <= 1,
+        "contact at cell {} but the edge is in cell {expected}",
+        contacts[0]
+    );
+    // The finger stopped against the edge: its centre one radius short of it.
+    let finger = env.finger_m();
+    assert!((boundary[0] - finger[0] - 0.005).abs() < 0.0015, "finger at {finger:?}, edge at {boundary:?}");
+    // The cells it passed are free, its own cell is current, the grid is in the observation.
+    let passed = env.cell_of([start[0] + 0.02, start[1]]).unwrap();
+    assert_eq!(grid[passed], cell::FREE);
+    let current = env.cell_of(finger).unwrap();
+    assert_eq!(grid[current], cell::CURRENT);
+    assert_eq!(obs[contacts[0]], 2.0);
+    assert_eq!(obs[current], 3.0);
+    // The last taxel frame, in the observation, felt the contact, and the
+    // most loaded taxel faces +x (the first of each ring of 16 does).
+    let taxels = &obs[3600..];
+    assert!(taxels.iter().sum::<f32>() > 0.05, "{taxels:?}");
+    let imax = (0..taxels.len()).max_by(|&a, &b| taxels[a].total_cmp(&taxels[b])).unwrap();
+    let around = imax % 16;
+    assert!(around <= 1 || around >= 15, "the most loaded taxel is at {around}/16 around the finger");
+}
+
+#[test]
+fn a_guarded_move_stops_at_the_wall_and_does_not_push_through() {
+    let (mut env, mut obs, mut info) = scripted();
+    env.reset_to(3, 0.7, [0.002, -0.003], [0.1225, 0.0025], &mut obs, &mut info);
+    for _ in 0..80 {
+        env.step(&[1.0, 0.0], &mut obs, &mut info).unwrap(); // -x, towards the object
+    }
+    let polygon = env.placed_polygon();
+    let finger = env.finger_m();
+    assert!(!tactile_env::tasks::polygons::contains(&polygon, finger), "the finger went inside the object");
+    assert!(tactile_env::tasks::polygons::distance_to_boundary(&polygon, finger) > 0.0035);
+    assert!(info.fact("contact_cells").unwrap() >= 1.0);
+}
+
+#[test]
+fn declarations_end_the_episode_with_the_right_reward() {
+    let (mut env, mut obs, mut info) = scripted();
+    env.reset(Some(11), &mut obs, &mut info);
+    let truth = info.fact("object_id").unwrap() as usize;
+    let s = env.step(&[0.0, (truth + 1) as f32], &mut obs, &mut info).unwrap();
+    assert!(s.terminated && info.success && s.reward == 1.0);
+    env.reset(Some(11), &mut obs, &mut info);
+    let wrong = (truth + 1) % 10;
+    let s = env.step(&[2.0, (wrong + 1) as f32], &mut obs, &mut info).unwrap();
+    assert!(s.terminated && !info.success && s.reward == -1.0);
+    assert_eq!(info.term("declare"), Some(-1.0));
+}
+
+#[test]
+fn the_start_is_clear_of_the_object_and_depends_on_the_seed() {
+    let (mut env, mut obs, mut info) = scripted();
+    let mut starts = Vec::new();
+    for seed in 0..20 {
+        env.reset(Some(seed), &mut obs, &mut info);
+        let polygon = env.placed_polygon();
+        let finger = env.finger_m();
+        assert!(!tactile_env::tasks::polygons::contains(&polygon, finger));
+        starts.push((info.fact("object_id").unwrap() as usize, finger));
+        assert_eq!(obs.iter().filter(|&&x| x == 3.0).count(), 1);
+    }
+    let objects: std::collections::BTreeSet<usize> = starts.iter().map(|s| s.0).collect();
+    assert!(objects.len() >= 5, "20 episodes drew only {objects:?}");
+}
