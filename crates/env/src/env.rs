@@ -104,6 +104,13 @@ pub trait Env: Send {
     /// Starts an episode: writes the first observation and its info.
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info);
 
+    /// The simulated scene behind the task, for wrappers that perturb it
+    /// (domain randomisation) and for fault injection in tests; `None` for
+    /// a task without one.
+    fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
+        None
+    }
+
     /// Applies an action. An action outside the action space (wrong length,
     /// NaN, out of bounds) is refused with [`crate::EnvError::InvalidAction`]
     /// and changes nothing.
@@ -134,6 +141,9 @@ impl Env for Box<dyn Env> {
     }
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, crate::EnvError> {
         (**self).step(action, obs, info)
+    }
+    fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
+        (**self).scene_mut()
     }
 }
 

@@ -53,6 +53,14 @@ pub enum EnvError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A wrapper cannot wrap this env as configured.
+    #[error("{id}: {reason}")]
+    Wrapper {
+        /// The env id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The task's scene could not be built.
     #[error(transparent)]
     Sim(#[from] tactile_sim::SimError),

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::tasks::{Explore, ExploreConfig, Pendulum, PendulumConfig, Press, PressConfig};
+use crate::tasks::{
+    EdgeFollow, EdgeFollowConfig, Explore, ExploreConfig, Pendulum, PendulumConfig, Press, PressConfig,
+};
 use crate::wrappers::TimeLimit;
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -53,6 +55,11 @@ fn build_pendulum(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, E
     Ok(Box::new(Pendulum::new(c)?))
 }
 
+fn build_edge_follow(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let c: EdgeFollowConfig = config::load(spec.config_toml, "envs/EdgeFollow-v0.toml", user)?;
+    Ok(Box::new(EdgeFollow::new(c)?))
+}
+
 fn build_explore(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let c: ExploreConfig = config::load(spec.config_toml, "envs/Explore-v0.toml", user)?;
     Ok(Box::new(Explore::new(c)?))
@@ -64,6 +71,15 @@ fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvE
 }
 
 const REGISTRY: &[EnvSpec] = &[
+    EnvSpec {
+        id: "EdgeFollow-v0",
+        summary: "slide a tactile pad along a straight edge to a goal without losing it (Tactile Gym edge_follow)",
+        success: "pad centre within 1 cm of the goal",
+        max_episode_steps: 150,
+        config_toml: include_str!("../../../envs/EdgeFollow-v0.toml"),
+        random_action: uniform_action,
+        build: build_edge_follow,
+    },
     EnvSpec {
         id: "Explore-v0",
         summary: "find which of 10 extruded polygons the finger touches, by guarded moves and touch alone (TANDEM)",

@@ -40,7 +40,7 @@ fn a_physics_blow_up_truncates_with_a_flag() {
     env.reset(Some(0), &mut obs, &mut info);
     env.step(&[0.0], &mut obs, &mut info).unwrap();
     // The pad's velocity turns NaN, as a solver blow-up would leave it.
-    let scene = env.scene_mut();
+    let scene = env.scene_mut().unwrap();
     let pad = scene.body("pad").unwrap();
     let pose = scene.pose(pad);
     scene.place(pad, pose, Vector::new(0.0, 0.0, f32::NAN));

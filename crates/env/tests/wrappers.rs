@@ -106,3 +106,56 @@ fn record_episode_statistics_reports_the_return_at_the_end() {
         }
     }
 }
+
+#[test]
+fn domain_randomization_draws_in_range_per_episode_and_is_seeded() {
+    use tactile_env::wrappers::{DomainRandomization, DomainRandomizationConfig};
+    let config = DomainRandomizationConfig {
+        friction_scale: [0.5, 1.5],
+        mass_scale: [2.0, 3.0],
+        bodies: vec!["pad".into()],
+        gaussian_sigma_n: [0.001, 0.01],
+        sensors: vec!["pad".into()],
+        ..Default::default()
+    };
+    let make = || DomainRandomization::new(make_unwrapped("Press-v0", None).unwrap(), config.clone()).unwrap();
+    let (mut a, mut b) = (make(), make());
+    let mut obs = vec![0.0; a.observation_space().flat_dim()];
+    let (mut ia, mut ib) = (a.new_info(), b.new_info());
+    let mut draws = Vec::new();
+    for seed in 0..4 {
+        a.reset(Some(seed), &mut obs, &mut ia);
+        b.reset(Some(seed), &mut obs, &mut ib);
+        assert_eq!(ia.facts, ib.facts, "one seed, one draw");
+        let friction = ia.fact("dr_friction_scale").unwrap();
+        let mass = ia.fact("dr_mass_scale").unwrap();
+        assert!((0.5..=1.5).contains(&friction) && (2.0..=3.0).contains(&mass));
+        // The draw reached the physics: the pad weighs 0.05 kg times it.
+        let scene = a.scene_mut().unwrap();
+        let pad = scene.body("pad").unwrap();
+        assert!(
+            (f64::from(scene.mass_kg(pad)) - 0.05 * mass).abs() < 1e-6,
+            "{} vs {}",
+            scene.mass_kg(pad),
+            0.05 * mass
+        );
+        draws.push(mass);
+    }
+    draws.dedup();
+    assert_eq!(draws.len(), 4, "each episode draws anew");
+    // Names that do not exist are refused when wrapping.
+    let bad = DomainRandomizationConfig { bodies: vec!["ghost".into()], ..Default::default() };
+    let e = DomainRandomization::new(make_unwrapped("Press-v0", None).unwrap(), bad).err().unwrap();
+    assert!(e.to_string().contains("unknown body `ghost`"), "{e}");
+    let e = DomainRandomization::new(pendulum(), DomainRandomizationConfig::default()).err().unwrap();
+    assert!(e.to_string().contains("simulates no scene"), "{e}");
+}
+
+#[test]
+fn domain_randomization_refuses_to_resize_a_sensing_body() {
+    use tactile_env::wrappers::{DomainRandomization, DomainRandomizationConfig};
+    let config =
+        DomainRandomizationConfig { object_scale: [0.9, 1.1], bodies: vec!["pad".into()], ..Default::default() };
+    let e = DomainRandomization::new(make_unwrapped("Press-v0", None).unwrap(), config).err().unwrap();
+    assert!(e.to_string().contains("taxel array"), "{e}");
+}

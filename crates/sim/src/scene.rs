@@ -51,6 +51,11 @@ struct BodyEntry {
     /// A drive with a locked orientation: the body's rotation follows the
     /// anchor's exactly.
     rotation_locked: bool,
+    /// Index of the body's first collider in the template.
+    first_template_collider: usize,
+    /// Domain randomisation: geometry scale and mass factor (1 after a reset).
+    scale: f32,
+    mass_factor: f32,
 }
 
 /// What a reset rebuilds the world from: bodies, colliders and joints as
@@ -292,6 +297,9 @@ impl Scene {
                 colliders: collider_handles[next_collider..next_collider + ncol].to_vec(),
                 target: None,
                 rotation_locked,
+                first_template_collider: next_collider,
+                scale: 1.0,
+                mass_factor: 1.0,
             });
             next_collider += ncol;
         }
@@ -371,6 +379,8 @@ impl Scene {
         self.quarantined = None;
         for b in &mut self.bodies {
             b.target = None;
+            b.scale = 1.0;
+            b.mass_factor = 1.0;
         }
         for (i, s) in self.sensors.iter_mut().enumerate() {
             if let Some(noise) = &mut s.noise {
@@ -477,6 +487,11 @@ impl Scene {
         *self.world.bodies[self.bodies[id.0].handle].position()
     }
 
+    /// A body's mass (kg).
+    pub fn mass_kg(&self, id: BodyId) -> f32 {
+        self.world.bodies[self.bodies[id.0].handle].mass()
+    }
+
     /// A body's linear velocity (m/s, world).
     pub fn linvel(&self, id: BodyId) -> Vector {
         self.world.bodies[self.bodies[id.0].handle].linvel()
@@ -537,10 +552,110 @@ impl Scene {
         None
     }
 
+    /// Sets every collider's friction to its scene-file value times
+    /// `factor` (domain randomisation). A reset restores the file's values.
+    pub fn set_friction_scale(&mut self, factor: f32) -> Result<(), SimError> {
+        crate::layout::positive("friction scale", factor)?;
+        for b in &self.bodies {
+            for (k, h) in b.colliders.iter().enumerate() {
+                let base = self.template.colliders[b.first_template_collider + k].0.friction();
+                self.world.colliders[*h].set_friction(base * factor);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a body's mass to its scene-file value times `factor` (times
+    /// the cube of its [`Scene::set_body_scale`] factor; the inertia
+    /// follows). A reset restores it.
+    pub fn set_mass_scale(&mut self, id: BodyId, factor: f32) -> Result<(), SimError> {
+        crate::layout::positive("mass scale", factor)?;
+        self.bodies[id.0].mass_factor = factor;
+        self.apply_mass(id);
+        Ok(())
+    }
+
+    fn apply_mass(&mut self, id: BodyId) {
+        let b = &self.bodies[id.0];
+        let factor = b.mass_factor * b.scale.powi(3);
+        for (k, h) in b.colliders.iter().enumerate() {
+            let base = self.template.colliders[b.first_template_collider + k].0.mass();
+            if base > 0.0 {
+                self.world.colliders[*h].set_mass(base * factor);
+            }
+        }
+        // Now, not at the next step, so that the mass reads back at once.
+        let handle = b.handle;
+        let world = &mut self.world;
+        world.bodies[handle].recompute_mass_properties_from_colliders(&world.colliders);
+    }
+
+    /// Scales a body's geometry uniformly by `factor` about its origin
+    /// (shapes and collider offsets; the mass follows the volume, times any
+    /// [`Scene::set_mass_scale`] factor). A body
+    /// that carries a taxel array cannot be scaled (its layout would no
+    /// longer fit). A reset restores it.
+    pub fn set_body_scale(&mut self, id: BodyId, factor: f32) -> Result<(), SimError> {
+        crate::layout::positive("body scale", factor)?;
+        let b = &self.bodies[id.0];
+        if factor != 1.0 && self.sensors.iter().any(|s| s.body == b.handle) {
+            return Err(SimError::invalid("body scale", &b.name, "a body with a taxel array cannot be scaled"));
+        }
+        for (k, h) in b.colliders.iter().enumerate() {
+            let template = &self.template.colliders[b.first_template_collider + k].0;
+            let shape = scaled_shape(template.shared_shape(), factor)
+                .ok_or_else(|| SimError::invalid("body scale", &b.name, "this shape kind cannot be scaled"))?;
+            let mut offset = *template.position_wrt_parent().unwrap_or(&Pose::IDENTITY);
+            offset.translation *= factor;
+            let c = &mut self.world.colliders[*h];
+            c.set_shape(shape);
+            c.set_position_wrt_parent(offset);
+        }
+        self.bodies[id.0].scale = factor;
+        self.apply_mass(id);
+        Ok(())
+    }
+
+    /// Replaces a taxel array's realism models, seeded (domain
+    /// randomisation of the sensor). A reset keeps them and reseeds them.
+    pub fn set_noise(&mut self, id: SensorId, noise: crate::NoiseDesc, seed: u64) -> Result<(), SimError> {
+        noise.validate("noise")?;
+        let s = &mut self.sensors[id.0];
+        let n = s.taxels().len();
+        s.noise = (!noise.is_off()).then(|| NoiseState::new(noise, n, self.dt_s * self.substeps as f32, seed));
+        Ok(())
+    }
+
     /// The underlying rapier world, for queries this API does not cover.
     pub fn world(&self) -> &PhysicsWorld {
         &self.world
     }
+}
+
+/// `shape` scaled uniformly by `s`, for the shape kinds scenes build.
+fn scaled_shape(shape: &SharedShape, s: f32) -> Option<SharedShape> {
+    use rapier3d::parry::shape::TypedShape;
+    Some(match shape.as_typed_shape() {
+        TypedShape::Cuboid(c) => SharedShape::new(c.scaled(Vector::splat(s))),
+        TypedShape::Ball(b) => SharedShape::ball(b.radius * s),
+        TypedShape::Cylinder(c) => SharedShape::cylinder(c.half_height * s, c.radius * s),
+        TypedShape::Capsule(c) => SharedShape::capsule(c.segment.a * s, c.segment.b * s, c.radius * s),
+        TypedShape::ConvexPolyhedron(c) => SharedShape::new(c.clone().scaled(Vector::splat(s))?),
+        TypedShape::TriMesh(t) => SharedShape::new(t.clone().scaled(Vector::splat(s))),
+        TypedShape::Compound(c) => {
+            let parts = c
+                .shapes()
+                .iter()
+                .map(|(pose, part)| {
+                    let mut pose = *pose;
+                    pose.translation *= s;
+                    scaled_shape(part, s).map(|p| (pose, p))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            SharedShape::compound(parts)
+        }
+        _ => return None,
+    })
 }
 
 /// The seed of sensor `index` for a scene seed (SplitMix64 mixing, so that

@@ -319,11 +319,6 @@ impl Explore {
         [t.x, t.y]
     }
 
-    /// The scene, for tools that perturb the physics.
-    pub fn scene_mut(&mut self) -> &mut Scene {
-        &mut self.scene
-    }
-
     /// Starts an episode from a given state instead of a random one: object
     /// `object` at `yaw_rad` and `offset_m`, the finger at `finger_m`
     /// (for scripted episodes and tests).
@@ -455,6 +450,10 @@ impl Env for Explore {
     }
     fn fact_names(&self) -> &[&'static str] {
         &["object_id", "moves", "contact_cells"]
+    }
+
+    fn scene_mut(&mut self) -> Option<&mut Scene> {
+        Some(&mut self.scene)
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {

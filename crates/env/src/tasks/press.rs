@@ -201,12 +201,6 @@ impl Press {
         })
     }
 
-    /// The scene, for tools that perturb the physics (domain
-    /// randomisation, fault injection in tests).
-    pub fn scene_mut(&mut self) -> &mut Scene {
-        &mut self.scene
-    }
-
     /// The force the taxels feel (N).
     fn force_n(&self) -> f32 {
         self.frame.total_normal_n
@@ -244,6 +238,10 @@ impl Env for Press {
     }
     fn fact_names(&self) -> &[&'static str] {
         &["target_force_n", "force_n"]
+    }
+
+    fn scene_mut(&mut self) -> Option<&mut Scene> {
+        Some(&mut self.scene)
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {

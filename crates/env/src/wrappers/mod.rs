@@ -2,6 +2,7 @@
 //! wrappers, one file each).
 
 mod clip_action;
+mod domain_randomization;
 mod frame_stack;
 mod normalize_observation;
 mod normalize_reward;
@@ -10,6 +11,7 @@ mod running_stats;
 mod time_limit;
 
 pub use clip_action::ClipAction;
+pub use domain_randomization::{DomainRandomization, DomainRandomizationConfig};
 pub use frame_stack::FrameStack;
 pub use normalize_observation::NormalizeObservation;
 pub use normalize_reward::NormalizeReward;
@@ -25,6 +27,9 @@ macro_rules! forward_env {
         }
         fn reward_terms(&self) -> &[&'static str] {
             self.inner.reward_terms()
+        }
+        fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
+            self.inner.scene_mut()
         }
     };
 }

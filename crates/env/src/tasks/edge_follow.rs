@@ -1,0 +1,347 @@
+//! `EdgeFollow-v0`: Tactile Gym's edge_follow: slide a tactile pad along a
+//! straight edge to a goal without losing the edge.
+//!
+//! ## Description
+//! A flat plate ends in a straight edge through the origin at a random
+//! orientation. A 20 x 20 mm pad with an 8 x 8 taxel grid on its bottom
+//! face presses on the plate astride the edge, held by a PD drive, so the
+//! taxel image shows where the plate ends. The agent moves the pad in the
+//! plane and must travel along the edge to a goal 0.1 m away. Physics at
+//! 240 Hz, control at 10 Hz.
+//!
+//! ## Action Space
+//! `Box(-1, 1, (2,))`: the pad's in-plane velocity (x, y), as a fraction of
+//! `max_speed_m_s`.
+//!
+//! ## Observation Space
+//! `Box(-inf, inf, (66,))`: the 64 taxel normal forces, each divided by
+//! `press_force_n / 64`, row-major (rows along y, columns along x); then the
+//! pad's velocity divided by `max_speed_m_s`. No pose of the edge or goal.
+//!
+//! ## Rewards
+//! `-(d_goal + 10 d_edge)` (m), as the terms `goal` (`-d_goal`) and `edge`
+//! (`-10 d_edge`): `d_goal` the distance from the pad centre to the goal,
+//! `d_edge` its distance from the edge line.
+//!
+//! ## Starting State
+//! Edge direction uniform in `[0, 2 pi)`; the pad centre on the edge at the
+//! origin, offset across it uniformly by up to `start_offset_m`, pressing.
+//! The goal lies `goal_distance_m` along the edge.
+//!
+//! ## Episode End
+//! Terminated with success within `goal_tolerance_m` of the goal;
+//! terminated without success when the pad is more than `lost_edge_m` from
+//! the edge; truncated after 150 steps (the registry's time limit) or on a
+//! physics fault.
+//!
+//! ## Arguments
+//! `envs/EdgeFollow-v0.toml`, every key of [`EdgeFollowConfig`].
+//!
+//! ## Version History
+//! - v0: first version.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use tactile_sim::math::{Pose, Rotation, Vector};
+use tactile_sim::{Assets, BodyId, DriveDesc, RotationDrive, Scene, SceneDesc, SensorId, TaxelFrame};
+
+use crate::{Env, EnvError, Info, Space, Step, check_action};
+
+/// Parameters of `EdgeFollow-v0` (`envs/EdgeFollow-v0.toml`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EdgeFollowConfig {
+    /// Pad speed at action 1 (m/s).
+    pub max_speed_m_s: f32,
+    /// Distance from the start to the goal along the edge (m).
+    pub goal_distance_m: f32,
+    /// Success within this distance of the goal (m).
+    pub goal_tolerance_m: f32,
+    /// The edge is lost beyond this distance from it (m).
+    pub lost_edge_m: f32,
+    /// Largest start offset across the edge (m).
+    pub start_offset_m: f32,
+    /// How far the drive's target sits below the plate's top (m).
+    pub press_depth_m: f32,
+    /// Drive stiffness (N/m).
+    pub drive_stiffness_n_per_m: f32,
+    /// Drive damping (N s/m).
+    pub drive_damping_n_s_per_m: f32,
+    /// The pressing force the taxel observation is scaled by (N).
+    pub press_force_n: f32,
+    /// Friction coefficient of pad and plate.
+    pub friction: f32,
+}
+
+impl Default for EdgeFollowConfig {
+    fn default() -> Self {
+        EdgeFollowConfig {
+            max_speed_m_s: 0.02,
+            goal_distance_m: 0.1,
+            goal_tolerance_m: 0.01,
+            lost_edge_m: 0.015,
+            start_offset_m: 0.003,
+            press_depth_m: 0.001,
+            drive_stiffness_n_per_m: 2000.0,
+            drive_damping_n_s_per_m: 20.0,
+            press_force_n: 2.5,
+            friction: 0.3,
+        }
+    }
+}
+
+const PAD_HALF_HEIGHT_M: f32 = 0.0025;
+const PLATE_HALF_M: f32 = 0.15;
+
+/// The reward terms `(goal, edge)` for the pad centre `p`, the goal and the
+/// edge's unit normal `n` (the edge line passes through the origin).
+pub fn edge_follow_terms(p: [f32; 2], goal: [f32; 2], n: [f32; 2]) -> [f32; 2] {
+    let d_goal = ((p[0] - goal[0]).powi(2) + (p[1] - goal[1]).powi(2)).sqrt();
+    let d_edge = (p[0] * n[0] + p[1] * n[1]).abs();
+    [-d_goal, -10.0 * d_edge]
+}
+
+/// The edge-follow env.
+pub struct EdgeFollow {
+    config: EdgeFollowConfig,
+    scene: Scene,
+    pad: BodyId,
+    plate: BodyId,
+    sensor: SensorId,
+    frame: TaxelFrame,
+    obs_space: Space,
+    act_space: Space,
+    rng: StdRng,
+    angle_rad: f32,
+    target_m: [f32; 2],
+}
+
+fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
+    EnvError::InvalidParameter { id: "EdgeFollow-v0".into(), field, value: value.to_string(), reason }
+}
+
+impl EdgeFollow {
+    /// An edge-follow env with these parameters.
+    pub fn new(config: EdgeFollowConfig) -> Result<Self, EnvError> {
+        let c = &config;
+        for (field, v) in [
+            ("max_speed_m_s", c.max_speed_m_s),
+            ("goal_distance_m", c.goal_distance_m),
+            ("goal_tolerance_m", c.goal_tolerance_m),
+            ("lost_edge_m", c.lost_edge_m),
+            ("press_depth_m", c.press_depth_m),
+            ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
+            ("press_force_n", c.press_force_n),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(field, v, "must be a finite number > 0"));
+            }
+        }
+        if c.goal_distance_m >= PLATE_HALF_M - 0.02 {
+            return Err(invalid("goal_distance_m", c.goal_distance_m, "must be under 0.13 m (the plate's half side)"));
+        }
+        for (field, v) in [
+            ("start_offset_m", c.start_offset_m),
+            ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
+            ("friction", c.friction),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(invalid(field, v, "must be a finite number >= 0"));
+            }
+        }
+        let text = r#"
+            [physics]
+            physics_hz = 240.0
+            substeps = 24              # control at 10 Hz
+
+            [[bodies]]
+            name = "plate"
+            kind = "static"
+            [[bodies.colliders]]
+            shape = { kind = "box", half_extents_m = [0.15, 0.15, 0.01] }
+
+            [[bodies]]
+            name = "pad"
+            kind = "dynamic"
+            position_m = [0.0, 0.0, 0.0025]
+            [[bodies.colliders]]
+            shape = { kind = "box", half_extents_m = [0.01, 0.01, 0.0025] }
+            mass_kg = 0.05
+
+            [[sensors]]
+            name = "pad"
+            body = "pad"
+            file = "sensors/pad_8x8.toml"
+            "#;
+        let mut desc = SceneDesc::from_toml(text, "EdgeFollow-v0 scene")?;
+        for b in &mut desc.bodies {
+            b.colliders[0].friction = c.friction;
+        }
+        desc.bodies[1].drive = Some(DriveDesc {
+            stiffness_n_per_m: c.drive_stiffness_n_per_m,
+            damping_n_s_per_m: c.drive_damping_n_s_per_m,
+            rotation: RotationDrive::Locked,
+        });
+        let scene = Scene::new(&desc, &Assets::workspace())?;
+        let sensor = scene.sensor("pad")?;
+        let taxels = scene.taxel_array(sensor).taxels().len();
+        Ok(EdgeFollow {
+            pad: scene.body("pad")?,
+            plate: scene.body("plate")?,
+            frame: scene.new_frame(sensor),
+            obs_space: Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]),
+            act_space: Space::uniform_box(-1.0, 1.0, &[2]),
+            config,
+            scene,
+            sensor,
+            rng: StdRng::seed_from_u64(0),
+            angle_rad: 0.0,
+            target_m: [0.0; 2],
+        })
+    }
+
+    /// The edge's direction and its normal (pointing off the plate).
+    pub fn edge_axes(&self) -> ([f32; 2], [f32; 2]) {
+        let (s, c) = self.angle_rad.sin_cos();
+        ([c, s], [s, -c])
+    }
+
+    /// The goal (world, m).
+    pub fn goal_m(&self) -> [f32; 2] {
+        let (e, _) = self.edge_axes();
+        [e[0] * self.config.goal_distance_m, e[1] * self.config.goal_distance_m]
+    }
+
+    /// The pad centre (world, m).
+    pub fn pad_m(&self) -> [f32; 2] {
+        let t = self.scene.pose(self.pad).translation;
+        [t.x, t.y]
+    }
+
+    /// Starts an episode with the edge at `angle_rad` and the pad offset
+    /// `offset_m` across it (for scripted episodes and tests).
+    pub fn reset_to(&mut self, angle_rad: f32, offset_m: f32, obs: &mut [f32], info: &mut Info) {
+        self.angle_rad = angle_rad;
+        self.scene.reset(self.rng.random());
+        let (_, n) = self.edge_axes();
+        let plate = Pose::from_parts(
+            Vector::new(-n[0] * PLATE_HALF_M, -n[1] * PLATE_HALF_M, -0.01),
+            Rotation::from_rotation_z(angle_rad),
+        );
+        self.scene.place(self.plate, plate, Vector::ZERO);
+        let start = [n[0] * offset_m, n[1] * offset_m];
+        let pad = Pose::from_translation(Vector::new(start[0], start[1], PAD_HALF_HEIGHT_M));
+        self.scene.place(self.pad, pad, Vector::ZERO);
+        self.target_m = start;
+        self.set_target();
+        self.frame.normal_n.fill(0.0);
+        info.clear();
+        self.write_facts(info);
+        self.observe(obs);
+    }
+
+    fn set_target(&mut self) {
+        let z = PAD_HALF_HEIGHT_M - self.config.press_depth_m;
+        let _ =
+            self.scene.set_target(self.pad, Pose::from_translation(Vector::new(self.target_m[0], self.target_m[1], z)));
+    }
+
+    fn write_facts(&self, info: &mut Info) {
+        let p = self.pad_m();
+        let (_, n) = self.edge_axes();
+        let [goal, edge] = edge_follow_terms(p, self.goal_m(), n);
+        info.facts[0].1 = f64::from(-goal);
+        info.facts[1].1 = f64::from(-edge / 10.0);
+        info.facts[2].1 = f64::from(self.angle_rad);
+    }
+
+    fn observe(&self, obs: &mut [f32]) {
+        let n = self.frame.normal_n.len();
+        let per_taxel = self.config.press_force_n / n as f32;
+        for (o, f) in obs[..n].iter_mut().zip(&self.frame.normal_n) {
+            *o = f / per_taxel;
+        }
+        let v = self.scene.linvel(self.pad);
+        obs[n] = v.x / self.config.max_speed_m_s;
+        obs[n + 1] = v.y / self.config.max_speed_m_s;
+    }
+}
+
+impl Env for EdgeFollow {
+    fn id(&self) -> &str {
+        "EdgeFollow-v0"
+    }
+    fn observation_space(&self) -> &Space {
+        &self.obs_space
+    }
+    fn action_space(&self) -> &Space {
+        &self.act_space
+    }
+    fn reward_terms(&self) -> &[&'static str] {
+        &["goal", "edge"]
+    }
+    fn fact_names(&self) -> &[&'static str] {
+        &["d_goal_m", "d_edge_m", "edge_angle_rad"]
+    }
+
+    fn scene_mut(&mut self) -> Option<&mut Scene> {
+        Some(&mut self.scene)
+    }
+
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
+        if let Some(seed) = seed {
+            self.rng = StdRng::seed_from_u64(seed);
+        }
+        let angle = self.rng.random_range(0.0..std::f32::consts::TAU);
+        let o = self.config.start_offset_m;
+        let offset = if o > 0.0 { self.rng.random_range(-o..=o) } else { 0.0 };
+        self.reset_to(angle, offset, obs, info);
+    }
+
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        check_action(self.id(), &self.act_space, action)?;
+        let dt = self.scene.env_dt_s();
+        let v = self.config.max_speed_m_s;
+        let limit = PLATE_HALF_M - 0.01;
+        self.target_m = [
+            (self.target_m[0] + action[0] * v * dt).clamp(-limit, limit),
+            (self.target_m[1] + action[1] * v * dt).clamp(-limit, limit),
+        ];
+        self.set_target();
+        self.scene.step();
+        info.clear();
+        if self.scene.fault().is_some() {
+            info.physics_fault = true;
+            self.observe(obs);
+            obs.iter_mut().for_each(|x| *x = if x.is_finite() { *x } else { 0.0 });
+            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+        }
+        self.scene.read(self.sensor, &mut self.frame);
+        let p = self.pad_m();
+        let (_, n) = self.edge_axes();
+        let terms = edge_follow_terms(p, self.goal_m(), n);
+        let reward = info.set_terms(&terms);
+        self.write_facts(info);
+        self.observe(obs);
+        let (d_goal, d_edge) = (-terms[0], -terms[1] / 10.0);
+        let success = d_goal < self.config.goal_tolerance_m;
+        let lost = d_edge > self.config.lost_edge_m;
+        info.success = success;
+        Ok(Step { reward, terminated: success || lost, truncated: false })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reward_terms_match_a_hand_computed_case() {
+        // Edge along x (normal -y... any unit normal), pad at (0.03, 0.004),
+        // goal at (0.1, 0): d_goal = sqrt(0.07^2 + 0.004^2), d_edge = 0.004.
+        let [g, e] = edge_follow_terms([0.03, 0.004], [0.1, 0.0], [0.0, -1.0]);
+        assert!((g + (0.07f32 * 0.07 + 0.004 * 0.004).sqrt()).abs() < 1e-7);
+        assert!((e + 0.04).abs() < 1e-7);
+    }
+}
