@@ -88,6 +88,11 @@ fn declarations_end_the_episode_with_the_right_reward() {
     let s = env.step(&[2.0, (wrong + 1) as f32], &mut obs, &mut info).unwrap();
     assert!(s.terminated && !info.success && s.reward == -1.0);
     assert_eq!(info.term("declare"), Some(-1.0));
+    // A move costs the time penalty and nothing else.
+    env.reset(Some(11), &mut obs, &mut info);
+    let s = env.step(&[3.0, 0.0], &mut obs, &mut info).unwrap();
+    assert_eq!((s.reward, info.term("time"), info.term("declare")), (-0.01, Some(-0.01), Some(0.0)));
+    assert_eq!(info.fact("moves"), Some(1.0));
 }
 
 #[test]

@@ -90,3 +90,10 @@ fn a_bad_action_in_a_batch_is_refused_and_nothing_moves() {
     let mut rng = StdRng::seed_from_u64(0);
     v.step(&[rng.random_range(-1.0..1.0), 0.0, 0.0]).unwrap();
 }
+
+#[test]
+fn the_physics_tasks_are_thread_count_deterministic_too() {
+    for (id, steps) in [("EdgeFollow-v0", 40), ("Explore-v0", 60)] {
+        assert!(trajectory(id, 3, 1, steps) == trajectory(id, 3, 2, steps), "{id}: K = 1 and K = 2 differ");
+    }
+}
