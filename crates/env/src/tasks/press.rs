@@ -20,6 +20,7 @@
 //! ## Rewards
 //! - `force_error`: `-|F - F*| / F*`, with `F` the summed taxel force;
 //! - `action`: `-action_cost * a^2`;
+//! - `on_target`: `on_target_bonus` on every step within tolerance;
 //! - `success`: `success_bonus` on the step that completes the hold.
 //!
 //! ## Starting State
@@ -70,6 +71,8 @@ pub struct PressConfig {
     pub drive_damping_n_s_per_m: f32,
     /// Weight of the squared action in the reward.
     pub action_cost: f32,
+    /// Reward on every step within tolerance.
+    pub on_target_bonus: f32,
     /// Reward on success.
     pub success_bonus: f32,
 }
@@ -87,6 +90,7 @@ impl Default for PressConfig {
             drive_stiffness_n_per_m: 500.0,
             drive_damping_n_s_per_m: 5.0,
             action_cost: 0.01,
+            on_target_bonus: 0.5,
             success_bonus: 10.0,
         }
     }
@@ -96,9 +100,15 @@ const PAD_HALF_HEIGHT_M: f32 = 0.0025;
 /// The anchor is kept within this distance of the surface (m).
 const TARGET_RANGE_M: f32 = 0.03;
 
-/// The reward terms `(force_error, action, success)` of one step.
-pub fn press_terms(force_n: f32, target_n: f32, action: f32, action_cost: f32, success: bool, bonus: f32) -> [f32; 3] {
-    [-(force_n - target_n).abs() / target_n, -action_cost * action * action, if success { bonus } else { 0.0 }]
+/// The reward terms `(force_error, action, on_target, success)` of one step.
+pub fn press_terms(force_n: f32, target_n: f32, action: f32, config: &PressConfig, success: bool) -> [f32; 4] {
+    let error = (force_n - target_n).abs() / target_n;
+    [
+        -error,
+        -config.action_cost * action * action,
+        if error < config.tolerance { config.on_target_bonus } else { 0.0 },
+        if success { config.success_bonus } else { 0.0 },
+    ]
 }
 
 /// The press env.
@@ -144,6 +154,7 @@ impl Press {
         for (field, v) in [
             ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
             ("action_cost", c.action_cost),
+            ("on_target_bonus", c.on_target_bonus),
             ("success_bonus", c.success_bonus),
         ] {
             if !(v.is_finite() && v >= 0.0) {
@@ -234,7 +245,7 @@ impl Env for Press {
         &self.act_space
     }
     fn reward_terms(&self) -> &[&'static str] {
-        &["force_error", "action", "success"]
+        &["force_error", "action", "on_target", "success"]
     }
     fn fact_names(&self) -> &[&'static str] {
         &["target_force_n", "force_n"]
@@ -291,7 +302,7 @@ impl Env for Press {
             self.in_tolerance = 0;
         }
         let success = self.in_tolerance >= c.hold_steps;
-        let terms = press_terms(force, self.target_force_n, a, c.action_cost, success, c.success_bonus);
+        let terms = press_terms(force, self.target_force_n, a, c, success);
         let reward = info.set_terms(&terms);
         info.success = success;
         self.write_facts(info);
@@ -307,9 +318,12 @@ mod tests {
     #[test]
     fn reward_terms_match_a_hand_computed_case() {
         // F = 1.8 N for F* = 2 N: error -0.1; action 0.5 at cost 0.01: -0.0025.
-        let t = press_terms(1.8, 2.0, 0.5, 0.01, false, 10.0);
-        assert!((t[0] + 0.1).abs() < 1e-6 && (t[1] + 0.0025).abs() < 1e-9 && t[2] == 0.0);
-        assert_eq!(press_terms(2.0, 2.0, 0.0, 0.01, true, 10.0), [0.0, 0.0, 10.0]);
+        let c = PressConfig::default();
+        let t = press_terms(1.8, 2.0, 0.5, &c, false);
+        assert!((t[0] + 0.1).abs() < 1e-6 && (t[1] + 0.0025).abs() < 1e-9 && t[2] == 0.0 && t[3] == 0.0);
+        // 1.95 N is within 5 %: the on-target bonus; success adds its bonus.
+        let t = press_terms(1.95, 2.0, 0.0, &c, true);
+        assert!((t[0] + 0.025).abs() < 1e-6 && t[2] == 0.5 && t[3] == 10.0);
     }
 
     #[test]

@@ -1,0 +1,64 @@
+//! # tactile-rl
+//!
+//! Model-free RL for tactile tasks on burn: PPO with the standard
+//! implementation details (GAE with terminated and truncated kept apart,
+//! advantage normalisation, clipped surrogate and value losses, entropy
+//! bonus, one global gradient-norm clip, learning-rate annealing,
+//! orthogonal initialisation, observation and reward normalisation), for
+//! Gaussian, categorical, multi-discrete and Dict action spaces; and a
+//! TensorBoard event writer for the training curves.
+//!
+//! ```no_run
+//! use tactile_env::VecEnv;
+//! use tactile_rl::{Ppo, PpoConfig};
+//!
+//! let config = PpoConfig { total_steps: 50_000, num_envs: 8, num_steps: 128, ..PpoConfig::default() };
+//! let mut env = VecEnv::make("Press-v0", config.num_envs, 1, None)?;
+//! env.reset(config.seed)?;
+//! let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
+//! let mut ppo = Ppo::new(config, &obs_space, &act_space, burn::tensor::Device::flex())?;
+//! while ppo.global_step < ppo.config.total_steps {
+//!     let stats = ppo.iterate(&mut env)?;
+//!     println!("{} {:?}", stats.global_step, stats.episode_returns);
+//! }
+//! # Ok::<(), tactile_rl::RlError>(())
+//! ```
+
+pub mod gae;
+pub mod policy;
+mod ppo;
+pub mod tensorboard;
+
+pub use ppo::{Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses};
+
+/// Everything that can go wrong in training.
+#[derive(Debug, thiserror::Error)]
+pub enum RlError {
+    /// A hyperparameter is out of range.
+    #[error("PPO config: {field} {reason}")]
+    Config {
+        /// The field(s).
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A config file is malformed.
+    #[error("{path}: {message}")]
+    ConfigFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The env failed.
+    #[error(transparent)]
+    Env(#[from] tactile_env::EnvError),
+    /// A file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,316 @@
+//! The actor-critic network and its action distributions.
+//!
+//! An action space is laid out as a list of heads: a Box becomes one
+//! Gaussian head (a mean per dimension, a state-independent log-std per
+//! dimension), a Discrete one categorical head, a MultiDiscrete one
+//! categorical head per component, a Dict the heads of its entries in
+//! order. The actor's output row holds the means and logits of all heads
+//! side by side.
+
+use burn::module::{Module, Param};
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::tensor::activation::{log_softmax, tanh};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, StandardNormal};
+use tactile_env::Space;
+
+/// One part of an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+    /// `dim` continuous values, Gaussian.
+    Gaussian {
+        /// Number of values.
+        dim: usize,
+    },
+    /// One of `n` choices.
+    Categorical {
+        /// Number of choices.
+        n: usize,
+    },
+}
+
+/// Where each head sits in the action vector and in the actor's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionLayout {
+    /// The heads, in action order.
+    pub heads: Vec<Head>,
+    /// Total action values (the action space's flat dimension).
+    pub action_dim: usize,
+    /// Total actor outputs (means and logits).
+    pub output_dim: usize,
+    /// Total Gaussian dimensions (log-std parameters).
+    pub gaussian_dim: usize,
+}
+
+impl ActionLayout {
+    /// The layout of an action space.
+    pub fn of(space: &Space) -> Self {
+        fn walk(space: &Space, heads: &mut Vec<Head>) {
+            match space {
+                Space::Box { low, .. } => heads.push(Head::Gaussian { dim: low.len() }),
+                Space::Discrete { n } => heads.push(Head::Categorical { n: *n as usize }),
+                Space::MultiDiscrete { nvec } => {
+                    heads.extend(nvec.iter().map(|&n| Head::Categorical { n: n as usize }))
+                }
+                Space::Dict(entries) => entries.iter().for_each(|(_, s)| walk(s, heads)),
+            }
+        }
+        let mut heads = Vec::new();
+        walk(space, &mut heads);
+        let action_dim = heads
+            .iter()
+            .map(|h| match h {
+                Head::Gaussian { dim } => *dim,
+                Head::Categorical { .. } => 1,
+            })
+            .sum();
+        let output_dim = heads
+            .iter()
+            .map(|h| match h {
+                Head::Gaussian { dim } => *dim,
+                Head::Categorical { n } => *n,
+            })
+            .sum();
+        let gaussian_dim = heads
+            .iter()
+            .map(|h| match h {
+                Head::Gaussian { dim } => *dim,
+                _ => 0,
+            })
+            .sum();
+        ActionLayout { heads, action_dim, output_dim, gaussian_dim }
+    }
+}
+
+/// A multilayer perceptron with tanh activations.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    layers: Vec<Linear>,
+}
+
+impl Mlp {
+    /// Hidden layers of the given widths after `input` features, each
+    /// followed by tanh, orthogonally initialised with gain sqrt(2).
+    pub fn new(input: usize, hidden: &[usize], rng: &mut StdRng, device: &Device) -> Self {
+        let mut layers = Vec::new();
+        let mut d = input;
+        for &h in hidden {
+            layers.push(orthogonal_linear(d, h, std::f32::consts::SQRT_2, rng, device));
+            d = h;
+        }
+        Mlp { layers }
+    }
+
+    /// The forward pass.
+    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        for l in &self.layers {
+            x = tanh(l.forward(x));
+        }
+        x
+    }
+}
+
+/// A `[input, output]` linear layer with an orthogonal weight of `gain`
+/// (drawn from `rng`: Gram-Schmidt on a Gaussian matrix) and a zero bias.
+pub fn orthogonal_linear(input: usize, output: usize, gain: f32, rng: &mut StdRng, device: &Device) -> Linear {
+    let mut linear = LinearConfig::new(input, output).with_initializer(Initializer::Zeros).init(device);
+    let w = orthogonal(input, output, gain, rng);
+    linear.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [input, output]), device));
+    linear
+}
+
+/// A `rows x cols` matrix (row-major) whose rows (if rows <= cols) or
+/// columns are orthonormal, times `gain`.
+pub fn orthogonal(rows: usize, cols: usize, gain: f32, rng: &mut StdRng) -> Vec<f32> {
+    // Orthonormalise the shorter side's vectors (Gram-Schmidt in f64).
+    let (n, m, transpose) = if rows <= cols { (rows, cols, false) } else { (cols, rows, true) };
+    let mut vs: Vec<Vec<f64>> = Vec::with_capacity(n);
+    while vs.len() < n {
+        let mut v: Vec<f64> = (0..m).map(|_| StandardNormal.sample(rng)).collect();
+        for u in &vs {
+            let d: f64 = v.iter().zip(u).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(u).for_each(|(a, b)| *a -= d * b);
+        }
+        let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if norm > 1e-6 {
+            v.iter_mut().for_each(|a| *a /= norm);
+            vs.push(v);
+        }
+    }
+    let mut w = vec![0.0f32; rows * cols];
+    for (i, v) in vs.iter().enumerate() {
+        for (j, x) in v.iter().enumerate() {
+            let (r, c) = if transpose { (j, i) } else { (i, j) };
+            w[r * cols + c] = (*x as f32) * gain;
+        }
+    }
+    w
+}
+
+/// The actor-critic: separate MLP trunks, an actor head (means and logits)
+/// and a critic head (the value), and the Gaussian heads' log-std.
+#[derive(Module, Debug)]
+pub struct ActorCritic {
+    actor: Mlp,
+    actor_head: Linear,
+    critic: Mlp,
+    critic_head: Linear,
+    log_std: Param<Tensor<1>>,
+}
+
+impl ActorCritic {
+    /// A fresh network for `obs_dim` inputs and the action layout, with
+    /// CleanRL's initialisation (orthogonal; gains sqrt 2, 0.01 for the
+    /// actor head, 1 for the critic head; log-std 0).
+    pub fn new(obs_dim: usize, layout: &ActionLayout, hidden: &[usize], seed: u64, device: &Device) -> Self {
+        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
+        let last = hidden.last().copied().unwrap_or(obs_dim);
+        ActorCritic {
+            actor: Mlp::new(obs_dim, hidden, &mut rng, device),
+            actor_head: orthogonal_linear(last, layout.output_dim, 0.01, &mut rng, device),
+            critic: Mlp::new(obs_dim, hidden, &mut rng, device),
+            critic_head: orthogonal_linear(last, 1, 1.0, &mut rng, device),
+            log_std: Param::from_tensor(Tensor::zeros([layout.gaussian_dim.max(1)], device)),
+        }
+    }
+
+    /// Actor outputs `[batch, output_dim]` and values `[batch]`.
+    pub fn forward(&self, obs: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let out = self.actor_head.forward(self.actor.forward(obs.clone()));
+        let value = self.critic_head.forward(self.critic.forward(obs)).flatten(0, 1);
+        (out, value)
+    }
+
+    /// The values alone.
+    pub fn value(&self, obs: Tensor<2>) -> Tensor<1> {
+        self.critic_head.forward(self.critic.forward(obs)).flatten(0, 1)
+    }
+
+    /// The log-std of the Gaussian heads.
+    pub fn log_std(&self) -> Tensor<1> {
+        self.log_std.val()
+    }
+}
+
+/// Log-probabilities `[batch]` of `actions` (`[batch, action_dim]`, the
+/// categorical ones as integer-valued floats) and entropies `[batch]`
+/// under the actor outputs, differentiably.
+pub fn log_prob_entropy(
+    layout: &ActionLayout,
+    out: Tensor<2>,
+    log_std: Tensor<1>,
+    actions: Tensor<2>,
+) -> (Tensor<1>, Tensor<1>) {
+    let batch = out.dims()[0];
+    let device = out.device();
+    let mut logp = Tensor::<1>::zeros([batch], &device);
+    let mut entropy = Tensor::<1>::zeros([batch], &device);
+    let (mut o, mut a, mut g) = (0usize, 0usize, 0usize);
+    let half_log_2pi = 0.5 * (2.0 * std::f32::consts::PI).ln();
+    for head in &layout.heads {
+        match *head {
+            Head::Gaussian { dim } => {
+                let mean = out.clone().slice([0..batch, o..o + dim]);
+                let x = actions.clone().slice([0..batch, a..a + dim]);
+                let ls = log_std.clone().narrow(0, g, dim).unsqueeze_dim::<2>(0);
+                let z = (x - mean) / ls.clone().exp();
+                let lp = z.powi_scalar(2).mul_scalar(-0.5) - ls.clone() - half_log_2pi;
+                logp = logp + lp.sum_dim(1).flatten(0, 1);
+                let ent = (ls + (0.5 + half_log_2pi)).sum_dim(1).flatten::<1>(0, 1);
+                entropy = entropy + ent.repeat_dim(0, batch);
+                o += dim;
+                a += dim;
+                g += dim;
+            }
+            Head::Categorical { n } => {
+                let logits = out.clone().slice([0..batch, o..o + n]);
+                let lsm = log_softmax(logits, 1);
+                let idx = actions.clone().slice([0..batch, a..a + 1]).int();
+                logp = logp + lsm.clone().gather(1, idx).flatten(0, 1);
+                entropy = entropy - (lsm.clone().exp() * lsm).sum_dim(1).flatten(0, 1);
+                o += n;
+                a += 1;
+            }
+        }
+    }
+    (logp, entropy)
+}
+
+/// Samples actions for a batch from actor outputs read back to the CPU
+/// (`out`, `batch x output_dim`) and the log-std, with the caller's seeded
+/// RNG, writing actions (`batch x action_dim`) and their log-probabilities.
+/// With `deterministic`, takes the means and the most likely choices.
+pub fn sample(
+    layout: &ActionLayout,
+    out: &[f32],
+    log_std: &[f32],
+    rng: &mut StdRng,
+    deterministic: bool,
+    actions: &mut [f32],
+    logp: &mut [f32],
+) {
+    let batch = logp.len();
+    let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+    for b in 0..batch {
+        let row = &out[b * layout.output_dim..(b + 1) * layout.output_dim];
+        let act = &mut actions[b * layout.action_dim..(b + 1) * layout.action_dim];
+        let (mut o, mut a, mut g) = (0usize, 0usize, 0usize);
+        let mut lp = 0.0f64;
+        for head in &layout.heads {
+            match *head {
+                Head::Gaussian { dim } => {
+                    for k in 0..dim {
+                        let (mean, ls) = (f64::from(row[o + k]), f64::from(log_std[g + k]));
+                        let z: f64 = if deterministic { 0.0 } else { StandardNormal.sample(rng) };
+                        act[a + k] = (mean + ls.exp() * z) as f32;
+                        lp += -0.5 * z * z - ls - half_log_2pi;
+                    }
+                    o += dim;
+                    a += dim;
+                    g += dim;
+                }
+                Head::Categorical { n } => {
+                    let logits = &row[o..o + n];
+                    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+                    let choice = if deterministic {
+                        (0..n).max_by(|&i, &j| logits[i].total_cmp(&logits[j])).unwrap_or(0)
+                    } else {
+                        let mut u = rng.random::<f64>() * sum;
+                        let mut c = n - 1;
+                        for (i, &l) in logits.iter().enumerate() {
+                            u -= f64::from(l - max).exp();
+                            if u <= 0.0 {
+                                c = i;
+                                break;
+                            }
+                        }
+                        c
+                    };
+                    act[a] = choice as f32;
+                    lp += f64::from(logits[choice] - max) - sum.ln();
+                    o += n;
+                    a += 1;
+                }
+            }
+        }
+        logp[b] = lp as f32;
+    }
+}
+
+/// Reads a float tensor back as a `Vec<f32>`.
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap_or_default()
+}
+
+/// A `[rows, cols]` tensor from a slice.
+pub fn tensor2(data: &[f32], rows: usize, cols: usize, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(data.to_vec(), [rows, cols]), device)
+}
+
+/// A `[n]` tensor from a slice.
+pub fn tensor1(data: &[f32], device: &Device) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(data.to_vec(), [data.len()]), device)
+}
