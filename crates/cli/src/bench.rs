@@ -182,3 +182,62 @@ pub fn vec(num_envs: usize, batch_steps: usize, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// PPO: gradient-phase throughput of the reference network and batch, and
+/// end-to-end training speed on Pendulum-v1 with one env.
+pub fn ppo(json: bool) -> Result<()> {
+    use tactile_env::Space;
+    use tactile_rl::{Ppo, PpoConfig};
+    let device = burn::tensor::Device::flex();
+    // MLP 64x64 tanh, obs 64, Gaussian action 3, minibatch 64 (32 of 2048),
+    // 10 epochs over 2048 samples.
+    let config =
+        PpoConfig { num_envs: 1, num_steps: 2048, num_minibatches: 32, update_epochs: 10, ..PpoConfig::default() };
+    let obs = Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[64]);
+    let act = Space::uniform_box(-1.0, 1.0, &[3]);
+    let mut learner = Ppo::new(config, &obs, &act, device.clone())?;
+    learner.bench_update(); // warm-up
+    let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
+    rates.sort_by(f64::total_cmp);
+    let update_samples_per_s = rates[1];
+
+    // End to end on Pendulum-v1: one env, 2048-step rollouts, rollout + update.
+    let config = PpoConfig {
+        num_envs: 1,
+        num_steps: 2048,
+        num_minibatches: 32,
+        update_epochs: 10,
+        total_steps: 3 * 2048,
+        ..PpoConfig::default()
+    };
+    let mut env = VecEnv::make("Pendulum-v1", 1, 1, None)?;
+    env.reset(config.seed)?;
+    let (o, a) = (env.observation_space().clone(), env.action_space().clone());
+    let mut learner = Ppo::new(config, &o, &a, device)?;
+    let start = Instant::now();
+    while learner.global_step < learner.config.total_steps {
+        learner.iterate(&mut env)?;
+    }
+    let e2e_steps_per_s = learner.global_step as f64 / start.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "bench": "ppo",
+                "device": "cpu (flex)",
+                "network": "MLP 64x64 tanh, obs 64, Gaussian action 3",
+                "minibatch": 64,
+                "epochs": 10,
+                "samples": 2048,
+                "update_samples_per_s": update_samples_per_s,
+                "e2e_env": "Pendulum-v1",
+                "e2e_steps_per_s": e2e_steps_per_s,
+            })
+        );
+    } else {
+        println!("PPO, MLP 64x64 tanh, obs 64, action 3, minibatch 64, 10 epochs x 2048 samples (flex, CPU)");
+        println!("  update          {update_samples_per_s:>10.0} samples/s (median of 3)");
+        println!("  Pendulum-v1 e2e {e2e_steps_per_s:>10.0} env steps/s (1 env, rollout + update)");
+    }
+    Ok(())
+}

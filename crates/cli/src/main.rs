@@ -1,6 +1,7 @@
 //! The `tactile` command-line tool.
 
 mod bench;
+mod train;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a policy with PPO; writes a run folder (config.json,
+    /// metrics.csv, TensorBoard events) and evaluates the result.
+    Train {
+        /// The task id, e.g. Press-v0.
+        env_id: String,
+        /// The algorithm (PPO).
+        #[arg(long, default_value = "ppo")]
+        algo: String,
+        /// Env steps to train for (default: the task's).
+        #[arg(long)]
+        steps: Option<u64>,
+        /// Parallel envs (default: the task's).
+        #[arg(long)]
+        num_envs: Option<usize>,
+        /// Threads that step the envs.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Seed of everything.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Compute device: cpu, wgpu or cuda.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// A TOML file whose keys override the PPO hyperparameters.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The run folder (default: runs/<env>__ppo__<seed>__<time>); must not exist or be empty.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Evaluation episodes after training.
+        #[arg(long, default_value_t = 10)]
+        eval_episodes: usize,
+        /// Print one JSON object on stdout at the end.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure speed on the project's canonical workloads.
     Bench {
         /// Which workload.
@@ -66,6 +103,8 @@ enum BenchWhat {
     Env,
     /// The VecEnv of each task on one thread and on all cores.
     Vec,
+    /// PPO update throughput and end-to-end training speed.
+    Ppo,
     /// All of the above.
     All,
 }
@@ -124,6 +163,23 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { json } => envs(json),
         Command::Check { env_id, config, json } => check(&env_id, config.as_deref(), json),
+        Command::Train { env_id, algo, steps, num_envs, threads, seed, device, config, out, eval_episodes, json } => {
+            if algo != "ppo" {
+                anyhow::bail!("unknown algorithm `{algo}` (this build trains with ppo)");
+            }
+            train::run(train::TrainArgs {
+                env_id,
+                steps,
+                num_envs,
+                threads,
+                seed,
+                device,
+                config,
+                out,
+                eval_episodes,
+                json,
+            })
+        }
         Command::Bench { what, steps, num_envs, json, assets } => {
             let assets = assets.map(Assets::new).unwrap_or_else(Assets::workspace);
             if matches!(what, BenchWhat::Sim | BenchWhat::All) {
@@ -134,6 +190,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if matches!(what, BenchWhat::Vec | BenchWhat::All) {
                 bench::vec(num_envs, steps.unwrap_or(600), json)?;
+            }
+            if matches!(what, BenchWhat::Ppo | BenchWhat::All) {
+                bench::ppo(json)?;
             }
             Ok(())
         }

@@ -115,3 +115,53 @@ fn bench_vec_reports_scaling_per_task() {
     }
     assert!(v["threads"].as_u64().unwrap() >= 1);
 }
+
+#[test]
+fn train_writes_a_run_folder_and_reports_json() {
+    let dir = std::env::temp_dir().join(format!("tactile-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = tactile()
+        .args([
+            "train",
+            "Press-v0",
+            "--steps",
+            "2048",
+            "--eval-episodes",
+            "2",
+            "--json",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["env_id", "steps", "wall_s", "mean_return", "success_rate", "mean_episode_len"] {
+        assert!(!v[key].is_null(), "missing {key} in {v}");
+    }
+    assert_eq!(v["steps"], 2048);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["ppo"]["total_steps"], 2048);
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    assert!(csv.starts_with("global_step,wall_s,charts/episodic_return"));
+    assert!(csv.lines().next().unwrap().contains("rewards/force_error"));
+    assert_eq!(csv.lines().count(), 3, "a header and one row per update:\n{csv}");
+    let events = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("events.out.tfevents"));
+    assert!(events.is_some());
+
+    // The folder is never written over; bad devices and configs fail cleanly.
+    let before = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let e = one_line_error(&["train", "Press-v0", "--steps", "64", "--out", dir.to_str().unwrap()]);
+    assert!(e.contains("not empty"), "{e}");
+    assert_eq!(std::fs::read_to_string(dir.join("metrics.csv")).unwrap(), before);
+    let e = one_line_error(&["train", "Press-v0", "--device", "tpu"]);
+    assert!(e.contains("unknown device `tpu`"), "{e}");
+    let cfg = dir.with_extension("toml");
+    std::fs::write(&cfg, "learning_rte = 0.1\n").unwrap();
+    let e = one_line_error(&["train", "Press-v0", "--config", cfg.to_str().unwrap()]);
+    assert!(e.contains(":1:") && e.contains("learning_rte"), "{e}");
+}

@@ -27,9 +27,11 @@
 pub mod gae;
 pub mod policy;
 mod ppo;
+mod run;
 pub mod tensorboard;
 
 pub use ppo::{Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses};
+pub use run::{EvalReport, RunInfo, RunWriter, evaluate};
 
 /// Everything that can go wrong in training.
 #[derive(Debug, thiserror::Error)]

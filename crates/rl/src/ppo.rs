@@ -458,6 +458,15 @@ impl Ppo {
         stats.reward_terms =
             term_names.into_iter().zip(term_sums).map(|(k, s)| (k, (s / term_count.max(1) as f64) as f32)).collect();
 
+        self.learn(lr, &mut stats);
+        self.updates += 1;
+        stats.global_step = self.global_step;
+        Ok(stats)
+    }
+
+    /// GAE and the minibatch epochs over the rollout in the buffers.
+    fn learn(&mut self, lr: f64, stats: &mut UpdateStats) {
+        let (n, t_len, od, ad) = (self.config.num_envs, self.config.num_steps, self.obs_dim, self.layout.action_dim);
         // --- Advantages ------------------------------------------------------
         let mut adv = vec![0.0f32; t_len * n];
         let mut ret = vec![0.0f32; t_len * n];
@@ -550,9 +559,24 @@ impl Ppo {
         stats.entropy = (sums[2] / c) as f32;
         stats.approx_kl = (sums[3] / c) as f32;
         stats.clipfrac = (sums[4] / c) as f32;
-        self.updates += 1;
-        stats.global_step = self.global_step;
-        Ok(stats)
+    }
+
+    /// Gradient-phase throughput (samples per second) on a synthetic
+    /// rollout of the configured size, for `tactile bench ppo`.
+    pub fn bench_update(&mut self) -> f64 {
+        use rand::Rng;
+        let mut rng = StdRng::seed_from_u64(7);
+        self.obs.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        self.actions.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        self.logp.iter_mut().for_each(|x| *x = rng.random_range(-3.0..-1.0));
+        self.values.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        self.rewards.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        self.terminated.fill(false);
+        self.truncated.fill(false);
+        self.valid.fill(true);
+        let mut stats = UpdateStats::default();
+        self.learn(self.config.learning_rate, &mut stats);
+        stats.update_samples as f64 / stats.update_s.max(1e-12)
     }
 
     /// Deterministic actions for a batch of raw observations (`batch x

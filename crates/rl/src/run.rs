@@ -1,0 +1,182 @@
+//! A training run on disk: `config.json`, `metrics.csv` and TensorBoard
+//! event files with CleanRL's metric names, and evaluation.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tactile_env::VecEnv;
+
+use crate::tensorboard::EventWriter;
+use crate::{Ppo, PpoConfig, RlError, UpdateStats, clip_to_space};
+
+/// What a run folder records about its run (written as `config.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo<'a> {
+    /// The task id.
+    pub env_id: &'a str,
+    /// The algorithm.
+    pub algo: &'a str,
+    /// Every hyperparameter.
+    pub ppo: &'a PpoConfig,
+    /// The compute device.
+    pub device: &'a str,
+    /// The tactile version.
+    pub version: &'a str,
+}
+
+/// Writes a run's metrics as it trains.
+pub struct RunWriter {
+    dir: PathBuf,
+    csv: BufWriter<File>,
+    events: EventWriter,
+    terms: Vec<String>,
+    start: std::time::Instant,
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> RlError + '_ {
+    move |source| RlError::Io { path: path.to_owned(), source }
+}
+
+const COLUMNS: &[&str] = &[
+    "global_step",
+    "wall_s",
+    "charts/episodic_return",
+    "charts/episodic_length",
+    "charts/success_rate",
+    "charts/SPS",
+    "charts/learning_rate",
+    "losses/policy_loss",
+    "losses/value_loss",
+    "losses/entropy",
+    "losses/approx_kl",
+    "losses/clipfrac",
+    "losses/explained_variance",
+];
+
+impl RunWriter {
+    /// Creates the run folder, which must not exist or be empty (a run is
+    /// never written over another one), and writes `config.json`.
+    pub fn create(dir: &Path, info: &RunInfo<'_>, reward_terms: &[&str]) -> Result<Self, RlError> {
+        if dir.exists() && std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some() {
+            return Err(RlError::Io {
+                path: dir.to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the run folder exists and is not empty",
+                ),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let config_path = dir.join("config.json");
+        let text = serde_json::to_string_pretty(info)
+            .map_err(|e| RlError::Io { path: config_path.clone(), source: std::io::Error::other(e) })?;
+        std::fs::write(&config_path, text + "\n").map_err(io_err(&config_path))?;
+        let csv_path = dir.join("metrics.csv");
+        let mut csv = BufWriter::new(File::create(&csv_path).map_err(io_err(&csv_path))?);
+        let terms: Vec<String> = reward_terms.iter().map(|t| format!("rewards/{t}")).collect();
+        let header: Vec<&str> = COLUMNS.iter().copied().chain(terms.iter().map(String::as_str)).collect();
+        writeln!(csv, "{}", header.join(",")).map_err(io_err(&csv_path))?;
+        let events = EventWriter::create(dir).map_err(io_err(dir))?;
+        Ok(RunWriter { dir: dir.to_owned(), csv, events, terms, start: std::time::Instant::now() })
+    }
+
+    /// The run folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Records one update's statistics (rows with no finished episode
+    /// leave the episode columns empty in the CSV).
+    pub fn record(&mut self, s: &UpdateStats) -> Result<(), RlError> {
+        let wall = self.start.elapsed().as_secs_f64();
+        let n = s.episode_returns.len();
+        let mean = |xs: &mut dyn Iterator<Item = f64>| if n == 0 { None } else { Some(xs.sum::<f64>() / n as f64) };
+        let ep_ret = mean(&mut s.episode_returns.iter().map(|&x| f64::from(x)));
+        let ep_len = mean(&mut s.episode_lengths.iter().map(|&x| f64::from(x)));
+        let success = mean(&mut s.episode_successes.iter().map(|&x| f64::from(u8::from(x))));
+        let sps = s.global_step as f64 / wall.max(1e-9);
+        let values: Vec<Option<f64>> = vec![
+            Some(s.global_step as f64),
+            Some(wall),
+            ep_ret,
+            ep_len,
+            success,
+            Some(sps),
+            Some(s.learning_rate),
+            Some(f64::from(s.policy_loss)),
+            Some(f64::from(s.value_loss)),
+            Some(f64::from(s.entropy)),
+            Some(f64::from(s.approx_kl)),
+            Some(f64::from(s.clipfrac)),
+            Some(f64::from(s.explained_variance)),
+        ];
+        let term_values: Vec<Option<f64>> = s.reward_terms.iter().map(|(_, v)| Some(f64::from(*v))).collect();
+        let cells: Vec<String> =
+            values.iter().chain(&term_values).map(|v| v.map_or(String::new(), |x| format!("{x}"))).collect();
+        let csv_path = self.dir.join("metrics.csv");
+        writeln!(self.csv, "{}", cells.join(",")).map_err(io_err(&csv_path))?;
+        self.csv.flush().map_err(io_err(&csv_path))?;
+        let step = s.global_step;
+        let names = COLUMNS.iter().map(|c| c.to_string()).chain(self.terms.iter().cloned());
+        for (name, v) in names.zip(values.iter().chain(&term_values)).skip(2) {
+            if let Some(v) = v {
+                self.events.scalar(&name, step, *v as f32).map_err(io_err(&self.dir))?;
+            }
+        }
+        self.events.flush().map_err(io_err(&self.dir))
+    }
+}
+
+/// What an evaluation measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// Episodes run.
+    pub episodes: usize,
+    /// Mean undiscounted return.
+    pub mean_return: f64,
+    /// Fraction of episodes that succeeded.
+    pub success_rate: f64,
+    /// Mean episode length (steps).
+    pub mean_episode_len: f64,
+}
+
+/// Runs `episodes` episodes of the deterministic policy on fresh envs of
+/// `env_id` seeded from `seed`, one env per episode, in parallel on
+/// `threads` threads.
+pub fn evaluate(ppo: &Ppo, env_id: &str, episodes: usize, seed: u64, threads: usize) -> Result<EvalReport, RlError> {
+    let episodes = episodes.max(1);
+    let mut env = VecEnv::make(env_id, episodes, threads, None)?;
+    env.reset(seed)?;
+    let act_space = env.action_space().clone();
+    let ad = act_space.flat_dim();
+    let mut actions = vec![0.0; episodes * ad];
+    let mut done = vec![false; episodes];
+    let (mut returns, mut lengths, mut successes) = (vec![0.0f64; episodes], vec![0u64; episodes], 0usize);
+    while done.iter().any(|d| !d) {
+        ppo.act(&env.obs.clone(), &mut actions);
+        for row in actions.chunks_mut(ad) {
+            clip_to_space(&act_space, row);
+        }
+        env.step(&actions)?;
+        for i in 0..episodes {
+            if done[i] {
+                continue;
+            }
+            returns[i] += f64::from(env.rewards[i]);
+            lengths[i] += 1;
+            if env.terminated[i] || env.truncated[i] {
+                done[i] = true;
+                successes += usize::from(env.infos[i].success);
+            }
+        }
+    }
+    let n = episodes as f64;
+    Ok(EvalReport {
+        episodes,
+        mean_return: returns.iter().sum::<f64>() / n,
+        success_rate: successes as f64 / n,
+        mean_episode_len: lengths.iter().sum::<u64>() as f64 / n,
+    })
+}
