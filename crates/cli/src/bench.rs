@@ -185,10 +185,10 @@ pub fn vec(num_envs: usize, batch_steps: usize, json: bool) -> Result<()> {
 
 /// PPO: gradient-phase throughput of the reference network and batch, and
 /// end-to-end training speed on Pendulum-v1 with one env.
-pub fn ppo(json: bool) -> Result<()> {
+pub fn ppo(json: bool, device_name: &str) -> Result<()> {
     use tactile_env::Space;
     use tactile_rl::{Ppo, PpoConfig};
-    let device = burn::tensor::Device::flex();
+    let device = tactile_rl::device(device_name)?;
     // MLP 64x64 tanh, obs 64, Gaussian action 3, minibatch 64 (32 of 2048),
     // 10 epochs over 2048 samples.
     let config =
@@ -224,7 +224,7 @@ pub fn ppo(json: bool) -> Result<()> {
             "{}",
             json!({
                 "bench": "ppo",
-                "device": "cpu (flex)",
+                "device": device_name,
                 "network": "MLP 64x64 tanh, obs 64, Gaussian action 3",
                 "minibatch": 64,
                 "epochs": 10,
@@ -235,7 +235,7 @@ pub fn ppo(json: bool) -> Result<()> {
             })
         );
     } else {
-        println!("PPO, MLP 64x64 tanh, obs 64, action 3, minibatch 64, 10 epochs x 2048 samples (flex, CPU)");
+        println!("PPO, MLP 64x64 tanh, obs 64, action 3, minibatch 64, 10 epochs x 2048 samples, device {device_name}");
         println!("  update          {update_samples_per_s:>10.0} samples/s (median of 3)");
         println!("  Pendulum-v1 e2e {e2e_steps_per_s:>10.0} env steps/s (1 env, rollout + update)");
     }

@@ -92,6 +92,9 @@ enum Command {
         /// Assets folder (default: the built-in assets).
         #[arg(long)]
         assets: Option<PathBuf>,
+        /// Compute device for the PPO benchmark: cpu, cuda or wgpu.
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
 }
 
@@ -180,7 +183,7 @@ fn run(cli: Cli) -> Result<()> {
                 json,
             })
         }
-        Command::Bench { what, steps, num_envs, json, assets } => {
+        Command::Bench { what, steps, num_envs, json, assets, device } => {
             let assets = assets.map(Assets::new).unwrap_or_else(Assets::workspace);
             if matches!(what, BenchWhat::Sim | BenchWhat::All) {
                 bench::sim(steps.unwrap_or(10_000), json, &assets)?;
@@ -192,7 +195,7 @@ fn run(cli: Cli) -> Result<()> {
                 bench::vec(num_envs, steps.unwrap_or(600), json)?;
             }
             if matches!(what, BenchWhat::Ppo | BenchWhat::All) {
-                bench::ppo(json)?;
+                bench::ppo(json, &device)?;
             }
             Ok(())
         }

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::json;
 use tactile_env::VecEnv;
 use tactile_rl::{Ppo, PpoConfig, RunInfo, RunWriter, evaluate};
@@ -45,20 +45,10 @@ fn config(args: &TrainArgs) -> Result<PpoConfig> {
     Ok(c)
 }
 
-fn device(name: &str) -> Result<burn::tensor::Device> {
-    match name {
-        "cpu" => Ok(burn::tensor::Device::flex()),
-        "wgpu" | "cuda" => bail!(
-            "device `{name}` is not compiled into this build of tactile (the GPU backends are arriving as cargo features)"
-        ),
-        other => bail!("unknown device `{other}` (expected cpu, wgpu or cuda)"),
-    }
-}
-
 pub fn run(args: TrainArgs) -> Result<()> {
     tactile_env::spec(&args.env_id)?;
     let config = config(&args)?;
-    let device = device(&args.device)?;
+    let device = tactile_rl::device(&args.device)?;
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let dir = args
         .out

@@ -33,6 +33,23 @@ pub mod tensorboard;
 pub use ppo::{Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses};
 pub use run::{EvalReport, RunInfo, RunWriter, evaluate};
 
+/// The compute device named on the command line: `cpu` (burn's flex
+/// backend, always there), `cuda` or `wgpu` (when compiled with that cargo
+/// feature).
+pub fn device(name: &str) -> Result<burn::tensor::Device, RlError> {
+    match name {
+        "cpu" | "flex" => Ok(burn::tensor::Device::flex()),
+        #[cfg(feature = "cuda")]
+        "cuda" => Ok(burn::tensor::Device::cuda(0usize)),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(burn::tensor::Device::wgpu(Default::default())),
+        "cuda" | "wgpu" => Err(RlError::Device(format!(
+            "device `{name}` is not compiled into this build (rebuild with `--features {name}`)"
+        ))),
+        other => Err(RlError::Device(format!("unknown device `{other}` (expected cpu, cuda or wgpu)"))),
+    }
+}
+
 /// Everything that can go wrong in training.
 #[derive(Debug, thiserror::Error)]
 pub enum RlError {
@@ -52,6 +69,9 @@ pub enum RlError {
         /// What is wrong.
         message: String,
     },
+    /// The compute device cannot be had.
+    #[error("{0}")]
+    Device(String),
     /// The env failed.
     #[error(transparent)]
     Env(#[from] tactile_env::EnvError),
