@@ -118,38 +118,38 @@ pub struct EdgeFollow {
 }
 
 fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
-    EnvError::InvalidParameter { id: "EdgeFollow-v0".into(), field, value: value.to_string(), reason }
+    super::invalid("EdgeFollow-v0", field, value, reason)
 }
 
 impl EdgeFollow {
     /// An edge-follow env with these parameters.
     pub fn new(config: EdgeFollowConfig) -> Result<Self, EnvError> {
         let c = &config;
-        for (field, v) in [
-            ("max_speed_m_s", c.max_speed_m_s),
-            ("goal_distance_m", c.goal_distance_m),
-            ("goal_tolerance_m", c.goal_tolerance_m),
-            ("lost_edge_m", c.lost_edge_m),
-            ("press_depth_m", c.press_depth_m),
-            ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
-            ("press_force_n", c.press_force_n),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(invalid(field, v, "must be a finite number > 0"));
-            }
-        }
+        super::check_ranges(
+            "EdgeFollow-v0",
+            &[
+                ("max_speed_m_s", c.max_speed_m_s),
+                ("goal_distance_m", c.goal_distance_m),
+                ("goal_tolerance_m", c.goal_tolerance_m),
+                ("lost_edge_m", c.lost_edge_m),
+                ("press_depth_m", c.press_depth_m),
+                ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
+                ("press_force_n", c.press_force_n),
+            ],
+            &[],
+        )?;
         if c.goal_distance_m >= PLATE_HALF_M - 0.02 {
             return Err(invalid("goal_distance_m", c.goal_distance_m, "must be under 0.13 m (the plate's half side)"));
         }
-        for (field, v) in [
-            ("start_offset_m", c.start_offset_m),
-            ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
-            ("friction", c.friction),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(invalid(field, v, "must be a finite number >= 0"));
-            }
-        }
+        super::check_ranges(
+            "EdgeFollow-v0",
+            &[],
+            &[
+                ("start_offset_m", c.start_offset_m),
+                ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
+                ("friction", c.friction),
+            ],
+        )?;
         let text = r#"
             [physics]
             physics_hz = 240.0

@@ -143,7 +143,7 @@ pub struct Explore {
 }
 
 fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
-    EnvError::InvalidParameter { id: "Explore-v0".into(), field, value: value.to_string(), reason }
+    super::invalid("Explore-v0", field, value, reason)
 }
 
 impl Explore {
@@ -151,19 +151,19 @@ impl Explore {
     /// `assets/objects/`.
     pub fn new(config: ExploreConfig) -> Result<Self, EnvError> {
         let c = &config;
-        for (field, v) in [
-            ("workspace_m", c.workspace_m),
-            ("cell_m", c.cell_m),
-            ("move_m", c.move_m),
-            ("finger_radius_m", c.finger_radius_m),
-            ("finger_height_m", c.finger_height_m),
-            ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
-            ("contact_threshold_n", c.contact_threshold_n),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(invalid(field, v, "must be a finite number > 0"));
-            }
-        }
+        super::check_ranges(
+            "Explore-v0",
+            &[
+                ("workspace_m", c.workspace_m),
+                ("cell_m", c.cell_m),
+                ("move_m", c.move_m),
+                ("finger_radius_m", c.finger_radius_m),
+                ("finger_height_m", c.finger_height_m),
+                ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
+                ("contact_threshold_n", c.contact_threshold_n),
+            ],
+            &[],
+        )?;
         if !(c.jitter_m.is_finite() && c.jitter_m >= 0.0 && c.jitter_m < 0.05) {
             return Err(invalid("jitter_m", c.jitter_m, "must be in [0, 0.05) m"));
         }

@@ -127,23 +127,23 @@ pub struct Press {
 }
 
 fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
-    EnvError::InvalidParameter { id: "Press-v0".into(), field, value: value.to_string(), reason }
+    super::invalid("Press-v0", field, value, reason)
 }
 
 impl Press {
     /// A press env with these parameters.
     pub fn new(config: PressConfig) -> Result<Self, EnvError> {
         let c = &config;
-        for (field, v) in [
-            ("target_force_min_n", c.target_force_min_n),
-            ("max_speed_m_s", c.max_speed_m_s),
-            ("tolerance", c.tolerance),
-            ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
-        ] {
-            if !(v.is_finite() && v > 0.0) {
-                return Err(invalid(field, v, "must be a finite number > 0"));
-            }
-        }
+        super::check_ranges(
+            "Press-v0",
+            &[
+                ("target_force_min_n", c.target_force_min_n),
+                ("max_speed_m_s", c.max_speed_m_s),
+                ("tolerance", c.tolerance),
+                ("drive_stiffness_n_per_m", c.drive_stiffness_n_per_m),
+            ],
+            &[],
+        )?;
         if !(c.target_force_max_n.is_finite() && c.target_force_max_n >= c.target_force_min_n) {
             return Err(invalid("target_force_max_n", c.target_force_max_n, "must be >= target_force_min_n"));
         }
@@ -151,16 +151,16 @@ impl Press {
         {
             return Err(invalid("start_height_max_m", c.start_height_max_m, "need 0 <= min <= max < 0.02 m"));
         }
-        for (field, v) in [
-            ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
-            ("action_cost", c.action_cost),
-            ("on_target_bonus", c.on_target_bonus),
-            ("success_bonus", c.success_bonus),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(invalid(field, v, "must be a finite number >= 0"));
-            }
-        }
+        super::check_ranges(
+            "Press-v0",
+            &[],
+            &[
+                ("drive_damping_n_s_per_m", c.drive_damping_n_s_per_m),
+                ("action_cost", c.action_cost),
+                ("on_target_bonus", c.on_target_bonus),
+                ("success_bonus", c.success_bonus),
+            ],
+        )?;
         if c.hold_steps == 0 {
             return Err(invalid("hold_steps", 0.0, "must be at least 1"));
         }
