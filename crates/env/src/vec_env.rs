@@ -239,11 +239,14 @@ impl VecEnv {
     }
 
     fn run(&mut self, command: impl Fn(Box<Chunk>) -> Command) -> Result<(), EnvError> {
+        // Every chunk is home between calls, unless an earlier call lost one
+        // to a worker that died: then the batch cannot go on.
+        let broken = || EnvError::Worker("an earlier batch step lost envs to a worker that stopped".into());
         let mut result = Ok(());
         match &self.pool {
             None => {
                 for index in 0..self.chunks.len() {
-                    let chunk = self.chunks[index].take().expect("the chunk is home between calls");
+                    let chunk = self.chunks[index].take().ok_or_else(broken)?;
                     let (chunk, r) = execute(command(chunk));
                     self.collect(chunk);
                     result = result.and(r);
@@ -252,7 +255,7 @@ impl VecEnv {
             Some(pool) => {
                 let lost = || EnvError::Worker("a worker thread has exited".into());
                 for slot in &mut self.chunks {
-                    let chunk = slot.take().expect("the chunk is home between calls");
+                    let chunk = slot.take().ok_or_else(broken)?;
                     pool.work.send(command(chunk)).map_err(|_| lost())?;
                 }
                 // The caller works the queue too, then collects the rest.
