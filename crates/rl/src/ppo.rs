@@ -97,6 +97,7 @@ impl Default for PpoConfig {
 }
 
 const TASK_DEFAULTS: &[(&str, &str)] = &[
+    ("EdgeFollow-v0", include_str!("../../../envs/EdgeFollow-v0.ppo.toml")),
     ("Pendulum-v1", include_str!("../../../envs/Pendulum-v1.ppo.toml")),
     ("Press-v0", include_str!("../../../envs/Press-v0.ppo.toml")),
 ];
@@ -608,6 +609,17 @@ mod tests {
 
     fn scalar(t: Tensor<1>) -> f32 {
         t.into_scalar::<f32>()
+    }
+
+    #[test]
+    fn every_task_has_valid_ppo_defaults() {
+        for spec in tactile_env::registry() {
+            let c = PpoConfig::for_task(spec.id).unwrap();
+            c.validate().unwrap();
+        }
+        let edge = PpoConfig::for_task("EdgeFollow-v0").unwrap();
+        assert_eq!((edge.num_envs, edge.num_steps, edge.gamma), (16, 128, 0.9));
+        assert_eq!(PpoConfig::for_task("Explore-v0").unwrap(), PpoConfig::default());
     }
 
     #[test]
