@@ -312,10 +312,9 @@ impl Env for EdgeFollow {
         self.scene.step();
         info.clear();
         if self.scene.fault().is_some() {
-            info.physics_fault = true;
+            self.write_facts(info);
             self.observe(obs);
-            obs.iter_mut().for_each(|x| *x = if x.is_finite() { *x } else { 0.0 });
-            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+            return Ok(super::fault_step(info, obs));
         }
         self.scene.read(self.sensor, &mut self.frame);
         let p = self.pad_m();

@@ -497,11 +497,9 @@ impl Env for Explore {
         }
         self.moves += 1;
         if !self.guarded_move(DIRECTIONS[mv]) {
-            info.physics_fault = true;
             self.write_facts(info);
             self.observe(obs);
-            obs.iter_mut().for_each(|x| *x = if x.is_finite() { *x } else { 0.0 });
-            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+            return Ok(super::fault_step(info, obs));
         }
         let reward = info.set_terms(&[0.0, -self.config.time_penalty]);
         self.write_facts(info);

@@ -37,3 +37,14 @@ pub(crate) fn check_ranges(
     }
     Ok(())
 }
+
+/// The step a task returns when its physics failed: truncated with
+/// `info.physics_fault`, no reward, and every non-finite observation
+/// element zeroed (the caller has written the observation and facts).
+pub(crate) fn fault_step(info: &mut crate::Info, obs: &mut [f32]) -> crate::Step {
+    info.physics_fault = true;
+    for x in obs.iter_mut().filter(|x| !x.is_finite()) {
+        *x = 0.0;
+    }
+    crate::Step { reward: 0.0, terminated: false, truncated: true }
+}

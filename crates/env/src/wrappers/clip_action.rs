@@ -27,18 +27,9 @@ impl<E: Env> ClipAction<E> {
 }
 
 impl<E: Env> Env for ClipAction<E> {
-    super::forward_env!(id, reward_terms);
-    fn observation_space(&self) -> &Space {
-        self.inner.observation_space()
-    }
+    super::forward_env!(core, obs_space, info);
     fn action_space(&self) -> &Space {
         &self.space
-    }
-    fn fact_names(&self) -> &[&'static str] {
-        self.inner.fact_names()
-    }
-    fn new_info(&self) -> Info {
-        self.inner.new_info()
     }
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         self.inner.reset(seed, obs, info);

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use tactile_sim::{BodyId, NoiseDesc, SensorId};
 
-use crate::{Env, EnvError, Info, Space, Step};
+use crate::{Env, EnvError, Info, Step};
 
 /// What to randomise, each as a `[low, high]` range drawn uniformly per
 /// episode; a range of `[1, 1]` (scales) or `[0, 0]` (noise) leaves it alone.
@@ -145,13 +145,7 @@ impl<E: Env> DomainRandomization<E> {
 }
 
 impl<E: Env> Env for DomainRandomization<E> {
-    super::forward_env!(id, reward_terms);
-    fn observation_space(&self) -> &Space {
-        self.inner.observation_space()
-    }
-    fn action_space(&self) -> &Space {
-        self.inner.action_space()
-    }
+    super::forward_env!(core, obs_space, act_space);
     fn fact_names(&self) -> &[&'static str] {
         &self.facts
     }

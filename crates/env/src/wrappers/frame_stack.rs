@@ -30,18 +30,9 @@ impl<E: Env> FrameStack<E> {
 }
 
 impl<E: Env> Env for FrameStack<E> {
-    super::forward_env!(id, reward_terms);
+    super::forward_env!(core, act_space, info);
     fn observation_space(&self) -> &Space {
         &self.space
-    }
-    fn action_space(&self) -> &Space {
-        self.inner.action_space()
-    }
-    fn fact_names(&self) -> &[&'static str] {
-        self.inner.fact_names()
-    }
-    fn new_info(&self) -> Info {
-        self.inner.new_info()
     }
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         let d = self.frames.len() / self.k;

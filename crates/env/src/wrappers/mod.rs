@@ -19,9 +19,11 @@ pub use record_episode_statistics::RecordEpisodeStatistics;
 pub use running_stats::RunningMeanStd;
 pub use time_limit::TimeLimit;
 
-/// Forwards the parts of [`crate::Env`] that a wrapper leaves alone.
+/// Forwards the parts of [`crate::Env`] that a wrapper leaves alone:
+/// `core` (id, reward terms, scene), `obs_space`, `act_space` and `info`
+/// (fact names and a fresh info).
 macro_rules! forward_env {
-    (id, reward_terms) => {
+    (core) => {
         fn id(&self) -> &str {
             self.inner.id()
         }
@@ -31,6 +33,27 @@ macro_rules! forward_env {
         fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
             self.inner.scene_mut()
         }
+    };
+    (obs_space) => {
+        fn observation_space(&self) -> &crate::Space {
+            self.inner.observation_space()
+        }
+    };
+    (act_space) => {
+        fn action_space(&self) -> &crate::Space {
+            self.inner.action_space()
+        }
+    };
+    (info) => {
+        fn fact_names(&self) -> &[&'static str] {
+            self.inner.fact_names()
+        }
+        fn new_info(&self) -> crate::Info {
+            self.inner.new_info()
+        }
+    };
+    ($($part:ident),+) => {
+        $(super::forward_env!($part);)+
     };
 }
 pub(crate) use forward_env;

@@ -34,18 +34,9 @@ impl<E: Env> NormalizeObservation<E> {
 }
 
 impl<E: Env> Env for NormalizeObservation<E> {
-    super::forward_env!(id, reward_terms);
+    super::forward_env!(core, act_space, info);
     fn observation_space(&self) -> &Space {
         &self.space
-    }
-    fn action_space(&self) -> &Space {
-        self.inner.action_space()
-    }
-    fn fact_names(&self) -> &[&'static str] {
-        self.inner.fact_names()
-    }
-    fn new_info(&self) -> Info {
-        self.inner.new_info()
     }
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         self.inner.reset(seed, obs, info);

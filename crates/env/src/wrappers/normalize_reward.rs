@@ -1,7 +1,7 @@
 //! NormalizeReward: rewards scaled by the spread of the discounted return.
 
 use super::RunningMeanStd;
-use crate::{Env, EnvError, Info, Space, Step};
+use crate::{Env, EnvError, Info, Step};
 
 /// Rewards become `r / sqrt(var(G) + 1e-8)`, where `G` is a running
 /// discounted return (`G = gamma G + r`, restarted at each episode end) and
@@ -25,19 +25,7 @@ impl<E: Env> NormalizeReward<E> {
 }
 
 impl<E: Env> Env for NormalizeReward<E> {
-    super::forward_env!(id, reward_terms);
-    fn observation_space(&self) -> &Space {
-        self.inner.observation_space()
-    }
-    fn action_space(&self) -> &Space {
-        self.inner.action_space()
-    }
-    fn fact_names(&self) -> &[&'static str] {
-        self.inner.fact_names()
-    }
-    fn new_info(&self) -> Info {
-        self.inner.new_info()
-    }
+    super::forward_env!(core, obs_space, act_space, info);
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         self.inner.reset(seed, obs, info);
     }

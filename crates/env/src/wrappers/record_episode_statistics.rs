@@ -1,6 +1,6 @@
 //! RecordEpisodeStatistics: the return and length of each finished episode.
 
-use crate::{Env, EnvError, Info, Space, Step};
+use crate::{Env, EnvError, Info, Step};
 
 /// Adds the facts `episode_return`, `episode_length` and `episode_success`
 /// to the info, set on the step that ends an episode (and zero otherwise).
@@ -22,13 +22,7 @@ impl<E: Env> RecordEpisodeStatistics<E> {
 }
 
 impl<E: Env> Env for RecordEpisodeStatistics<E> {
-    super::forward_env!(id, reward_terms);
-    fn observation_space(&self) -> &Space {
-        self.inner.observation_space()
-    }
-    fn action_space(&self) -> &Space {
-        self.inner.action_space()
-    }
+    super::forward_env!(core, obs_space, act_space);
     fn fact_names(&self) -> &[&'static str] {
         &self.facts
     }

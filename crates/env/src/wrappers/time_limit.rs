@@ -1,6 +1,6 @@
 //! TimeLimit: truncates an episode after a number of steps.
 
-use crate::{Env, EnvError, Info, Space, Step};
+use crate::{Env, EnvError, Info, Step};
 
 /// Truncates the episode on its `max_episode_steps`-th step.
 pub struct TimeLimit<E> {
@@ -22,19 +22,7 @@ impl<E: Env> TimeLimit<E> {
 }
 
 impl<E: Env> Env for TimeLimit<E> {
-    super::forward_env!(id, reward_terms);
-    fn observation_space(&self) -> &Space {
-        self.inner.observation_space()
-    }
-    fn action_space(&self) -> &Space {
-        self.inner.action_space()
-    }
-    fn fact_names(&self) -> &[&'static str] {
-        self.inner.fact_names()
-    }
-    fn new_info(&self) -> Info {
-        self.inner.new_info()
-    }
+    super::forward_env!(core, obs_space, act_space, info);
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         self.elapsed = 0;
         self.inner.reset(seed, obs, info);
