@@ -201,6 +201,21 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
     rates.sort_by(f64::total_cmp);
     let update_samples_per_s = rates[1];
 
+    // The CNN network of Explore-v0's explorer (60 x 60 occupancy grid of
+    // codes + 48 taxels, the default CNN, hidden 128, 4 moves), minibatch
+    // 512, 4 epochs over 2048 samples: its defaults.
+    let explore = tactile_env::make("Explore-v0", None)?;
+    let config = PpoConfig { tandem: None, total_steps: 2048, ..PpoConfig::for_task("Explore-v0")? };
+    let cnn_shape = config.cnn.clone().unwrap_or_default();
+    let (batch, epochs) = (2048 / config.num_minibatches.max(1), config.update_epochs);
+    let config = PpoConfig { num_envs: 1, num_steps: 2048, ..config };
+    let moves = Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]);
+    let mut learner = Ppo::new(config, explore.observation_space(), &moves, device.clone())?;
+    learner.bench_update();
+    let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
+    rates.sort_by(f64::total_cmp);
+    let cnn_update_samples_per_s = rates[1];
+
     // End to end on Pendulum-v1: one env, 2048-step rollouts, rollout + update.
     let config = PpoConfig {
         num_envs: 1,
@@ -232,12 +247,19 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
                 "update_samples_per_s": update_samples_per_s,
                 "e2e_env": "Pendulum-v1",
                 "e2e_steps_per_s": e2e_steps_per_s,
+                "cnn_network": format!("Explore-v0 explorer: CNN {:?} channels, {:?} kernels, {:?} strides, 128 features, MLP 128", cnn_shape.channels, cnn_shape.kernels, cnn_shape.strides),
+                "cnn_minibatch": batch,
+                "cnn_epochs": epochs,
+                "cnn_update_samples_per_s": cnn_update_samples_per_s,
             })
         );
     } else {
         println!("PPO, MLP 64x64 tanh, obs 64, action 3, minibatch 64, 10 epochs x 2048 samples, device {device_name}");
         println!("  update          {update_samples_per_s:>10.0} samples/s (median of 3)");
         println!("  Pendulum-v1 e2e {e2e_steps_per_s:>10.0} env steps/s (1 env, rollout + update)");
+        println!(
+            "  CNN update      {cnn_update_samples_per_s:>10.0} samples/s (Explore-v0's explorer, minibatch {batch}, {epochs} epochs)"
+        );
     }
     Ok(())
 }

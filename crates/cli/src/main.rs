@@ -1,6 +1,7 @@
 //! The `tactile` command-line tool.
 
 mod bench;
+mod plot;
 mod train;
 
 use std::path::PathBuf;
@@ -40,40 +41,34 @@ enum Command {
         json: bool,
     },
     /// Train a policy with PPO; writes a run folder (config.json,
-    /// metrics.csv, TensorBoard events) and evaluates the result.
-    Train {
-        /// The task id, e.g. Press-v0.
-        env_id: String,
-        /// The algorithm (PPO).
-        #[arg(long, default_value = "ppo")]
-        algo: String,
-        /// Env steps to train for (default: the task's).
-        #[arg(long)]
-        steps: Option<u64>,
-        /// Parallel envs (default: the task's).
-        #[arg(long)]
-        num_envs: Option<usize>,
+    /// metrics.csv, TensorBoard events, checkpoints/, final/) and evaluates
+    /// the result. Ctrl-C writes a checkpoint; --resume goes on from it.
+    Train(train::TrainArgs),
+    /// Evaluate a trained policy: deterministic actions on fresh seeded
+    /// episodes.
+    Eval {
+        /// A policy folder (a run's final/ or a checkpoint), or a run folder.
+        policy_dir: PathBuf,
+        /// Episodes to run.
+        #[arg(long, default_value_t = 100)]
+        episodes: usize,
+        /// Seed of the episodes.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// Threads that step the envs.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Seed of everything.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Compute device: cpu, wgpu or cuda.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-        /// A TOML file whose keys override the PPO hyperparameters.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// The run folder (default: runs/<env>__ppo__<seed>__<time>); must not exist or be empty.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Evaluation episodes after training.
-        #[arg(long, default_value_t = 10)]
-        eval_episodes: usize,
-        /// Print one JSON object on stdout at the end.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Draw a run's learning curves (return, success rate, losses) as a PNG.
+    Plot {
+        /// The run folder (with metrics.csv).
+        run_dir: PathBuf,
+        /// The image (default: <RUN_DIR>/curves.png).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Measure speed on the project's canonical workloads.
     Bench {
@@ -162,26 +157,57 @@ fn check(id: &str, config: Option<&std::path::Path>, json_out: bool) -> Result<(
     Ok(())
 }
 
+fn eval(dir: &std::path::Path, episodes: usize, seed: u64, threads: usize, json_out: bool) -> Result<()> {
+    let dir = if !dir.join("meta.json").exists() && dir.join("final").join("meta.json").exists() {
+        dir.join("final")
+    } else {
+        dir.to_owned()
+    };
+    let policy = tactile_rl::Policy::load(&dir)?;
+    let env_id = policy.meta.env_id.clone();
+    let start = std::time::Instant::now();
+    let report = tactile_rl::evaluate(&policy, &env_id, episodes, seed, threads)?;
+    let wall_s = start.elapsed().as_secs_f64();
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "env_id": env_id,
+                "policy_dir": dir.display().to_string(),
+                "algo": policy.meta.algo,
+                "steps": (report.mean_episode_len * report.episodes as f64).round() as u64,
+                "wall_s": wall_s,
+                "episodes": report.episodes,
+                "seed": seed,
+                "mean_return": report.mean_return,
+                "success_rate": report.success_rate,
+                "mean_episode_len": report.mean_episode_len,
+            })
+        );
+    } else {
+        println!(
+            "{env_id} ({}, trained {} steps): {} episodes from seed {seed}",
+            policy.meta.algo, policy.meta.global_step, report.episodes
+        );
+        println!(
+            "mean return {:.3}, success rate {:.3}, mean length {:.1} ({wall_s:.1} s)",
+            report.mean_return, report.success_rate, report.mean_episode_len
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { json } => envs(json),
         Command::Check { env_id, config, json } => check(&env_id, config.as_deref(), json),
-        Command::Train { env_id, algo, steps, num_envs, threads, seed, device, config, out, eval_episodes, json } => {
-            if algo != "ppo" {
-                anyhow::bail!("unknown algorithm `{algo}` (this build trains with ppo)");
-            }
-            train::run(train::TrainArgs {
-                env_id,
-                steps,
-                num_envs,
-                threads,
-                seed,
-                device,
-                config,
-                out,
-                eval_episodes,
-                json,
-            })
+        Command::Train(args) => train::run(args),
+        Command::Eval { policy_dir, episodes, seed, threads, json } => eval(&policy_dir, episodes, seed, threads, json),
+        Command::Plot { run_dir, out } => {
+            let out = out.unwrap_or_else(|| run_dir.join("curves.png"));
+            plot::plot(&run_dir, &out)?;
+            println!("{}", out.display());
+            Ok(())
         }
         Command::Bench { what, steps, num_envs, json, assets, device } => {
             let assets = assets.map(Assets::new).unwrap_or_else(Assets::workspace);
@@ -206,6 +232,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<train::Interrupted>() => std::process::ExitCode::from(130),
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -1,34 +1,109 @@
-//! `tactile train`: PPO on a task, with a run folder and a progress bar.
+//! `tactile train`: PPO (or TANDEM co-training) on a task, with a run
+//! folder, a progress bar, checkpoints, Ctrl-C and `--resume`.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 use tactile_env::VecEnv;
-use tactile_rl::{Ppo, PpoConfig, RunInfo, RunWriter, evaluate};
+use tactile_rl::{
+    Ppo, PpoConfig, RunInfo, RunWriter, checkpoint_dir, evaluate, list_checkpoints, load_checkpoint, save_checkpoint,
+};
 
 /// What the command line asked for.
+#[derive(clap::Args, Debug)]
 pub struct TrainArgs {
+    /// The task id, e.g. Press-v0.
     pub env_id: String,
+    /// ppo, or tandem (PPO explorer + discriminator; the default where
+    /// the task's config has a [tandem] section, as Explore-v0's).
+    #[arg(long)]
+    pub algo: Option<String>,
+    /// Env steps to train for (default: the task's).
+    #[arg(long)]
     pub steps: Option<u64>,
+    /// Parallel envs (default: the task's).
+    #[arg(long)]
     pub num_envs: Option<usize>,
+    /// Threads that step the envs.
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Seed of everything.
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Compute device: cpu, wgpu or cuda.
+    #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// A TOML file whose keys override the PPO hyperparameters.
+    #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The run folder (default: runs/<env>__<algo>__<seed>__<time>); must not exist or be empty.
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Go on with the run in this folder from its latest checkpoint
+    /// (bit for bit as if it had not stopped); --steps may extend it.
+    #[arg(long, conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Seconds between checkpoints (one is also written at the end).
+    #[arg(long, default_value_t = 300)]
+    pub checkpoint_every_s: u64,
+    /// Evaluation episodes after training.
+    #[arg(long, default_value_t = 10)]
     pub eval_episodes: usize,
+    /// Print one JSON object on stdout at the end.
+    #[arg(long)]
     pub json: bool,
 }
 
-/// The PPO config of a run: the task's defaults, a user's TOML on top,
-/// then the command-line flags.
-fn config(args: &TrainArgs) -> Result<PpoConfig> {
-    let base = toml::to_string(&PpoConfig::for_task(&args.env_id)?).context("serialising the task's PPO defaults")?;
-    let mut c: PpoConfig =
-        tactile_env::load_config(&base, &format!("envs/{}.ppo.toml", args.env_id), args.config.as_deref())?;
+/// Set by Ctrl-C; the loop checkpoints and stops at the next update.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The error a Ctrl-C ends training with (exit status 130).
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+fn install_ctrl_c() {
+    // A second Ctrl-C exits at once (checkpoints are written atomically,
+    // so one cut short leaves the previous ones intact).
+    let installed = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will not write a checkpoint ({e})");
+    }
+}
+
+/// The algorithm: `tandem` where the task's defaults co-train a
+/// discriminator (Explore-v0), else `ppo`; `--algo ppo` on such a task is
+/// the All-in-one baseline.
+fn apply_algo(c: &mut PpoConfig, algo: Option<&str>, env_id: &str) -> Result<&'static str> {
+    match algo {
+        None if c.tandem.is_some() => Ok("tandem"),
+        None | Some("ppo") => {
+            c.tandem = None;
+            Ok("ppo")
+        }
+        Some("tandem") if c.tandem.is_some() => Ok("tandem"),
+        Some("tandem") => bail!("{env_id} has no [tandem] section in its PPO config: TANDEM needs a task to classify"),
+        Some(other) => bail!("unknown algorithm `{other}` (expected ppo or tandem)"),
+    }
+}
+
+/// The command-line flags on top of a config.
+fn apply_flags(c: &mut PpoConfig, args: &TrainArgs) {
     if let Some(s) = args.steps {
         c.total_steps = s;
     }
@@ -41,44 +116,167 @@ fn config(args: &TrainArgs) -> Result<PpoConfig> {
     if let Some(s) = args.seed {
         c.seed = s;
     }
+}
+
+/// The PPO config of a new run: the task's defaults, a user's TOML on top,
+/// then the command-line flags.
+fn config(args: &TrainArgs) -> Result<(PpoConfig, &'static str)> {
+    let base = toml::to_string(&PpoConfig::for_task(&args.env_id)?).context("serialising the task's PPO defaults")?;
+    let mut c: PpoConfig =
+        tactile_env::load_config(&base, &format!("envs/{}.ppo.toml", args.env_id), args.config.as_deref())?;
+    apply_flags(&mut c, args);
+    let algo = apply_algo(&mut c, args.algo.as_deref(), &args.env_id)?;
     c.validate()?;
-    Ok(c)
+    Ok((c, algo))
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
     tactile_env::spec(&args.env_id)?;
-    let config = config(&args)?;
+    if let Some(dir) = args.resume.clone() {
+        return resume(args, &dir);
+    }
+    let (config, algo) = config(&args)?;
     let device = tactile_rl::device(&args.device)?;
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let dir = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("runs").join(format!("{}__ppo__{}__{unix}", args.env_id, config.seed)));
+        .unwrap_or_else(|| Path::new("runs").join(format!("{}__{algo}__{}__{unix}", args.env_id, config.seed)));
     let mut env = VecEnv::make(&args.env_id, config.num_envs, config.threads, None)?;
     env.reset(config.seed)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
+    let ppo = Ppo::new(config.clone(), &obs_space, &act_space, device)?;
     let terms: Vec<&str> = env.infos[0].reward_terms.iter().map(|(t, _)| *t).collect();
     let info = RunInfo {
         env_id: &args.env_id,
-        algo: "ppo",
+        algo,
         ppo: &config,
         device: &args.device,
         version: env!("CARGO_PKG_VERSION"),
+        commit: tactile_rl::build_commit(),
     };
-    let mut writer = RunWriter::create(&dir, &info, &terms).context("creating the run folder")?;
-    let mut ppo = Ppo::new(config.clone(), &obs_space, &act_space, device)?;
+    let writer = RunWriter::create(&dir, &info, &terms, ppo.extra_metrics()).context("creating the run folder")?;
+    train_loop(ppo, env, writer, &args, Instant::now())
+}
 
+/// Goes on with the run in `dir` from its latest checkpoint. Everything is
+/// checked before anything in the folder is touched.
+fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
+    let config_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("{}: not a run folder", config_path.display()))?;
+    let saved: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", config_path.display()))?;
+    let run_env = saved.get("env_id").and_then(|v| v.as_str()).unwrap_or_default();
+    if run_env != args.env_id {
+        bail!(
+            "{}: the run trains {run_env}, not {} (resume it with `tactile train {run_env} --resume ...`)",
+            dir.display(),
+            args.env_id
+        );
+    }
+    let Some(latest) = list_checkpoints(dir)?.pop() else {
+        bail!("{}: no checkpoint to resume from (checkpoints/ is empty or missing)", dir.display());
+    };
+    // The checkpoint's config, with what the command line asks for on top;
+    // only the length of the run and the threads may change.
+    let state_text = std::fs::read_to_string(latest.join("trainer.json"))
+        .with_context(|| format!("{}: no trainer.json", latest.display()))?;
+    let state: serde_json::Value = serde_json::from_str(&state_text)
+        .with_context(|| format!("{}: trainer.json is not valid JSON", latest.display()))?;
+    let saved_config: PpoConfig = serde_json::from_value(state.get("config").cloned().unwrap_or_default())
+        .with_context(|| format!("{}: trainer.json has no valid config", latest.display()))?;
+    let mut wanted = match &args.config {
+        Some(file) => {
+            let base = toml::to_string(&saved_config).context("serialising the run's config")?;
+            tactile_env::load_config::<PpoConfig>(&base, "the run's config", Some(file))?
+        }
+        None => saved_config.clone(),
+    };
+    apply_flags(&mut wanted, &args);
+    let saved_algo = if saved_config.tandem.is_some() { "tandem" } else { "ppo" };
+    if args.algo.as_deref().is_some_and(|a| a != saved_algo) {
+        bail!(
+            "{}: the run trains with {saved_algo}; it cannot resume as {}",
+            dir.display(),
+            args.algo.as_deref().unwrap_or("")
+        );
+    }
+    let differing = differences(&saved_config, &wanted);
+    if !differing.is_empty() {
+        bail!(
+            "{}: cannot resume with another config ({} differ); only --steps and --threads may change",
+            dir.display(),
+            differing.join(", ")
+        );
+    }
+    wanted.validate()?;
+    let device = tactile_rl::device(&args.device)?;
+    let mut env = VecEnv::make(&args.env_id, wanted.num_envs, wanted.threads, None)?;
+    let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
+    let mut resumed = load_checkpoint(&latest, &obs_space, &act_space, device)
+        .with_context(|| format!("resuming from {}", latest.display()))?;
+    resumed.restore_env(&mut env).with_context(|| format!("putting the envs back from {}", latest.display()))?;
+    resumed.ppo.config.total_steps = wanted.total_steps;
+    resumed.ppo.config.threads = wanted.threads;
+    let terms: Vec<&str> = env.infos[0].reward_terms.iter().map(|(t, _)| *t).collect();
+    let writer = RunWriter::reopen(dir, &terms, resumed.ppo.extra_metrics(), resumed.ppo.global_step)?;
+    if !args.json {
+        eprintln!("resuming {} from {} (step {})", args.env_id, latest.display(), resumed.ppo.global_step);
+    }
+    train_loop(resumed.ppo, env, writer, &args, Instant::now())
+}
+
+/// The fields (TOML keys) in which two configs differ, the length of the
+/// run and the threads aside.
+fn differences(a: &PpoConfig, b: &PpoConfig) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return vec!["config".into()];
+    };
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| *k != "total_steps" && *k != "threads" && a.get(*k) != b.get(*k))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &TrainArgs, start: Instant) -> Result<()> {
+    install_ctrl_c();
+    let dir = writer.dir().to_owned();
+    let total = ppo.config.total_steps;
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(config.total_steps);
+        let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        bar.set_position(ppo.global_step.min(total));
+        bar.reset_eta();
         bar
     });
-    let start = Instant::now();
+    let first_step = ppo.global_step;
+    let every = Duration::from_secs(args.checkpoint_every_s.max(1));
+    let mut last_checkpoint = Instant::now();
     let (mut last_return, mut last_success) = (f32::NAN, f32::NAN);
-    while ppo.global_step < config.total_steps {
+    while ppo.global_step < total {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            if let Some(bar) = &bar {
+                bar.abandon();
+            }
+            let at = checkpoint(&ppo, &env, &dir)?;
+            eprintln!(
+                "interrupted at step {}: checkpoint {}; go on with `tactile train {} --resume {}`",
+                ppo.global_step,
+                at.display(),
+                env.id(),
+                dir.display()
+            );
+            return Err(Interrupted.into());
+        }
         let stats = ppo.iterate(&mut env)?;
         writer.record(&stats)?;
         if !stats.episode_returns.is_empty() {
@@ -87,43 +285,65 @@ pub fn run(args: TrainArgs) -> Result<()> {
             last_success = stats.episode_successes.iter().filter(|&&s| s).count() as f32 / n;
         }
         if let Some(bar) = &bar {
-            bar.set_position(stats.global_step.min(config.total_steps));
+            bar.set_position(stats.global_step.min(total));
             bar.set_message(format!("return {last_return:.2}  success {last_success:.2}"));
+        }
+        if last_checkpoint.elapsed() >= every {
+            checkpoint(&ppo, &env, &dir)?;
+            last_checkpoint = Instant::now();
         }
     }
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let wall_s = start.elapsed().as_secs_f64();
-    let eval = evaluate(&ppo, &args.env_id, args.eval_episodes, config.seed.wrapping_add(1_000_000), config.threads)?;
+    checkpoint(&ppo, &env, &dir)?;
+    let policy = ppo.policy(env.id())?;
+    let final_dir = dir.join("final");
+    policy.save(&final_dir)?;
+    let eval =
+        evaluate(&policy, env.id(), args.eval_episodes, ppo.config.seed.wrapping_add(1_000_000), ppo.config.threads)?;
+    let steps_here = ppo.global_step - first_step;
     if args.json {
         println!(
             "{}",
             json!({
-                "env_id": args.env_id,
-                "algo": "ppo",
+                "env_id": env.id(),
+                "algo": policy.meta.algo,
                 "steps": ppo.global_step,
                 "wall_s": wall_s,
-                "sps": ppo.global_step as f64 / wall_s,
+                "sps": steps_here as f64 / wall_s,
                 "eval_episodes": eval.episodes,
                 "mean_return": eval.mean_return,
                 "success_rate": eval.success_rate,
                 "mean_episode_len": eval.mean_episode_len,
-                "run_dir": writer.dir().display().to_string(),
+                "run_dir": dir.display().to_string(),
+                "policy_dir": final_dir.display().to_string(),
             })
         );
     } else {
         println!(
             "{}: {} steps in {wall_s:.1} s ({:.0} steps/s)",
-            args.env_id,
+            env.id(),
             ppo.global_step,
-            ppo.global_step as f64 / wall_s
+            steps_here as f64 / wall_s
         );
         println!(
             "evaluation over {} episodes: mean return {:.3}, success rate {:.2}, mean length {:.1}",
             eval.episodes, eval.mean_return, eval.success_rate, eval.mean_episode_len
         );
-        println!("run folder: {}", writer.dir().display());
+        println!("run folder: {}  (policy: {})", dir.display(), final_dir.display());
     }
     Ok(())
+}
+
+/// Writes a checkpoint and keeps the latest two.
+fn checkpoint(ppo: &Ppo, env: &VecEnv, run_dir: &Path) -> Result<PathBuf> {
+    let at = checkpoint_dir(run_dir, ppo.updates);
+    save_checkpoint(ppo, env, &at).with_context(|| format!("writing checkpoint {}", at.display()))?;
+    let all = list_checkpoints(run_dir)?;
+    for old in all.iter().take(all.len().saturating_sub(2)) {
+        std::fs::remove_dir_all(old).with_context(|| format!("removing old checkpoint {}", old.display()))?;
+    }
+    Ok(at)
 }

@@ -165,3 +165,180 @@ fn train_writes_a_run_folder_and_reports_json() {
     let e = one_line_error(&["train", "Press-v0", "--config", cfg.to_str().unwrap()]);
     assert!(e.contains(":1:") && e.contains("learning_rte"), "{e}");
 }
+
+fn run_json(args: &[&str]) -> serde_json::Value {
+    let out = tactile().args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every file under `dir` with its bytes, sorted by path.
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tactile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The metrics rows without the columns that hold times.
+fn metrics_without_times(dir: &std::path::Path) -> Vec<String> {
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (0..header.len()).filter(|&i| header[i] != "wall_s" && header[i] != "charts/SPS").collect();
+    csv.lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&i| cells[i]).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn a_resumed_run_ends_bit_for_bit_as_one_that_never_stopped() {
+    // Press-v0 trains with a constant learning rate, so a run of 4096 steps
+    // extended to 8192 is the same run as one of 8192 steps.
+    let (a, b) = (temp("whole"), temp("halves"));
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    run_json(&["train", "Press-v0", "--steps", "8192", "--eval-episodes", "2", "--json", "--out", a_s]);
+    run_json(&["train", "Press-v0", "--steps", "4096", "--eval-episodes", "2", "--json", "--out", b_s]);
+    let v = run_json(&["train", "Press-v0", "--resume", b_s, "--steps", "8192", "--threads", "2", "--json"]);
+    assert_eq!(v["steps"], 8192);
+    let weights = |d: &std::path::Path| std::fs::read(d.join("final/model.safetensors")).unwrap();
+    assert!(weights(&a) == weights(&b), "the resumed run's weights differ");
+    assert_eq!(metrics_without_times(&a), metrics_without_times(&b));
+    // Evaluating the two policies gives the same figures; a run folder
+    // stands for its final/ policy.
+    let ea = run_json(&["eval", a_s, "--episodes", "4", "--seed", "3", "--json"]);
+    let eb = run_json(&["eval", &format!("{b_s}/final"), "--episodes", "4", "--seed", "3", "--json"]);
+    for key in ["env_id", "episodes", "mean_return", "success_rate", "mean_episode_len", "steps"] {
+        assert!(!ea[key].is_null(), "missing {key} in {ea}");
+        assert_eq!(ea[key], eb[key], "{key}");
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn ctrl_c_writes_a_checkpoint_and_the_run_resumes_from_it() {
+    let dir = temp("interrupt");
+    let d = dir.to_str().unwrap();
+    let child = tactile()
+        .args(["train", "Press-v0", "--steps", "10000000", "--json", "--out", d])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for two updates, then press Ctrl-C.
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(dir.join("metrics.csv")).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(start.elapsed().as_secs() < 120, "training never got going");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let checkpoints: Vec<_> = std::fs::read_dir(dir.join("checkpoints")).unwrap().collect();
+    assert_eq!(checkpoints.len(), 1);
+    let rows = std::fs::read_to_string(dir.join("metrics.csv")).unwrap().lines().count() as u64 - 1;
+    let v = run_json(&["train", "Press-v0", "--resume", d, "--steps", &((rows + 1) * 1024).to_string(), "--json"]);
+    assert_eq!(v["steps"].as_u64().unwrap(), (rows + 1) * 1024);
+    assert!(dir.join("final/meta.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_resumes_and_policy_folders_fail_cleanly_and_leave_the_run_alone() {
+    let dir = temp("bad-resume");
+    let d = dir.to_str().unwrap();
+    run_json(&["train", "Press-v0", "--steps", "2048", "--eval-episodes", "1", "--json", "--out", d]);
+    let before = snapshot(&dir);
+    let cases: &[(&[&str], &str)] = &[
+        (&["train", "Pendulum-v1", "--resume", d], "the run trains Press-v0, not Pendulum-v1"),
+        (&["train", "Press-v0", "--resume", d, "--num-envs", "8"], "num_envs differ"),
+        (&["train", "Press-v0", "--resume", d, "--seed", "9"], "seed differ"),
+        (&["train", "Press-v0", "--resume", d, "--algo", "tandem"], "cannot resume as tandem"),
+        (&["train", "Press-v0", "--resume", "/nonexistent/run"], "not a run folder"),
+        (&["train", "Press-v0", "--algo", "tandem"], "no [tandem] section"),
+        (&["eval", "/nonexistent/policy"], "not a policy folder"),
+    ];
+    for (args, expected) in cases {
+        let e = one_line_error(args);
+        assert!(e.contains(expected), "{args:?}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+    }
+    assert!(snapshot(&dir) == before, "a refused command changed the run folder");
+
+    // A corrupted checkpoint, in a copy of the run.
+    let copy = temp("bad-resume-copy");
+    for (path, bytes) in &before {
+        let to = copy.join(path.strip_prefix(&dir).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, bytes).unwrap();
+    }
+    let ckpt = std::fs::read_dir(copy.join("checkpoints")).unwrap().next().unwrap().unwrap().path();
+    let model = ckpt.join("model.safetensors");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 1;
+    std::fs::write(&model, &bytes).unwrap();
+    let copied = snapshot(&copy);
+    let e = one_line_error(&["train", "Press-v0", "--resume", copy.to_str().unwrap()]);
+    assert!(e.contains("model.safetensors") && e.contains("checksum mismatch"), "{e}");
+    assert!(snapshot(&copy) == copied);
+
+    // Policy folders of another format version, or with a weight missing.
+    let policy = copy.join("final");
+    let meta = std::fs::read_to_string(policy.join("meta.json")).unwrap();
+    std::fs::write(policy.join("meta.json"), meta.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
+    let e = one_line_error(&["eval", policy.to_str().unwrap()]);
+    assert!(e.contains("meta.json") && e.contains("format_version 99"), "{e}");
+    std::fs::write(policy.join("meta.json"), &meta).unwrap();
+    std::fs::remove_file(policy.join("model.safetensors")).unwrap();
+    let e = one_line_error(&["eval", policy.to_str().unwrap()]);
+    assert!(e.contains("model.safetensors"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&copy);
+}
+
+#[test]
+fn plot_draws_the_learning_curves_as_a_png() {
+    let dir = temp("plot");
+    let d = dir.to_str().unwrap();
+    run_json(&["train", "Press-v0", "--steps", "6144", "--eval-episodes", "1", "--json", "--out", d]);
+    let png = dir.join("curves.png");
+    let out = tactile().args(["plot", d]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((frame.width, frame.height), (1500, 1000));
+    // The smoothed curves are drawn in pure blue, 2 px wide, in every
+    // panel with data (at least 6 updates of a run of 6 rows).
+    let step = frame.line_size / frame.width as usize;
+    let blue = buf[..frame.buffer_size()].chunks(step).filter(|p| p[0] == 0 && p[1] == 0 && p[2] == 255).count();
+    assert!(blue > 2000, "{blue} curve pixels");
+    // A run folder without metrics is refused.
+    let e = one_line_error(&["plot", "/nonexistent/run"]);
+    assert!(e.contains("metrics.csv"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -104,6 +104,18 @@ pub trait Env: Send {
     /// Starts an episode: writes the first observation and its info.
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info);
 
+    /// Starts episode `episode` of the run seeded with `seed`: the state
+    /// that `reset(Some(seed))` followed by `episode` calls of `reset(None)`
+    /// gives (how a checkpoint puts an env back). The envs made by
+    /// [`crate::make`] seed every episode on its own (see
+    /// [`crate::wrappers::EpisodeSeeds`]) and get there in one reset.
+    fn reset_episode(&mut self, seed: u64, episode: u64, obs: &mut [f32], info: &mut Info) {
+        self.reset(Some(seed), obs, info);
+        for _ in 0..episode {
+            self.reset(None, obs, info);
+        }
+    }
+
     /// The simulated scene behind the task, for wrappers that perturb it
     /// (domain randomisation) and for fault injection in tests; `None` for
     /// a task without one.
@@ -135,6 +147,9 @@ impl Env for Box<dyn Env> {
     }
     fn new_info(&self) -> Info {
         (**self).new_info()
+    }
+    fn reset_episode(&mut self, seed: u64, episode: u64, obs: &mut [f32], info: &mut Info) {
+        (**self).reset_episode(seed, episode, obs, info)
     }
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         (**self).reset(seed, obs, info)

@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::tasks::{
     EdgeFollow, EdgeFollowConfig, Explore, ExploreConfig, Pendulum, PendulumConfig, Press, PressConfig,
 };
-use crate::wrappers::TimeLimit;
+use crate::wrappers::{EpisodeSeeds, TimeLimit};
 use rand::Rng;
 use rand::rngs::StdRng;
 
@@ -128,14 +128,16 @@ pub fn spec(id: &str) -> Result<&'static EnvSpec, EnvError> {
 }
 
 /// Makes a task by id, with its time limit, its parameters from
-/// `envs/<id>.toml` and any keys of the user's TOML file `config` on top.
+/// `envs/<id>.toml` and any keys of the user's TOML file `config` on top;
+/// every episode gets its own seed ([`EpisodeSeeds`]).
 pub fn make(id: &str, config: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let spec = spec(id)?;
     let env = (spec.build)(spec, config)?;
-    Ok(Box::new(TimeLimit::new(env, spec.max_episode_steps)))
+    Ok(Box::new(EpisodeSeeds::new(TimeLimit::new(env, spec.max_episode_steps))))
 }
 
-/// The same, without the time limit (what Gymnasium calls the unwrapped env).
+/// The same, without the time limit and the per-episode seeds (what
+/// Gymnasium calls the unwrapped env).
 pub fn make_unwrapped(id: &str, config: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let spec = spec(id)?;
     (spec.build)(spec, config)

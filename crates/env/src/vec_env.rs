@@ -40,6 +40,7 @@ struct Chunk {
     terminated: Vec<bool>,
     truncated: Vec<bool>,
     needs_reset: Vec<bool>,
+    episodes: Vec<u64>,
     infos: Vec<Info>,
 }
 
@@ -52,6 +53,7 @@ impl Chunk {
             self.terminated[j] = false;
             self.truncated[j] = false;
             self.needs_reset[j] = false;
+            self.episodes[j] = 0;
         }
     }
 
@@ -60,6 +62,7 @@ impl Chunk {
             let obs = &mut self.obs[j * self.obs_dim..(j + 1) * self.obs_dim];
             if self.needs_reset[j] {
                 env.reset(None, obs, &mut self.infos[j]);
+                self.episodes[j] += 1;
                 self.rewards[j] = 0.0;
                 self.terminated[j] = false;
                 self.truncated[j] = false;
@@ -119,6 +122,9 @@ pub struct VecEnv {
     pub truncated: Vec<bool>,
     /// Infos of the last step.
     pub infos: Vec<Info>,
+    /// Episodes each env has started since the last [`VecEnv::reset`]
+    /// (0 during the first).
+    pub episodes: Vec<u64>,
 }
 
 impl VecEnv {
@@ -157,6 +163,7 @@ impl VecEnv {
                 terminated: vec![false; n],
                 truncated: vec![false; n],
                 needs_reset: vec![false; n],
+                episodes: vec![0; n],
                 infos: infos[start..start + n].to_vec(),
                 envs: chunk_envs,
             })));
@@ -178,6 +185,7 @@ impl VecEnv {
             terminated: vec![false; num_envs],
             truncated: vec![false; num_envs],
             infos,
+            episodes: vec![0; num_envs],
         })
     }
 
@@ -214,6 +222,63 @@ impl VecEnv {
     /// Resets every env, env `i` with the seed derived from `seed` and `i`.
     pub fn reset(&mut self, seed: u64) -> Result<(), EnvError> {
         self.run(|chunk| Command::Reset(chunk, seed))
+    }
+
+    /// Puts every env back where a run left it: env `i` in episode
+    /// `episodes[i]` of the batch seeded with `seed`, after the actions
+    /// `actions[i]` (flat, `act_dim` each) of that episode. With envs that
+    /// are deterministic given their seeds and actions (every registered
+    /// task), the batch is then in the state the run had, bit for bit,
+    /// whatever the number of threads. Replays on the caller's thread.
+    pub fn restore(&mut self, seed: u64, episodes: &[u64], actions: &[Vec<f32>]) -> Result<(), EnvError> {
+        let n = self.num_envs;
+        if episodes.len() != n || actions.len() != n || actions.iter().any(|a| a.len() % self.act_dim.max(1) != 0) {
+            return Err(EnvError::InvalidAction {
+                id: self.id.clone(),
+                reason: format!("restoring {n} envs needs {n} episode indices and {n} whole action histories"),
+            });
+        }
+        for index in 0..self.chunks.len() {
+            let broken = || EnvError::Worker("an earlier batch step lost envs to a worker that stopped".into());
+            let mut chunk = self.chunks[index].take().ok_or_else(broken)?;
+            let (start, od, ad) = (chunk.start, self.obs_dim, self.act_dim);
+            let mut result = Ok(());
+            for j in 0..chunk.envs.len() {
+                let i = start + j;
+                let obs = &mut chunk.obs[j * od..(j + 1) * od];
+                let info = &mut chunk.infos[j];
+                chunk.envs[j].reset_episode(env_seed(seed, i), episodes[i], obs, info);
+                chunk.episodes[j] = episodes[i];
+                chunk.rewards[j] = 0.0;
+                chunk.terminated[j] = false;
+                chunk.truncated[j] = false;
+                chunk.needs_reset[j] = false;
+                for action in actions[i].chunks(ad.max(1)) {
+                    if chunk.needs_reset[j] {
+                        result = Err(EnvError::InvalidAction {
+                            id: self.id.clone(),
+                            reason: format!("env {i}: the restored episode ended before its last action"),
+                        });
+                        break;
+                    }
+                    match chunk.envs[j].step(action, obs, info) {
+                        Ok(s) => {
+                            chunk.rewards[j] = s.reward;
+                            chunk.terminated[j] = s.terminated;
+                            chunk.truncated[j] = s.truncated;
+                            chunk.needs_reset[j] = s.terminated || s.truncated;
+                        }
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+            }
+            self.collect(chunk);
+            result?;
+        }
+        Ok(())
     }
 
     /// Steps every env with its row of `actions` (`num_envs x act_dim`).
@@ -287,6 +352,7 @@ impl VecEnv {
         self.rewards[s..s + n].copy_from_slice(&chunk.rewards);
         self.terminated[s..s + n].copy_from_slice(&chunk.terminated);
         self.truncated[s..s + n].copy_from_slice(&chunk.truncated);
+        self.episodes[s..s + n].copy_from_slice(&chunk.episodes);
         for (dst, src) in self.infos[s..s + n].iter_mut().zip(&chunk.infos) {
             dst.clone_from(src);
         }

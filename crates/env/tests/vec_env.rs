@@ -97,3 +97,54 @@ fn the_physics_tasks_are_thread_count_deterministic_too() {
         assert!(trajectory(id, 3, 1, steps) == trajectory(id, 3, 2, steps), "{id}: K = 1 and K = 2 differ");
     }
 }
+
+fn bits(v: &VecEnv) -> Vec<u32> {
+    let mut out: Vec<u32> = v.obs.iter().map(|x| x.to_bits()).collect();
+    out.extend(v.terminated.iter().chain(&v.truncated).map(|&b| u32::from(b)));
+    out.extend(v.episodes.iter().map(|&e| e as u32));
+    out
+}
+
+#[test]
+fn a_batch_restored_from_episode_indices_and_actions_goes_on_as_the_original() {
+    // Pendulum ends episodes often (200 steps) and Press has physics: run a
+    // batch, keep each env's actions since its episode began, restore a
+    // fresh batch (on another thread count) and step both on.
+    for (id, n, steps) in [("Pendulum-v1", 3, 450), ("Press-v0", 4, 230)] {
+        let mut a = VecEnv::make(id, n, 1, None).unwrap();
+        a.reset(7).unwrap();
+        let ad = a.action_space().flat_dim();
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut actions = vec![0.0; n * ad];
+        let mut history: Vec<Vec<f32>> = vec![Vec::new(); n];
+        let mut ended = vec![false; n];
+        for _ in 0..steps {
+            for i in 0..n {
+                a.action_space().sample(&mut rng, &mut actions[i * ad..(i + 1) * ad]);
+            }
+            a.step(&actions).unwrap();
+            for i in 0..n {
+                if ended[i] {
+                    history[i].clear();
+                } else {
+                    history[i].extend_from_slice(&actions[i * ad..(i + 1) * ad]);
+                }
+                ended[i] = a.terminated[i] || a.truncated[i];
+            }
+        }
+        assert!(a.episodes.iter().all(|&e| e >= 1), "{id}: {:?}", a.episodes);
+        let mut b = VecEnv::make(id, n, 2, None).unwrap();
+        b.restore(7, &a.episodes.clone(), &history).unwrap();
+        assert_eq!(bits(&a), bits(&b), "{id}: the restored batch differs");
+        for _ in 0..250 {
+            for i in 0..n {
+                a.action_space().sample(&mut rng, &mut actions[i * ad..(i + 1) * ad]);
+            }
+            a.step(&actions).unwrap();
+            b.step(&actions).unwrap();
+            assert_eq!(bits(&a), bits(&b), "{id}: the restored batch went another way");
+        }
+        // A history that does not fit the batch is refused.
+        assert!(b.restore(7, &[0], &history).is_err());
+    }
+}

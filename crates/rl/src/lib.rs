@@ -5,8 +5,11 @@
 //! advantage normalisation, clipped surrogate and value losses, entropy
 //! bonus, one global gradient-norm clip, learning-rate annealing,
 //! orthogonal initialisation, observation and reward normalisation), for
-//! Gaussian, categorical, multi-discrete and Dict action spaces; and a
-//! TensorBoard event writer for the training curves.
+//! Gaussian, categorical, multi-discrete and Dict action spaces, over an
+//! MLP or a CNN encoder of occupancy grids and taxel images; TANDEM
+//! co-training (a CNN discriminator fills the `declare` action); policy
+//! folders, atomic checkpoints that resume bit for bit, and a run folder
+//! with CSV and TensorBoard metrics.
 //!
 //! ```no_run
 //! use tactile_env::VecEnv;
@@ -21,17 +24,29 @@
 //!     let stats = ppo.iterate(&mut env)?;
 //!     println!("{} {:?}", stats.global_step, stats.episode_returns);
 //! }
+//! ppo.policy("Press-v0")?.save(std::path::Path::new("runs/press/final"))?;
 //! # Ok::<(), tactile_rl::RlError>(())
 //! ```
 
+mod encoder;
 pub mod gae;
 pub mod policy;
 mod ppo;
 mod run;
+mod saved;
+mod tandem;
 pub mod tensorboard;
+pub mod weights;
 
+pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart};
 pub use ppo::{Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses};
-pub use run::{EvalReport, RunInfo, RunWriter, evaluate};
+pub use run::{EvalReport, RunInfo, RunWriter, evaluate, read_metrics};
+pub use saved::{
+    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, DiscriminatorMeta, NetworkMeta, ObsNorm, POLICY_FORMAT,
+    POLICY_FORMAT_VERSION, Policy, PolicyMeta, Resumed, TrainerState, build_commit, checkpoint_dir, list_checkpoints,
+    load_checkpoint, save_checkpoint,
+};
+pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, top_probability};
 
 /// The compute device named on the command line: `cpu` (burn's flex
 /// backend, always there), `cuda` or `wgpu` (when compiled with that cargo
@@ -95,6 +110,30 @@ pub enum RlError {
     /// The env failed.
     #[error(transparent)]
     Env(#[from] tactile_env::EnvError),
+    /// A weights file is malformed or does not fit the network.
+    #[error("{path}: {message}")]
+    Weights {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, naming the tensor.
+        message: String,
+    },
+    /// A policy folder cannot be used.
+    #[error("{path}: {message}")]
+    Policy {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// A checkpoint cannot be used.
+    #[error("{path}: {message}")]
+    Checkpoint {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A file could not be written or read.
     #[error("{path}: {source}")]
     Io {

@@ -7,7 +7,7 @@
 //! order. The actor's output row holds the means and logits of all heads
 //! side by side.
 
-use burn::module::{Module, Param};
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::{log_softmax, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -16,8 +16,11 @@ use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
 use tactile_env::Space;
 
+use crate::RlError;
+use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout};
+
 /// One part of an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Head {
     /// `dim` continuous values, Gaussian.
     Gaussian {
@@ -32,7 +35,7 @@ pub enum Head {
 }
 
 /// Where each head sits in the action vector and in the actor's output.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ActionLayout {
     /// The heads, in action order.
     pub heads: Vec<Head>,
@@ -149,49 +152,112 @@ pub fn orthogonal(rows: usize, cols: usize, gain: f32, rng: &mut StdRng) -> Vec<
     w
 }
 
-/// The actor-critic: separate MLP trunks, an actor head (means and logits)
-/// and a critic head (the value), and the Gaussian heads' log-std.
+/// The actor-critic: an optional CNN over the observation's grid (shared by
+/// actor and critic, as in CleanRL's Atari PPO), separate MLP trunks over
+/// its features and the vector inputs, an actor head (means and logits), a
+/// critic head (the value), and the Gaussian heads' log-std.
 #[derive(Module, Debug)]
 pub struct ActorCritic {
+    encoder: Option<CnnEncoder>,
     actor: Mlp,
     actor_head: Linear,
     critic: Mlp,
     critic_head: Linear,
     log_std: Param<Tensor<1>>,
+    #[module(skip)]
+    obs: ObsLayout,
 }
 
 impl ActorCritic {
-    /// A fresh network for `obs_dim` inputs and the action layout, with
-    /// CleanRL's initialisation (orthogonal; gains sqrt 2, 0.01 for the
-    /// actor head, 1 for the critic head; log-std 0).
-    pub fn new(obs_dim: usize, layout: &ActionLayout, hidden: &[usize], seed: u64, device: &Device) -> Self {
+    /// A fresh network for the observation layout and the action layout,
+    /// with CleanRL's initialisation (orthogonal; gains sqrt 2, 0.01 for
+    /// the actor head, 1 for the critic head; log-std 0). The layout's grid
+    /// (at most one) goes through a CNN of shape `cnn`; without `cnn` the
+    /// whole flat observation feeds the MLPs.
+    pub fn new(
+        obs: &ObsLayout,
+        layout: &ActionLayout,
+        hidden: &[usize],
+        cnn: Option<&CnnConfig>,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, RlError> {
         let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed);
-        let last = hidden.last().copied().unwrap_or(obs_dim);
-        ActorCritic {
-            actor: Mlp::new(obs_dim, hidden, &mut rng, device),
+        let grids = obs.grids();
+        let (encoder, input) = match (cnn, grids.as_slice()) {
+            (Some(config), [grid]) => {
+                let encoder = CnnEncoder::new(*grid, config, &mut rng, device)
+                    .map_err(|reason| RlError::Config { field: "cnn", reason })?;
+                (Some(encoder), config.features + obs.vector_dim())
+            }
+            (Some(_), []) => {
+                return Err(RlError::Config { field: "cnn", reason: "needs a 2-D Box in the observation space" });
+            }
+            (Some(_), _) => {
+                return Err(RlError::Config { field: "cnn", reason: "takes one grid; this space has several" });
+            }
+            (None, _) => (None, obs.obs_dim),
+        };
+        let last = hidden.last().copied().unwrap_or(input);
+        let net = ActorCritic {
+            encoder,
+            actor: Mlp::new(input, hidden, &mut rng, device),
             actor_head: orthogonal_linear(last, layout.output_dim, 0.01, &mut rng, device),
-            critic: Mlp::new(obs_dim, hidden, &mut rng, device),
+            critic: Mlp::new(input, hidden, &mut rng, device),
             critic_head: orthogonal_linear(last, 1, 1.0, &mut rng, device),
             log_std: Param::from_tensor(Tensor::zeros([layout.gaussian_dim.max(1)], device)),
+            obs: if cnn.is_some() { obs.clone() } else { ObsLayout::default() },
+        };
+        Ok(number_params(net, 1))
+    }
+
+    fn features(&self, obs: Tensor<2>) -> Tensor<2> {
+        match &self.encoder {
+            None => obs,
+            Some(encoder) => match self.obs.vectors(&obs) {
+                Some(v) => Tensor::cat(vec![encoder.forward(&obs), v], 1),
+                None => encoder.forward(&obs),
+            },
         }
     }
 
     /// Actor outputs `[batch, output_dim]` and values `[batch]`.
     pub fn forward(&self, obs: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
-        let out = self.actor_head.forward(self.actor.forward(obs.clone()));
-        let value = self.critic_head.forward(self.critic.forward(obs)).flatten(0, 1);
+        let x = self.features(obs);
+        let out = self.actor_head.forward(self.actor.forward(x.clone()));
+        let value = self.critic_head.forward(self.critic.forward(x)).flatten(0, 1);
         (out, value)
+    }
+
+    /// The actor outputs alone.
+    pub fn actor(&self, obs: Tensor<2>) -> Tensor<2> {
+        self.actor_head.forward(self.actor.forward(self.features(obs)))
     }
 
     /// The values alone.
     pub fn value(&self, obs: Tensor<2>) -> Tensor<1> {
-        self.critic_head.forward(self.critic.forward(obs)).flatten(0, 1)
+        self.critic_head.forward(self.critic.forward(self.features(obs))).flatten(0, 1)
     }
 
     /// The log-std of the Gaussian heads.
     pub fn log_std(&self) -> Tensor<1> {
         self.log_std.val()
     }
+}
+
+/// Gives a module's float parameters the ids `first, first + 1, ...` in
+/// visiting order. Parameter ids key the optimiser's state; numbering them
+/// makes a network rebuilt from a checkpoint match the saved optimiser.
+pub fn number_params<M: Module>(module: M, first: u64) -> M {
+    struct Numbering(u64);
+    impl ModuleMapper for Numbering {
+        fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.id = ParamId::from(self.0);
+            self.0 += 1;
+            param
+        }
+    }
+    module.map(&mut Numbering(first))
 }
 
 /// Log-probabilities `[batch]` of `actions` (`[batch, action_dim]`, the

@@ -10,11 +10,15 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use tactile_env::wrappers::RunningMeanStd;
-use tactile_env::{Space, VecEnv};
+use tactile_env::{Space, VecEnv, env_seed};
+
+use std::ops::Range;
 
 use crate::RlError;
+use crate::encoder::{CnnConfig, ObsLayout};
 use crate::gae::{explained_variance, gae, normalize};
 use crate::policy::{ActionLayout, ActorCritic, log_prob_entropy, sample, tensor1, tensor2, to_vec};
+use crate::tandem::{Tandem, TandemConfig, TandemLayout, declare_from};
 
 /// Every PPO hyperparameter (CleanRL's names and defaults for continuous
 /// control unless a task's `envs/<id>.ppo.toml` says otherwise).
@@ -65,6 +69,12 @@ pub struct PpoConfig {
     pub clip_norm: f32,
     /// Seed of the envs, the network and every draw.
     pub seed: u64,
+    /// A CNN for the 2-D grid of the observation (none: the MLPs take the
+    /// whole flat observation).
+    pub cnn: Option<CnnConfig>,
+    /// TANDEM co-training: a discriminator fills one action (none: PPO
+    /// learns every action, the All-in-one baseline).
+    pub tandem: Option<TandemConfig>,
 }
 
 impl Default for PpoConfig {
@@ -92,12 +102,15 @@ impl Default for PpoConfig {
             norm_reward: true,
             clip_norm: 10.0,
             seed: 1,
+            cnn: None,
+            tandem: None,
         }
     }
 }
 
 const TASK_DEFAULTS: &[(&str, &str)] = &[
     ("EdgeFollow-v0", include_str!("../../../envs/EdgeFollow-v0.ppo.toml")),
+    ("Explore-v0", include_str!("../../../envs/Explore-v0.ppo.toml")),
     ("Pendulum-v1", include_str!("../../../envs/Pendulum-v1.ppo.toml")),
     ("Press-v0", include_str!("../../../envs/Press-v0.ppo.toml")),
 ];
@@ -133,6 +146,9 @@ impl PpoConfig {
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             return bad("hidden", "needs at least one layer, each at least 1 wide");
         }
+        if self.tandem.is_some() && self.cnn.is_none() {
+            return bad("tandem", "needs a [cnn] section (the explorer reads the same grid)");
+        }
         Ok(())
     }
 }
@@ -164,6 +180,8 @@ pub struct UpdateStats {
     pub episode_successes: Vec<bool>,
     /// Mean of each reward term per step over the rollout, by name.
     pub reward_terms: Vec<(String, f32)>,
+    /// Extra metrics by name (`losses/discriminator_loss`, ...).
+    pub extra: Vec<(&'static str, f32)>,
     /// Samples that went through the gradient phase.
     pub update_samples: usize,
     /// Seconds spent in the gradient phase.
@@ -250,13 +268,17 @@ fn scale_grad<const D: usize>(grads: &mut GradientsParams, id: ParamId, scale: f
     }
 }
 
-/// Running observation normalisation: `clip((obs - mean) / sqrt(var + 1e-8))`.
-pub fn normalize_obs(stats: &RunningMeanStd, clip: f32, obs: &mut [f32]) {
+/// Running observation normalisation, `clip((obs - mean) / sqrt(var +
+/// 1e-8))`, of the dimensions in `ranges` of each row (grids stay as
+/// they are).
+pub fn normalize_obs(stats: &RunningMeanStd, clip: f32, ranges: &[Range<usize>], obs: &mut [f32]) {
     let d = stats.mean.len();
     for row in obs.chunks_mut(d) {
-        for (i, x) in row.iter_mut().enumerate() {
-            let z = (f64::from(*x) - stats.mean[i]) / (stats.var[i] + 1e-8).sqrt();
-            *x = (z as f32).clamp(-clip, clip);
+        for r in ranges {
+            for i in r.clone() {
+                let z = (f64::from(row[i]) - stats.mean[i]) / (stats.var[i] + 1e-8).sqrt();
+                row[i] = (z as f32).clamp(-clip, clip);
+            }
         }
     }
 }
@@ -283,35 +305,47 @@ pub fn clip_to_space(space: &Space, action: &mut [f32]) {
 }
 
 /// A PPO learner: the model, the optimiser, the normalisers and the
-/// rollout buffers, for one VecEnv.
+/// rollout buffers, for one VecEnv (and the TANDEM discriminator when the
+/// config asks for one).
 pub struct Ppo {
     /// The hyperparameters.
     pub config: PpoConfig,
-    /// The action layout.
+    /// The action layout (of the explorer's actions under TANDEM).
     pub layout: ActionLayout,
+    /// Which observation dimensions are vectors and which a grid.
+    pub obs_layout: ObsLayout,
     /// The network (on the autodiff device).
     pub model: ActorCritic,
-    optim: ModuleOptimizer,
-    device: Device,
+    /// The discriminator under TANDEM co-training.
+    pub tandem: Option<Tandem>,
+    pub(crate) optim: ModuleOptimizer,
+    pub(crate) device: Device,
     /// Observation statistics (saved with the policy).
     pub obs_rms: RunningMeanStd,
-    ret_rms: RunningMeanStd,
-    returns_acc: Vec<f64>,
+    pub(crate) ret_rms: RunningMeanStd,
+    pub(crate) returns_acc: Vec<f64>,
     rng: StdRng,
     obs_dim: usize,
+    env_act_dim: usize,
+    norm_ranges: Vec<Range<usize>>,
     // Rollout buffers, [step][env] row-major.
     obs: Vec<f32>,
     actions: Vec<f32>,
+    raw_obs: Vec<f32>,
     env_actions: Vec<f32>,
+    filled: Vec<f32>,
     logp: Vec<f32>,
     values: Vec<f32>,
     rewards: Vec<f32>,
     terminated: Vec<bool>,
     truncated: Vec<bool>,
     valid: Vec<bool>,
-    needs_reset: Vec<bool>,
-    episode_return: Vec<f64>,
-    episode_len: Vec<u32>,
+    pub(crate) needs_reset: Vec<bool>,
+    pub(crate) episode_return: Vec<f64>,
+    pub(crate) episode_len: Vec<u32>,
+    /// Each env's actions since its episode began (what a checkpoint
+    /// replays to put the env back).
+    pub(crate) histories: Vec<Vec<f32>>,
     /// Env steps taken.
     pub global_step: u64,
     /// Updates done.
@@ -323,16 +357,28 @@ impl Ppo {
     pub fn new(config: PpoConfig, obs_space: &Space, act_space: &Space, device: Device) -> Result<Self, RlError> {
         config.validate()?;
         let obs_dim = obs_space.flat_dim();
-        let layout = ActionLayout::of(act_space);
+        let obs_layout = ObsLayout::of(obs_space, config.cnn.is_some());
         let train_device = device.clone().autodiff();
         train_device.seed(config.seed);
-        let model = ActorCritic::new(obs_dim, &layout, &config.hidden, config.seed, &train_device);
+        let (tandem, explorer_space) = match &config.tandem {
+            Some(tc) => {
+                let (tl, explorer) = TandemLayout::of(tc, &obs_layout, act_space)?;
+                (Some(Tandem::new(tc.clone(), tl, config.seed, &train_device)?), explorer)
+            }
+            None => (None, act_space.clone()),
+        };
+        let layout = ActionLayout::of(&explorer_space);
+        let model =
+            ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &train_device)?;
         let optim = AdamConfig::new().with_epsilon(1e-5).init();
         let (n, t) = (config.num_envs, config.num_steps);
+        let env_act_dim = act_space.flat_dim();
         Ok(Ppo {
             obs: vec![0.0; t * n * obs_dim],
             actions: vec![0.0; t * n * layout.action_dim],
-            env_actions: vec![0.0; n * layout.action_dim],
+            raw_obs: vec![0.0; n * obs_dim],
+            env_actions: vec![0.0; n * env_act_dim],
+            filled: vec![0.0; n],
             logp: vec![0.0; t * n],
             values: vec![0.0; (t + 1) * n],
             rewards: vec![0.0; t * n],
@@ -342,14 +388,19 @@ impl Ppo {
             needs_reset: vec![false; n],
             episode_return: vec![0.0; n],
             episode_len: vec![0; n],
+            histories: vec![Vec::new(); n],
             obs_rms: RunningMeanStd::new(obs_dim),
             ret_rms: RunningMeanStd::new(1),
             returns_acc: vec![0.0; n],
-            rng: StdRng::seed_from_u64(config.seed ^ 0x5EED),
+            rng: StdRng::seed_from_u64(config.seed),
             device: train_device,
+            norm_ranges: if config.norm_obs { obs_layout.vector_ranges() } else { Vec::new() },
             obs_dim,
+            env_act_dim,
+            obs_layout,
             layout,
             model,
+            tandem,
             optim,
             config,
             global_step: 0,
@@ -363,21 +414,33 @@ impl Ppo {
         self.config.total_steps.div_ceil(batch)
     }
 
-    fn observe(&mut self, raw: &[f32], out: &mut [f32], update_stats: bool) {
-        out.copy_from_slice(raw);
+    /// The flat ranges that observation normalisation applies to.
+    pub fn norm_ranges(&self) -> &[Range<usize>] {
+        &self.norm_ranges
+    }
+
+    fn observe(&mut self, update_stats: bool, out: &mut [f32]) {
+        out.copy_from_slice(&self.raw_obs);
         if self.config.norm_obs {
             if update_stats {
-                for row in raw.chunks(self.obs_dim) {
+                for row in self.raw_obs.chunks(self.obs_dim) {
                     self.obs_rms.update(row);
                 }
             }
-            normalize_obs(&self.obs_rms, self.config.clip_norm, out);
+            normalize_obs(&self.obs_rms, self.config.clip_norm, &self.norm_ranges, out);
         }
     }
 
     /// One rollout of `num_steps` batch steps and one update.
     pub fn iterate(&mut self, env: &mut VecEnv) -> Result<UpdateStats, RlError> {
         let (n, t_len, od, ad) = (self.config.num_envs, self.config.num_steps, self.obs_dim, self.layout.action_dim);
+        let ead = self.env_act_dim;
+        if env.num_envs() != n || env.observation_space().flat_dim() != od || env.action_space().flat_dim() != ead {
+            return Err(RlError::Config { field: "num_envs", reason: "does not match the VecEnv" });
+        }
+        // Every update draws from its own stream: a run resumed at update k
+        // draws what the uninterrupted run drew.
+        self.rng = StdRng::seed_from_u64(env_seed(self.config.seed ^ 0x5EED, self.updates as usize));
         let mut stats = UpdateStats::default();
         let frac = 1.0 - self.updates as f64 / self.num_updates().max(1) as f64;
         let lr =
@@ -386,6 +449,7 @@ impl Ppo {
         let term_names: Vec<String> = env.infos[0].reward_terms.iter().map(|(k, _)| k.to_string()).collect();
         let mut term_sums = vec![0.0f64; term_names.len()];
         let mut term_count = 0usize;
+        let mut declared = 0usize;
 
         // --- Rollout -------------------------------------------------------
         let infer = self.model.valid();
@@ -393,9 +457,16 @@ impl Ppo {
         let log_std = to_vec(infer.log_std());
         let mut obs_t = vec![0.0f32; n * od];
         let mut logp_t = vec![0.0f32; n];
+        // TANDEM: the discriminator's class probabilities before and after
+        // each move (they fill `declare` and pay the shaping reward).
+        let classes = self.tandem.as_ref().map_or(0, |t| t.layout.classes);
+        let (mut probs, mut probs_next) = (vec![0.0f32; n * classes], vec![0.0f32; n * classes]);
+        if let Some(tandem) = &self.tandem {
+            tandem.probabilities(&env.obs, od, &mut probs);
+        }
         for t in 0..t_len {
-            let raw = env.obs.clone();
-            self.observe(&raw, &mut obs_t, true);
+            self.raw_obs.copy_from_slice(&env.obs);
+            self.observe(true, &mut obs_t);
             self.obs[t * n * od..(t + 1) * n * od].copy_from_slice(&obs_t);
             let (out, value) = infer.forward(tensor2(&obs_t, n, od, &inner));
             let (out, value) = (to_vec(out), to_vec(value));
@@ -403,8 +474,17 @@ impl Ppo {
             let acts = &mut self.actions[t * n * ad..(t + 1) * n * ad];
             sample(&self.layout, &out, &log_std, &mut self.rng, false, acts, &mut logp_t);
             self.logp[t * n..(t + 1) * n].copy_from_slice(&logp_t);
-            self.env_actions.copy_from_slice(acts);
-            for row in self.env_actions.chunks_mut(ad) {
+            match &self.tandem {
+                Some(tandem) => {
+                    declare_from(&probs, classes, tandem.config.threshold, &mut self.filled);
+                    for i in 0..n {
+                        let row = &mut self.env_actions[i * ead..(i + 1) * ead];
+                        tandem.layout.env_action(&acts[i * ad..(i + 1) * ad], self.filled[i], row);
+                    }
+                }
+                None => self.env_actions.copy_from_slice(acts),
+            }
+            for row in self.env_actions.chunks_mut(ead) {
                 clip_to_space(env.action_space(), row);
             }
             for i in 0..n {
@@ -412,16 +492,23 @@ impl Ppo {
             }
             env.step(&self.env_actions)?;
             self.global_step += n as u64;
+            if let Some(tandem) = &mut self.tandem {
+                tandem.store(&env.obs, od, &env.infos);
+                tandem.probabilities(&env.obs, od, &mut probs_next);
+            }
             for i in 0..n {
                 let k = t * n + i;
                 let r = env.rewards[i];
                 if !self.valid[k] {
+                    // This step reset the env: a new episode begins.
+                    self.histories[i].clear();
                     self.rewards[k] = 0.0;
                     self.terminated[k] = false;
                     self.truncated[k] = false;
                     self.needs_reset[i] = false;
                     continue;
                 }
+                self.histories[i].extend_from_slice(&self.env_actions[i * ead..(i + 1) * ead]);
                 self.episode_return[i] += f64::from(r);
                 self.episode_len[i] += 1;
                 for (s, (_, v)) in term_sums.iter_mut().zip(&env.infos[i].reward_terms) {
@@ -429,6 +516,17 @@ impl Ppo {
                 }
                 term_count += 1;
                 let (term, trunc) = (env.terminated[i], env.truncated[i]);
+                let mut r = r;
+                if let Some(tandem) = &self.tandem
+                    && tandem.config.shaping != 0.0
+                    && let Some(label) = env.infos[i].fact(&tandem.config.label_fact)
+                    && label >= 0.0
+                    && (label as usize) < classes
+                {
+                    let c = label as usize;
+                    let after = if term { 0.0 } else { probs_next[i * classes + c] };
+                    r += tandem.config.shaping * (self.config.gamma * after - probs[i * classes + c]);
+                }
                 // Reward scaling by the spread of the discounted return.
                 let mut scaled = r;
                 if self.config.norm_reward {
@@ -444,25 +542,48 @@ impl Ppo {
                     stats.episode_returns.push(self.episode_return[i] as f32);
                     stats.episode_lengths.push(self.episode_len[i]);
                     stats.episode_successes.push(env.infos[i].success);
+                    declared += usize::from(self.filled[i] > 0.0 && self.tandem.is_some());
                     self.episode_return[i] = 0.0;
                     self.episode_len[i] = 0;
                     self.returns_acc[i] = 0.0;
                     self.needs_reset[i] = true;
                 }
             }
+            std::mem::swap(&mut probs, &mut probs_next);
         }
         // The bootstrap: the value of the observation after the rollout.
-        let raw = env.obs.clone();
-        self.observe(&raw, &mut obs_t, false);
+        self.raw_obs.copy_from_slice(&env.obs);
+        self.observe(false, &mut obs_t);
         let last = to_vec(infer.value(tensor2(&obs_t, n, od, &inner)));
         self.values[t_len * n..].copy_from_slice(&last);
         stats.reward_terms =
             term_names.into_iter().zip(term_sums).map(|(k, s)| (k, (s / term_count.max(1) as f64) as f32)).collect();
 
         self.learn(lr, &mut stats);
+        if let Some(tandem) = &mut self.tandem {
+            let start = std::time::Instant::now();
+            if let Some((loss, accuracy)) = tandem.train(&mut self.rng) {
+                stats.extra.push(("losses/discriminator_loss", loss));
+                stats.extra.push(("charts/discriminator_accuracy", accuracy));
+            }
+            let ended = stats.episode_returns.len();
+            if ended > 0 {
+                stats.extra.push(("charts/declare_rate", declared as f32 / ended as f32));
+            }
+            stats.update_s += start.elapsed().as_secs_f64();
+        }
         self.updates += 1;
         stats.global_step = self.global_step;
         Ok(stats)
+    }
+
+    /// The names of the extra metrics this learner reports.
+    pub fn extra_metrics(&self) -> &'static [&'static str] {
+        if self.tandem.is_some() {
+            &["losses/discriminator_loss", "charts/discriminator_accuracy", "charts/declare_rate"]
+        } else {
+            &[]
+        }
     }
 
     /// GAE and the minibatch epochs over the rollout in the buffers.
@@ -579,22 +700,6 @@ impl Ppo {
         self.learn(self.config.learning_rate, &mut stats);
         stats.update_samples as f64 / stats.update_s.max(1e-12)
     }
-
-    /// Deterministic actions for a batch of raw observations (`batch x
-    /// obs_dim`), with the frozen observation statistics.
-    pub fn act(&self, raw_obs: &[f32], actions: &mut [f32]) {
-        let batch = raw_obs.len() / self.obs_dim;
-        let mut obs = raw_obs.to_vec();
-        if self.config.norm_obs {
-            normalize_obs(&self.obs_rms, self.config.clip_norm, &mut obs);
-        }
-        let infer = self.model.valid();
-        let inner = self.device.clone().inner();
-        let (out, _) = infer.forward(tensor2(&obs, batch, self.obs_dim, &inner));
-        let mut logp = vec![0.0; batch];
-        let mut rng = StdRng::seed_from_u64(0);
-        sample(&self.layout, &to_vec(out), &to_vec(infer.log_std()), &mut rng, true, actions, &mut logp);
-    }
 }
 
 #[cfg(test)]
@@ -619,7 +724,9 @@ mod tests {
         }
         let edge = PpoConfig::for_task("EdgeFollow-v0").unwrap();
         assert_eq!((edge.num_envs, edge.num_steps, edge.gamma), (16, 128, 0.9));
-        assert_eq!(PpoConfig::for_task("Explore-v0").unwrap(), PpoConfig::default());
+        let explore = PpoConfig::for_task("Explore-v0").unwrap();
+        assert!(explore.cnn.is_some() && explore.tandem.is_some());
+        assert_eq!(PpoConfig::for_task("NoSuchTask-v0").unwrap(), PpoConfig::default());
     }
 
     #[test]
@@ -656,7 +763,8 @@ mod tests {
         let device = Device::flex().autodiff();
         let layout =
             ActionLayout { heads: vec![Head::Gaussian { dim: 2 }], action_dim: 2, output_dim: 2, gaussian_dim: 2 };
-        let model = ActorCritic::new(3, &layout, &[4], 0, &device);
+        let obs = ObsLayout::of(&Space::uniform_box(-1.0, 1.0, &[3]), false);
+        let model = ActorCritic::new(&obs, &layout, &[4], None, 0, &device).unwrap();
         let obs = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0, 3.0], [1, 3]), &device);
         let (out, v) = model.forward(obs);
         let loss = out.sum().mul_scalar(100.0) + v.sum().mul_scalar(100.0);

@@ -2,7 +2,7 @@
 //! rate of at least 0.9 over 20 deterministic evaluation episodes.
 
 use tactile_env::VecEnv;
-use tactile_rl::{Ppo, PpoConfig, clip_to_space};
+use tactile_rl::{Ppo, PpoConfig};
 
 #[test]
 fn ppo_learns_press_within_50k_steps() {
@@ -24,14 +24,11 @@ fn ppo_learns_press_within_50k_steps() {
     let episodes = 20;
     let mut eval = VecEnv::make("Press-v0", episodes, 2, None).unwrap();
     eval.reset(12_345).unwrap();
-    let act_dim = act_space.flat_dim();
-    let mut actions = vec![0.0; episodes * act_dim];
+    let policy = ppo.policy("Press-v0").unwrap();
+    let mut actions = vec![0.0; episodes * act_space.flat_dim()];
     let (mut done, mut successes, mut returns) = (vec![false; episodes], 0, vec![0.0f32; episodes]);
     for _ in 0..200 {
-        ppo.act(&eval.obs.clone(), &mut actions);
-        for row in actions.chunks_mut(act_dim) {
-            clip_to_space(&act_space, row);
-        }
+        policy.act(&eval.obs, &mut actions);
         eval.step(&actions).unwrap();
         for i in 0..episodes {
             if !done[i] {

@@ -3,6 +3,7 @@
 
 mod clip_action;
 mod domain_randomization;
+mod episode_seeds;
 mod frame_stack;
 mod normalize_observation;
 mod normalize_reward;
@@ -12,6 +13,7 @@ mod time_limit;
 
 pub use clip_action::ClipAction;
 pub use domain_randomization::{DomainRandomization, DomainRandomizationConfig};
+pub use episode_seeds::EpisodeSeeds;
 pub use frame_stack::FrameStack;
 pub use normalize_observation::NormalizeObservation;
 pub use normalize_reward::NormalizeReward;

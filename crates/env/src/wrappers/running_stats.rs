@@ -1,7 +1,7 @@
 //! Running mean and variance (parallel Welford, as Gymnasium's `RunningMeanStd`).
 
 /// Per-element running mean and variance of a stream of vectors.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunningMeanStd {
     /// Mean per element.
     pub mean: Vec<f64>,

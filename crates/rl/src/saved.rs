@@ -1,0 +1,567 @@
+//! What training leaves on disk: policy folders (what `tactile eval` and
+//! export read) and checkpoints (what `--resume` reads).
+//!
+//! ## The policy folder
+//! - `meta.json` ([`PolicyMeta`]): format and version, env id, the tactile
+//!   version and commit, the observation and action spaces, which
+//!   observation dimensions are normalised and their statistics, the
+//!   network's architecture, the TANDEM discriminator if any, and the
+//!   training config;
+//! - `model.safetensors`: the actor-critic's weights by module path;
+//! - `discriminator.safetensors`: the discriminator's, under TANDEM.
+//!
+//! ## A checkpoint
+//! A policy folder plus `trainer.json` (counters, normalisers, each env's
+//! episode index and its actions since that episode began, the replay
+//! buffer's fill), `optimizer.bpk` (Adam's state, burn's burnpack format),
+//! under TANDEM `discriminator_optimizer.bpk` and `replay.bin`, and
+//! `checksums.json` (CRC-32C of every other file, checked before anything
+//! is read). A checkpoint is written into a hidden folder and renamed into
+//! place, so a crash leaves either the whole checkpoint or none.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::OptimizerRecord;
+use burn::tensor::Device;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+use tactile_env::wrappers::RunningMeanStd;
+use tactile_env::{Space, VecEnv};
+
+use crate::encoder::{CnnConfig, ObsLayout};
+use crate::policy::{ActionLayout, ActorCritic, sample, tensor2, to_vec};
+use crate::tandem::{Discriminator, TandemLayout, declare};
+use crate::tensorboard::crc32c;
+use crate::weights::{load_module, save_module};
+use crate::{Ppo, PpoConfig, RlError, clip_to_space, normalize_obs};
+
+/// The `format` of a policy folder's `meta.json`.
+pub const POLICY_FORMAT: &str = "tactile-policy";
+/// The version of that format this build reads and writes.
+pub const POLICY_FORMAT_VERSION: u32 = 1;
+/// The `format` of a checkpoint's `trainer.json`.
+pub const CHECKPOINT_FORMAT: &str = "tactile-checkpoint";
+/// The version of that format this build reads and writes.
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
+
+/// Observation normalisation as the policy applies it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObsNorm {
+    /// The flat ranges `[start, end)` that are normalised.
+    pub ranges: Vec<[usize; 2]>,
+    /// Running statistics over the whole flat observation.
+    pub stats: RunningMeanStd,
+    /// Normalised values are clipped to +- this.
+    pub clip: f32,
+}
+
+/// The network's architecture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkMeta {
+    /// Hidden widths of the actor and the critic MLP (tanh).
+    pub hidden: Vec<usize>,
+    /// The CNN over the observation's grid, if any (ReLU).
+    pub cnn: Option<CnnConfig>,
+    /// Which dimensions are vectors and which the grid.
+    pub obs_layout: ObsLayout,
+    /// The action heads the actor outputs, in order.
+    pub action_layout: ActionLayout,
+}
+
+/// The TANDEM discriminator's place and shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiscriminatorMeta {
+    /// Where it reads and what it fills.
+    pub layout: TandemLayout,
+    /// Declare once the top class probability reaches this.
+    pub threshold: f32,
+    /// Its CNN.
+    pub cnn: CnnConfig,
+}
+
+/// A policy folder's `meta.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMeta {
+    /// Always [`POLICY_FORMAT`].
+    pub format: String,
+    /// [`POLICY_FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The task id, with its version.
+    pub env_id: String,
+    /// `ppo` or `tandem`.
+    pub algo: String,
+    /// The tactile version that trained it.
+    pub tactile_version: String,
+    /// The git commit of that build (`unknown` outside a checkout).
+    pub commit: String,
+    /// The observation space, as `Space::describe` writes it.
+    pub observation_space: String,
+    /// The action space, likewise.
+    pub action_space: String,
+    /// Observation normalisation (none: raw observations).
+    pub obs_norm: Option<ObsNorm>,
+    /// The network.
+    pub network: NetworkMeta,
+    /// The discriminator under TANDEM.
+    pub discriminator: Option<DiscriminatorMeta>,
+    /// Env steps of training behind these weights.
+    pub global_step: u64,
+    /// The training config.
+    pub training: PpoConfig,
+}
+
+/// A trained policy ready to act: deterministic actions (Gaussian means,
+/// most likely choices), the discriminator filling its action.
+pub struct Policy {
+    /// What the policy is.
+    pub meta: PolicyMeta,
+    model: ActorCritic,
+    discriminator: Option<Discriminator>,
+    act_space: Space,
+    obs_dim: usize,
+    ranges: Vec<std::ops::Range<usize>>,
+    device: Device,
+}
+
+fn policy_err(path: &Path, message: impl Into<String>) -> RlError {
+    RlError::Policy { path: path.to_owned(), message: message.into() }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> RlError + '_ {
+    move |source| RlError::Io { path: path.to_owned(), source }
+}
+
+/// The git commit this crate was built from (`TACTILE_COMMIT` at build
+/// time), or `unknown`.
+pub fn build_commit() -> &'static str {
+    option_env!("TACTILE_COMMIT").unwrap_or("unknown")
+}
+
+impl Policy {
+    /// Deterministic env actions (`batch x act_dim`) for a batch of raw
+    /// observations (`batch x obs_dim`).
+    pub fn act(&self, raw_obs: &[f32], actions: &mut [f32]) {
+        let batch = raw_obs.len() / self.obs_dim.max(1);
+        let mut obs = raw_obs.to_vec();
+        if let Some(norm) = &self.meta.obs_norm {
+            normalize_obs(&norm.stats, norm.clip, &self.ranges, &mut obs);
+        }
+        let layout = &self.meta.network.action_layout;
+        let out = to_vec(self.model.actor(tensor2(&obs, batch, self.obs_dim, &self.device)));
+        let mut policy_actions = vec![0.0; batch * layout.action_dim];
+        let mut logp = vec![0.0; batch];
+        let mut rng = StdRng::seed_from_u64(0);
+        let log_std = to_vec(self.model.log_std());
+        sample(layout, &out, &log_std, &mut rng, true, &mut policy_actions, &mut logp);
+        let ead = self.act_space.flat_dim();
+        match (&self.discriminator, &self.meta.discriminator) {
+            (Some(d), Some(dm)) => {
+                let mut filled = vec![0.0; batch];
+                declare(d, &dm.layout, dm.threshold, raw_obs, self.obs_dim, &self.device, &mut filled);
+                for b in 0..batch {
+                    let src = &policy_actions[b * layout.action_dim..(b + 1) * layout.action_dim];
+                    dm.layout.env_action(src, filled[b], &mut actions[b * ead..(b + 1) * ead]);
+                }
+            }
+            _ => actions[..batch * ead].copy_from_slice(&policy_actions),
+        }
+        for row in actions.chunks_mut(ead) {
+            clip_to_space(&self.act_space, row);
+        }
+    }
+
+    /// The env's action space.
+    pub fn action_space(&self) -> &Space {
+        &self.act_space
+    }
+
+    /// Writes the policy files into `dir` (which must exist).
+    fn write_files(&self, dir: &Path) -> Result<(), RlError> {
+        let meta_path = dir.join("meta.json");
+        let text = serde_json::to_string_pretty(&self.meta).map_err(|e| policy_err(&meta_path, e.to_string()))?;
+        fs::write(&meta_path, text + "\n").map_err(io(&meta_path))?;
+        let tags = BTreeMap::from([("format".to_string(), POLICY_FORMAT.to_string())]);
+        save_module(&self.model, &tags, &dir.join("model.safetensors"))?;
+        if let Some(d) = &self.discriminator {
+            save_module(d, &tags, &dir.join("discriminator.safetensors"))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the policy folder `dir` atomically: into a hidden sibling
+    /// first, then renamed into place (an older folder there is replaced).
+    pub fn save(&self, dir: &Path) -> Result<(), RlError> {
+        write_atomically(dir, |tmp| self.write_files(tmp))
+    }
+
+    /// Reads a policy folder, checking its format, its version, that the
+    /// env still has the spaces it was trained on, and every weight.
+    pub fn load(dir: &Path) -> Result<Self, RlError> {
+        let meta_path = dir.join("meta.json");
+        if !dir.is_dir() {
+            return Err(policy_err(dir, "not a policy folder (no such folder)"));
+        }
+        let text = fs::read_to_string(&meta_path).map_err(io(&meta_path))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| policy_err(&meta_path, format!("not valid JSON: {e}")))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(POLICY_FORMAT) {
+            return Err(policy_err(&meta_path, format!("`format` is not \"{POLICY_FORMAT}\"")));
+        }
+        let version = value.get("format_version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(POLICY_FORMAT_VERSION)) {
+            return Err(policy_err(
+                &meta_path,
+                format!(
+                    "format_version {} is not the version this build reads ({POLICY_FORMAT_VERSION})",
+                    version.map_or("missing".into(), |v| v.to_string())
+                ),
+            ));
+        }
+        let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| policy_err(&meta_path, e.to_string()))?;
+        Policy::from_meta(meta, dir, |model, disc| {
+            let model = load_module(model, &dir.join("model.safetensors"))?;
+            let disc = match disc {
+                Some(d) => Some(load_module(d, &dir.join("discriminator.safetensors"))?),
+                None => None,
+            };
+            Ok((model, disc))
+        })
+    }
+
+    /// Builds the networks `meta` describes (on the CPU) and lets `fill`
+    /// give them their weights.
+    fn from_meta(
+        meta: PolicyMeta,
+        dir: &Path,
+        fill: impl FnOnce(ActorCritic, Option<Discriminator>) -> Result<(ActorCritic, Option<Discriminator>), RlError>,
+    ) -> Result<Self, RlError> {
+        let meta_path = dir.join("meta.json");
+        let env = tactile_env::make(&meta.env_id, None)
+            .map_err(|e| policy_err(&meta_path, format!("env_id `{}`: {e}", meta.env_id)))?;
+        let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
+        for (field, saved, now) in [
+            ("observation_space", &meta.observation_space, obs_space.describe()),
+            ("action_space", &meta.action_space, act_space.describe()),
+        ] {
+            if *saved != now {
+                return Err(policy_err(
+                    &meta_path,
+                    format!("{field} `{saved}` is not {}'s ({now}): trained on another version", meta.env_id),
+                ));
+            }
+        }
+        let device = Device::flex();
+        let net = &meta.network;
+        if net.obs_layout.obs_dim != obs_space.flat_dim() {
+            return Err(policy_err(&meta_path, "network.obs_layout does not match the observation space"));
+        }
+        let model = ActorCritic::new(&net.obs_layout, &net.action_layout, &net.hidden, net.cnn.as_ref(), 0, &device)
+            .map_err(|e| policy_err(&meta_path, format!("network: {e}")))?;
+        let disc = match &meta.discriminator {
+            Some(dm) => {
+                let (_, h, w, levels) = dm.layout.grid;
+                let mut rng = StdRng::seed_from_u64(0);
+                Some(
+                    Discriminator::new(h, w, levels, dm.layout.classes, &dm.cnn, &mut rng, &device)
+                        .map_err(|e| policy_err(&meta_path, format!("discriminator: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let (model, discriminator) = fill(model, disc)?;
+        let ranges = meta.obs_norm.as_ref().map_or(Vec::new(), |n| n.ranges.iter().map(|r| r[0]..r[1]).collect());
+        if ranges.iter().any(|r| r.start > r.end || r.end > obs_space.flat_dim())
+            || meta.obs_norm.as_ref().is_some_and(|n| n.stats.mean.len() != obs_space.flat_dim())
+        {
+            return Err(policy_err(&meta_path, "obs_norm does not match the observation space"));
+        }
+        Ok(Policy { obs_dim: obs_space.flat_dim(), meta, model, discriminator, act_space, ranges, device })
+    }
+}
+
+/// Writes a folder through `write` into a hidden sibling, then renames it
+/// into place (replacing an older folder of that name).
+fn write_atomically(dir: &Path, write: impl FnOnce(&Path) -> Result<(), RlError>) -> Result<(), RlError> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("policy");
+    fs::create_dir_all(parent).map_err(io(parent))?;
+    let tmp = parent.join(format!(".{name}.partial"));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+    }
+    fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    write(&tmp)?;
+    for entry in fs::read_dir(&tmp).map_err(io(&tmp))? {
+        let path = entry.map_err(io(&tmp))?.path();
+        fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
+    }
+    let old = parent.join(format!(".{name}.old"));
+    if dir.exists() {
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(io(&old))?;
+        }
+        fs::rename(dir, &old).map_err(io(dir))?;
+    }
+    fs::rename(&tmp, dir).map_err(io(dir))?;
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(())
+}
+
+impl Ppo {
+    /// The policy as it stands, for `env_id` (whose spaces this learner
+    /// was made for).
+    pub fn policy(&self, env_id: &str) -> Result<Policy, RlError> {
+        let env = tactile_env::make(env_id, None)?;
+        let meta = self.meta(env_id, env.observation_space(), env.action_space());
+        let act_space = env.action_space().clone();
+        Ok(Policy {
+            obs_dim: env.observation_space().flat_dim(),
+            ranges: self.norm_ranges().to_vec(),
+            model: self.model.valid(),
+            discriminator: self.tandem.as_ref().map(|t| t.model.valid()),
+            act_space,
+            meta,
+            device: self.device.clone().inner(),
+        })
+    }
+
+    fn meta(&self, env_id: &str, obs_space: &Space, act_space: &Space) -> PolicyMeta {
+        PolicyMeta {
+            format: POLICY_FORMAT.into(),
+            format_version: POLICY_FORMAT_VERSION,
+            env_id: env_id.into(),
+            algo: if self.tandem.is_some() { "tandem" } else { "ppo" }.into(),
+            tactile_version: env!("CARGO_PKG_VERSION").into(),
+            commit: build_commit().into(),
+            observation_space: obs_space.describe(),
+            action_space: act_space.describe(),
+            obs_norm: self.config.norm_obs.then(|| ObsNorm {
+                ranges: self.norm_ranges().iter().map(|r| [r.start, r.end]).collect(),
+                stats: self.obs_rms.clone(),
+                clip: self.config.clip_norm,
+            }),
+            network: NetworkMeta {
+                hidden: self.config.hidden.clone(),
+                cnn: self.config.cnn.clone(),
+                obs_layout: self.obs_layout.clone(),
+                action_layout: self.layout.clone(),
+            },
+            discriminator: self.tandem.as_ref().map(|t| DiscriminatorMeta {
+                layout: t.layout.clone(),
+                threshold: t.config.threshold,
+                cnn: t.config.cnn.clone(),
+            }),
+            global_step: self.global_step,
+            training: self.config.clone(),
+        }
+    }
+}
+
+/// A checkpoint's `trainer.json`: everything of a run that is not a
+/// weight or an optimiser moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// Always [`CHECKPOINT_FORMAT`].
+    pub format: String,
+    /// [`CHECKPOINT_FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The task id.
+    pub env_id: String,
+    /// The config of the run.
+    pub config: PpoConfig,
+    /// Env steps taken.
+    pub global_step: u64,
+    /// Updates done.
+    pub updates: u64,
+    /// Observation statistics.
+    pub obs_rms: RunningMeanStd,
+    /// Discounted-return statistics (reward scaling).
+    pub ret_rms: RunningMeanStd,
+    /// Each env's running discounted return.
+    pub returns_acc: Vec<f64>,
+    /// Each env's undiscounted return so far.
+    pub episode_return: Vec<f64>,
+    /// Each env's episode length so far.
+    pub episode_len: Vec<u32>,
+    /// Each env's pending reset.
+    pub needs_reset: Vec<bool>,
+    /// Each env's episode index since the run's seed.
+    pub env_episodes: Vec<u64>,
+    /// Each env's actions since its episode began.
+    pub env_actions: Vec<Vec<f32>>,
+    /// The replay buffer's fill and next slot, under TANDEM.
+    pub replay: Option<(usize, usize)>,
+}
+
+fn ckpt_err(path: &Path, message: impl Into<String>) -> RlError {
+    RlError::Checkpoint { path: path.to_owned(), message: message.into() }
+}
+
+/// Writes the run's state as checkpoint folder `dir` (atomically).
+pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlError> {
+    let env_id = env.id().to_owned();
+    write_atomically(dir, |tmp| {
+        let policy = ppo.policy(&env_id)?;
+        // The checkpoint's weights are the training network's (the same values).
+        policy.write_files(tmp)?;
+        let state = TrainerState {
+            format: CHECKPOINT_FORMAT.into(),
+            format_version: CHECKPOINT_FORMAT_VERSION,
+            env_id: env_id.clone(),
+            config: ppo.config.clone(),
+            global_step: ppo.global_step,
+            updates: ppo.updates,
+            obs_rms: ppo.obs_rms.clone(),
+            ret_rms: ppo.ret_rms.clone(),
+            returns_acc: ppo.returns_acc.clone(),
+            episode_return: ppo.episode_return.clone(),
+            episode_len: ppo.episode_len.clone(),
+            needs_reset: ppo.needs_reset.clone(),
+            env_episodes: env.episodes.clone(),
+            env_actions: ppo.histories.clone(),
+            replay: ppo.tandem.as_ref().map(|t| (t.len, t.next)),
+        };
+        let path = tmp.join("trainer.json");
+        let text = serde_json::to_string(&state).map_err(|e| ckpt_err(&path, e.to_string()))?;
+        fs::write(&path, text).map_err(io(&path))?;
+        let path = tmp.join("optimizer.bpk");
+        ppo.optim.to_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+        if let Some(t) = &ppo.tandem {
+            let path = tmp.join("discriminator_optimizer.bpk");
+            t.optim.to_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+            let path = tmp.join("replay.bin");
+            let cells = t.layout.grid.1 * t.layout.grid.2;
+            let mut f = std::io::BufWriter::new(fs::File::create(&path).map_err(io(&path))?);
+            f.write_all(&t.grids[..t.len * cells]).map_err(io(&path))?;
+            f.write_all(&t.labels[..t.len]).map_err(io(&path))?;
+            f.flush().map_err(io(&path))?;
+        }
+        // Checksums of everything, checked before a resume reads anything.
+        let mut sums = BTreeMap::new();
+        for entry in fs::read_dir(tmp).map_err(io(tmp))? {
+            let path = entry.map_err(io(tmp))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            sums.insert(name, crc32c(&fs::read(&path).map_err(io(&path))?));
+        }
+        let path = tmp.join("checksums.json");
+        fs::write(&path, serde_json::to_string_pretty(&sums).unwrap_or_default()).map_err(io(&path))
+    })
+}
+
+/// A run read back from a checkpoint.
+pub struct Resumed {
+    /// The learner, as it was.
+    pub ppo: Ppo,
+    /// Everything else the checkpoint held.
+    pub state: TrainerState,
+}
+
+impl Resumed {
+    /// Puts a fresh VecEnv of the run's task and size where the run left it.
+    pub fn restore_env(&self, env: &mut VecEnv) -> Result<(), RlError> {
+        Ok(env.restore(self.state.config.seed, &self.state.env_episodes, &self.state.env_actions)?)
+    }
+}
+
+/// Reads checkpoint folder `dir` (checksums first) into a learner on
+/// `device`, for envs with these spaces.
+pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device: Device) -> Result<Resumed, RlError> {
+    let sums_path = dir.join("checksums.json");
+    let text = fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
+    let sums: BTreeMap<String, u32> =
+        serde_json::from_str(&text).map_err(|e| ckpt_err(&sums_path, format!("not valid: {e}")))?;
+    for required in ["trainer.json", "optimizer.bpk", "model.safetensors", "meta.json"] {
+        if !sums.contains_key(required) {
+            return Err(ckpt_err(&sums_path, format!("lists no `{required}`")));
+        }
+    }
+    for (name, sum) in &sums {
+        let path = dir.join(name);
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        if crc32c(&bytes) != *sum {
+            return Err(ckpt_err(&path, "checksum mismatch: the file is corrupted or truncated"));
+        }
+    }
+    let path = dir.join("trainer.json");
+    let state: TrainerState = serde_json::from_str(&fs::read_to_string(&path).map_err(io(&path))?)
+        .map_err(|e| ckpt_err(&path, format!("not valid: {e}")))?;
+    if state.format != CHECKPOINT_FORMAT || state.format_version != CHECKPOINT_FORMAT_VERSION {
+        return Err(ckpt_err(
+            &path,
+            format!(
+                "format {} v{} is not {CHECKPOINT_FORMAT} v{CHECKPOINT_FORMAT_VERSION}",
+                state.format, state.format_version
+            ),
+        ));
+    }
+    let n = state.config.num_envs;
+    if [state.returns_acc.len(), state.episode_return.len(), state.episode_len.len(), state.needs_reset.len()]
+        .iter()
+        .chain(&[state.env_episodes.len(), state.env_actions.len()])
+        .any(|&l| l != n)
+        || state.obs_rms.mean.len() != obs_space.flat_dim()
+    {
+        return Err(ckpt_err(&path, "per-env state does not match num_envs or the observation space"));
+    }
+    let mut ppo = Ppo::new(state.config.clone(), obs_space, act_space, device)?;
+    ppo.model = load_module(ppo.model, &dir.join("model.safetensors"))?;
+    let path = dir.join("optimizer.bpk");
+    let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+    ppo.optim = ppo.optim.load_record(record);
+    if let Some(t) = &mut ppo.tandem {
+        let path = dir.join("discriminator.safetensors");
+        t.model = load_module(t.model.clone(), &path)?;
+        let path = dir.join("discriminator_optimizer.bpk");
+        let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+        t.optim = t.optim.clone().load_record(record);
+        let path = dir.join("replay.bin");
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        let cells = t.layout.grid.1 * t.layout.grid.2;
+        let (len, next) = state.replay.unwrap_or((0, 0));
+        if len > t.config.buffer_size || next >= t.config.buffer_size.max(1) || bytes.len() != len * (cells + 1) {
+            return Err(ckpt_err(&path, "does not hold the replay buffer trainer.json describes"));
+        }
+        t.grids[..len * cells].copy_from_slice(&bytes[..len * cells]);
+        t.labels[..len].copy_from_slice(&bytes[len * cells..]);
+        t.len = len;
+        t.next = next;
+    }
+    ppo.obs_rms = state.obs_rms.clone();
+    ppo.ret_rms = state.ret_rms.clone();
+    ppo.returns_acc = state.returns_acc.clone();
+    ppo.episode_return = state.episode_return.clone();
+    ppo.episode_len = state.episode_len.clone();
+    ppo.needs_reset = state.needs_reset.clone();
+    ppo.histories = state.env_actions.clone();
+    ppo.global_step = state.global_step;
+    ppo.updates = state.updates;
+    Ok(Resumed { ppo, state })
+}
+
+/// The checkpoints of a run folder, oldest first (hidden partial ones are
+/// not checkpoints).
+pub fn list_checkpoints(run_dir: &Path) -> Result<Vec<PathBuf>, RlError> {
+    let dir = run_dir.join("checkpoints");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(io(&dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("update_")))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// The folder of the checkpoint after `updates` updates.
+pub fn checkpoint_dir(run_dir: &Path, updates: u64) -> PathBuf {
+    run_dir.join("checkpoints").join(format!("update_{updates:07}"))
+}

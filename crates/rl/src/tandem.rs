@@ -1,0 +1,466 @@
+//! TANDEM co-training (Xu et al., 2022): PPO learns where to move, a CNN
+//! discriminator learns what the grid shows. The discriminator is trained
+//! by supervision on the explorer's own occupancy grids, labelled with the
+//! true object id from the info, drawn from a replay buffer after every
+//! rollout; it fills the `declare` action as soon as its top class
+//! probability reaches the threshold (TANDEM's 0.98), and says "go on"
+//! until then. Without it (the All-in-one baseline) PPO learns `declare`
+//! itself.
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::Rng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+use tactile_env::{Info, Space};
+
+use crate::RlError;
+use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout};
+use crate::policy::{number_params, orthogonal_linear, tensor2, to_vec};
+
+/// The co-training's settings (`[tandem]` in a PPO config).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TandemConfig {
+    /// The entry of the Dict action space that the discriminator fills
+    /// (a Discrete: 0 goes on, `k + 1` declares class `k`).
+    pub action: String,
+    /// The info fact that holds the true class.
+    pub label_fact: String,
+    /// Declare once the top class probability reaches this.
+    pub threshold: f32,
+    /// Grids kept in the replay buffer (the oldest go first).
+    pub buffer_size: usize,
+    /// Grids in one discriminator minibatch.
+    pub batch_size: usize,
+    /// Discriminator minibatches after every rollout.
+    pub train_steps: usize,
+    /// Adam's learning rate for the discriminator.
+    pub learning_rate: f64,
+    /// The discriminator's CNN.
+    pub cnn: CnnConfig,
+    /// Weight of the explorer's shaping reward `shaping * (gamma * p' -
+    /// p)`, where `p` is the discriminator's probability of the true class
+    /// before a move and `p'` after it (0 once the episode ends): a
+    /// potential-based term (Ng et al., 1999), so the best explorer stays
+    /// the best, that pays at once for moves that make the discriminator
+    /// surer instead of only at the declaration. 0 turns it off.
+    pub shaping: f32,
+    /// Train on each grid turned by a random quarter turn about its centre:
+    /// right where the class does not change with the turn (Explore-v0:
+    /// the object's yaw is uniform and the workspace square and centred).
+    pub rotate: bool,
+}
+
+impl Default for TandemConfig {
+    fn default() -> Self {
+        TandemConfig {
+            action: "declare".into(),
+            label_fact: "object_id".into(),
+            threshold: 0.98,
+            buffer_size: 20_000,
+            batch_size: 256,
+            train_steps: 8,
+            learning_rate: 1e-3,
+            cnn: CnnConfig::default(),
+            shaping: 0.0,
+            rotate: false,
+        }
+    }
+}
+
+/// The discriminator: a CNN over the grid and a linear layer to the class
+/// logits.
+#[derive(Module, Debug)]
+pub struct Discriminator {
+    encoder: CnnEncoder,
+    head: Linear,
+}
+
+impl Discriminator {
+    /// A fresh classifier of `height x width` grids with `levels` codes.
+    pub fn new(
+        height: usize,
+        width: usize,
+        levels: usize,
+        classes: usize,
+        cnn: &CnnConfig,
+        rng: &mut StdRng,
+        device: &Device,
+    ) -> Result<Self, RlError> {
+        let encoder = CnnEncoder::new((0, height, width, levels), cnn, rng, device)
+            .map_err(|reason| RlError::Config { field: "tandem.cnn", reason })?;
+        let head = orthogonal_linear(cnn.features, classes, 0.01, rng, device);
+        Ok(number_params(Discriminator { encoder, head }, 1))
+    }
+
+    /// Class logits `[batch, classes]` of grids `[batch, height * width]`.
+    pub fn forward(&self, grids: Tensor<2>) -> Tensor<2> {
+        self.head.forward(self.encoder.forward(&grids))
+    }
+}
+
+/// Where the discriminator sits in a task's spaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TandemLayout {
+    /// The grid in the flat observation: offset, height, width, levels.
+    pub grid: (usize, usize, usize, usize),
+    /// Flat index of the filled action in the env's action.
+    pub action_index: usize,
+    /// Number of classes.
+    pub classes: usize,
+}
+
+impl TandemLayout {
+    /// Finds the grid and the filled action; returns the layout and the
+    /// explorer's action space (the env's without the filled entry).
+    pub fn of(config: &TandemConfig, obs: &ObsLayout, act_space: &Space) -> Result<(Self, Space), RlError> {
+        let bad = |reason| Err(RlError::Config { field: "tandem", reason });
+        let [grid] = obs.grids()[..] else {
+            return bad("needs exactly one grid in the observation (and a [cnn] section)");
+        };
+        let Space::Dict(entries) = act_space else { return bad("needs a Dict action space") };
+        let mut at = 0;
+        let mut found = None;
+        let mut rest = Vec::new();
+        for (name, s) in entries {
+            if *name == config.action {
+                found = Some((at, s.clone()));
+            } else {
+                rest.push((name.clone(), s.clone()));
+            }
+            at += s.flat_dim();
+        }
+        let Some((action_index, Space::Discrete { n })) = found else {
+            return bad("the action it fills must be a Discrete entry of the action space");
+        };
+        if n < 3 || rest.is_empty() {
+            return bad("needs at least two classes and an action left to the explorer");
+        }
+        Ok((TandemLayout { grid, action_index, classes: n as usize - 1 }, Space::Dict(rest)))
+    }
+
+    /// The env's action: the explorer's with the filled value inserted.
+    pub fn env_action(&self, explorer: &[f32], filled: f32, out: &mut [f32]) {
+        out[..self.action_index].copy_from_slice(&explorer[..self.action_index]);
+        out[self.action_index] = filled;
+        out[self.action_index + 1..].copy_from_slice(&explorer[self.action_index..]);
+    }
+
+    /// The grid of one flat observation.
+    pub fn grid_of<'a>(&self, obs: &'a [f32]) -> &'a [f32] {
+        let (offset, h, w, _) = self.grid;
+        &obs[offset..offset + h * w]
+    }
+}
+
+/// The class probabilities (`batch x classes`, softmax) of a batch of raw
+/// observations' grids.
+pub fn probabilities(
+    model: &Discriminator,
+    layout: &TandemLayout,
+    raw_obs: &[f32],
+    obs_dim: usize,
+    device: &Device,
+    out: &mut [f32],
+) {
+    let (_, h, w, _) = layout.grid;
+    let batch = out.len() / layout.classes;
+    let mut grids = Vec::with_capacity(batch * h * w);
+    for row in raw_obs.chunks(obs_dim).take(batch) {
+        grids.extend_from_slice(layout.grid_of(row));
+    }
+    let logits = to_vec(model.forward(tensor2(&grids, batch, h * w, device)));
+    for (row, logits) in out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)) {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = logits.iter().map(|&l| (l - max).exp()).sum();
+        for (p, &l) in row.iter_mut().zip(logits) {
+            *p = (l - max).exp() / sum;
+        }
+    }
+}
+
+/// The filled action from class probabilities: `k + 1` where class `k`'s
+/// probability reaches `threshold`, else 0.
+pub fn declare_from(probabilities: &[f32], classes: usize, threshold: f32, out: &mut [f32]) {
+    for (o, row) in out.iter_mut().zip(probabilities.chunks(classes)) {
+        let k = (0..classes).max_by(|&i, &j| row[i].total_cmp(&row[j])).unwrap_or(0);
+        *o = if row[k] >= threshold { (k + 1) as f32 } else { 0.0 };
+    }
+}
+
+/// The values of the filled action for a batch of raw observations: `k +
+/// 1` where class `k`'s probability reaches `threshold`, else 0.
+pub fn declare(
+    model: &Discriminator,
+    layout: &TandemLayout,
+    threshold: f32,
+    raw_obs: &[f32],
+    obs_dim: usize,
+    device: &Device,
+    out: &mut [f32],
+) {
+    let mut probs = vec![0.0; out.len() * layout.classes];
+    probabilities(model, layout, raw_obs, obs_dim, device, &mut probs);
+    declare_from(&probs, layout.classes, threshold, out);
+}
+
+/// The most likely class of a row of logits and its probability.
+pub fn top_probability(logits: &[f32]) -> (usize, f32) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    let k = (0..logits.len()).max_by(|&i, &j| logits[i].total_cmp(&logits[j])).unwrap_or(0);
+    (k, (1.0 / sum) as f32)
+}
+
+/// Writes the `n x n` grid `src` turned by `turns` quarter turns about
+/// its centre into `dst`, as floats.
+pub fn quarter_turns(src: &[u8], n: usize, turns: u8, dst: &mut [f32]) {
+    for r in 0..n {
+        for c in 0..n {
+            // Cell (r, c) of the turned grid comes from this source cell.
+            let (sr, sc) = match turns % 4 {
+                0 => (r, c),
+                1 => (c, n - 1 - r),
+                2 => (n - 1 - r, n - 1 - c),
+                _ => (n - 1 - c, r),
+            };
+            dst[r * n + c] = f32::from(src[sr * n + sc]);
+        }
+    }
+}
+
+/// The discriminator in training: its network, optimiser and replay buffer.
+pub struct Tandem {
+    /// The settings.
+    pub config: TandemConfig,
+    /// Where it sits in the spaces.
+    pub layout: TandemLayout,
+    /// The network (autodiff device).
+    pub model: Discriminator,
+    pub(crate) optim: ModuleOptimizer,
+    device: Device,
+    /// Grids, one code per byte, `buffer_size x cells` (filled part first).
+    pub(crate) grids: Vec<u8>,
+    /// Their labels.
+    pub(crate) labels: Vec<u8>,
+    /// Grids stored.
+    pub(crate) len: usize,
+    /// Where the next grid goes.
+    pub(crate) next: usize,
+}
+
+impl Tandem {
+    /// A fresh discriminator for this layout.
+    pub fn new(config: TandemConfig, layout: TandemLayout, seed: u64, device: &Device) -> Result<Self, RlError> {
+        if !(config.threshold > 0.0 && config.threshold <= 1.0) {
+            return Err(RlError::Config { field: "tandem.threshold", reason: "must be in (0, 1]" });
+        }
+        if config.buffer_size == 0
+            || config.batch_size == 0
+            || config.learning_rate.is_nan()
+            || config.learning_rate <= 0.0
+        {
+            return Err(RlError::Config {
+                field: "tandem.buffer_size, batch_size, learning_rate",
+                reason: "must be positive",
+            });
+        }
+        let (_, h, w, levels) = layout.grid;
+        let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0xD15C);
+        let model = Discriminator::new(h, w, levels, layout.classes, &config.cnn, &mut rng, device)?;
+        Ok(Tandem {
+            grids: vec![0; config.buffer_size * h * w],
+            labels: vec![0; config.buffer_size],
+            len: 0,
+            next: 0,
+            optim: AdamConfig::new().init(),
+            device: device.clone(),
+            model,
+            layout,
+            config,
+        })
+    }
+
+    /// Fills the action for a batch of raw observations.
+    pub fn declare(&self, raw_obs: &[f32], obs_dim: usize, out: &mut [f32]) {
+        let inner = self.device.clone().inner();
+        declare(&self.model.valid(), &self.layout, self.config.threshold, raw_obs, obs_dim, &inner, out);
+    }
+
+    /// The class probabilities of a batch of raw observations.
+    pub fn probabilities(&self, raw_obs: &[f32], obs_dim: usize, out: &mut [f32]) {
+        let inner = self.device.clone().inner();
+        probabilities(&self.model.valid(), &self.layout, raw_obs, obs_dim, &inner, out);
+    }
+
+    /// Stores each env's grid with the true label from its info (envs
+    /// whose info lacks the fact, or holds an out-of-range class, are
+    /// skipped).
+    pub fn store(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info]) {
+        let cells = self.layout.grid.1 * self.layout.grid.2;
+        for (row, info) in raw_obs.chunks(obs_dim).zip(infos) {
+            let Some(label) = info.fact(&self.config.label_fact) else { continue };
+            if !(label >= 0.0 && label < self.layout.classes as f64) {
+                continue;
+            }
+            let slot = &mut self.grids[self.next * cells..(self.next + 1) * cells];
+            for (dst, &src) in slot.iter_mut().zip(self.layout.grid_of(row)) {
+                *dst = src.clamp(0.0, 255.0) as u8;
+            }
+            self.labels[self.next] = label as u8;
+            self.next = (self.next + 1) % self.config.buffer_size;
+            self.len = (self.len + 1).min(self.config.buffer_size);
+        }
+    }
+
+    /// `train_steps` minibatches of cross-entropy from the buffer; returns
+    /// the mean loss and accuracy (before each step), or `None` while the
+    /// buffer holds less than a minibatch.
+    pub fn train(&mut self, rng: &mut StdRng) -> Option<(f32, f32)> {
+        let batch = self.config.batch_size;
+        if self.len < batch {
+            return None;
+        }
+        let (h, w) = (self.layout.grid.1, self.layout.grid.2);
+        let cells = h * w;
+        let rotate = self.config.rotate && h == w;
+        let (mut loss_sum, mut acc_sum) = (0.0f64, 0.0f64);
+        let mut grids = vec![0.0f32; batch * cells];
+        let mut labels = vec![0i64; batch];
+        for _ in 0..self.config.train_steps {
+            for b in 0..batch {
+                let k = rng.random_range(0..self.len);
+                let src = &self.grids[k * cells..(k + 1) * cells];
+                let dst = &mut grids[b * cells..(b + 1) * cells];
+                let turns = if rotate { rng.random_range(0..4u8) } else { 0 };
+                quarter_turns(src, h, turns, dst);
+                labels[b] = i64::from(self.labels[k]);
+            }
+            let x = tensor2(&grids, batch, cells, &self.device);
+            let y = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [batch]), &self.device);
+            let logp = log_softmax(self.model.forward(x), 1);
+            let picked = logp.clone().gather(1, y.clone().unsqueeze_dim(1)).flatten::<1>(0, 1);
+            let loss = -picked.mean();
+            let correct = logp.argmax(1).flatten::<1>(0, 1).equal(y).int().sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            self.model = self.optim.step(self.config.learning_rate, self.model.clone(), grads);
+            loss_sum += f64::from(loss.into_scalar::<f32>());
+            acc_sum += correct.into_scalar::<i64>() as f64 / batch as f64;
+        }
+        let n = self.config.train_steps.max(1) as f64;
+        Some(((loss_sum / n) as f32, (acc_sum / n) as f32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn spaces() -> (ObsLayout, Space) {
+        let obs = Space::Dict(vec![
+            ("grid".into(), Space::uniform_box(0.0, 3.0, &[8, 8])),
+            ("taxels".into(), Space::uniform_box(0.0, 1.0, &[2])),
+        ]);
+        let act =
+            Space::Dict(vec![("move".into(), Space::Discrete { n: 4 }), ("declare".into(), Space::Discrete { n: 4 })]);
+        (ObsLayout::of(&obs, true), act)
+    }
+
+    #[test]
+    fn the_filled_action_is_found_and_put_back_in_its_place() {
+        let (obs, act) = spaces();
+        let (layout, explorer) = TandemLayout::of(&TandemConfig::default(), &obs, &act).unwrap();
+        assert_eq!(layout, TandemLayout { grid: (0, 8, 8, 3), action_index: 1, classes: 3 });
+        assert_eq!(explorer, Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]));
+        let mut out = [0.0; 2];
+        layout.env_action(&[2.0], 3.0, &mut out);
+        assert_eq!(out, [2.0, 3.0]);
+        let wrong = TandemConfig { action: "move2".into(), ..TandemConfig::default() };
+        assert!(TandemLayout::of(&wrong, &obs, &act).is_err());
+        assert!(TandemLayout::of(&TandemConfig::default(), &ObsLayout::of(&act, false), &act).is_err());
+    }
+
+    #[test]
+    fn quarter_turns_rotate_about_the_centre_and_four_come_back() {
+        // 2 x 2: rows (1 2) and (3 4); one quarter turn gives (2 4), (1 3).
+        let g = [1u8, 2, 3, 4];
+        let mut out = [0.0f32; 4];
+        quarter_turns(&g, 2, 1, &mut out);
+        assert_eq!(out, [2.0, 4.0, 1.0, 3.0]);
+        quarter_turns(&g, 2, 2, &mut out);
+        assert_eq!(out, [4.0, 3.0, 2.0, 1.0]);
+        let mut g3 = [0u8; 9];
+        g3[1] = 5; // (x 1, y 0)
+        let mut once = [0.0f32; 9];
+        quarter_turns(&g3, 3, 3, &mut once);
+        let back: Vec<u8> = once.iter().map(|&v| v as u8).collect();
+        let mut again = [0.0f32; 9];
+        quarter_turns(&back, 3, 1, &mut again);
+        assert_eq!(again.iter().map(|&v| v as u8).collect::<Vec<_>>(), g3.to_vec());
+    }
+
+    #[test]
+    fn top_probability_is_the_softmax_maximum() {
+        // Logits (0, ln 2, ln 5): probabilities 1/8, 2/8, 5/8.
+        let (k, p) = top_probability(&[0.0, 2f32.ln(), 5f32.ln()]);
+        assert_eq!(k, 2);
+        assert!((p - 0.625).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_discriminator_learns_to_tell_grids_apart_and_then_declares() {
+        // Three classes of 8 x 8 grids: contact cells (code 2) in the top
+        // row, the left column or the diagonal, with random free cells.
+        let (obs, act) = spaces();
+        let config = TandemConfig {
+            buffer_size: 300,
+            batch_size: 32,
+            train_steps: 1,
+            learning_rate: 3e-3,
+            cnn: CnnConfig { channels: vec![4], kernels: vec![3], strides: vec![1], features: 16 },
+            ..TandemConfig::default()
+        };
+        let (layout, _) = TandemLayout::of(&config, &obs, &act).unwrap();
+        let device = Device::flex().autodiff();
+        let mut t = Tandem::new(config, layout, 0, &device).unwrap();
+        let mut rng = StdRng::seed_from_u64(0);
+        let grid = |class: usize, rng: &mut StdRng| {
+            let mut o = vec![0.0f32; 66];
+            for cell in &mut o[..64] {
+                *cell = if rng.random_bool(0.3) { 1.0 } else { 0.0 };
+            }
+            for i in 0..8 {
+                let c = [i, i * 8, i * 9][class];
+                o[c] = 2.0;
+            }
+            o
+        };
+        let mut infos = Vec::new();
+        let mut batch = Vec::new();
+        for k in 0..300 {
+            let mut info = Info::new(&[], &["object_id"]);
+            info.facts[0].1 = (k % 3) as f64;
+            infos.push(info);
+            batch.extend(grid(k % 3, &mut rng));
+        }
+        t.store(&batch, 66, &infos);
+        assert_eq!(t.len, 300);
+        let mut last = (0.0, 0.0);
+        for _ in 0..150 {
+            last = t.train(&mut rng).unwrap();
+        }
+        assert!(last.1 > 0.95, "accuracy {}", last.1);
+        let fresh: Vec<f32> = (0..3).flat_map(|c| grid(c, &mut rng)).collect();
+        let mut out = [0.0; 3];
+        t.declare(&fresh, 66, &mut out);
+        assert_eq!(out, [1.0, 2.0, 3.0]);
+        // An empty grid is no class: nothing is declared.
+        t.declare(&[0.0; 66], 66, &mut out[..1]);
+        assert_eq!(out[0], 0.0);
+    }
+}
