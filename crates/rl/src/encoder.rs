@@ -127,6 +127,31 @@ impl ObsLayout {
     }
 }
 
+/// Re-centres the grids of a batch of flat observations (`rows`, each
+/// `obs_dim` long) on the agent: the grid at `(offset, n, n)` holding
+/// integer codes `0..=agent`, the agent's own cell being the one that
+/// holds `agent` (Explore-v0's `current` cell), is redrawn so that the
+/// agent's cell sits at row and column `n / 2`; cells that come from
+/// beyond the grid's edge hold `agent + 1`. `scratch` holds one grid.
+pub fn egocentric(rows: &mut [f32], obs_dim: usize, grid: (usize, usize), agent: f32, scratch: &mut [f32]) {
+    let (offset, n) = grid;
+    for row in rows.chunks_mut(obs_dim) {
+        let g = &mut row[offset..offset + n * n];
+        let at = g.iter().position(|&v| v == agent).unwrap_or(n / 2 * n + n / 2);
+        let (ar, ac) = ((at / n) as isize, (at % n) as isize);
+        scratch[..n * n].copy_from_slice(g);
+        let half = (n / 2) as isize;
+        for r in 0..n as isize {
+            for c in 0..n as isize {
+                let (sr, sc) = (ar + r - half, ac + c - half);
+                let inside = (0..n as isize).contains(&sr) && (0..n as isize).contains(&sc);
+                g[(r * n as isize + c) as usize] =
+                    if inside { scratch[(sr * n as isize + sc) as usize] } else { agent + 1.0 };
+            }
+        }
+    }
+}
+
 /// The CNN's shape: convolutions (ReLU after each), then one linear layer
 /// (ReLU) to `features`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -261,6 +286,27 @@ mod tests {
         // A grid of forces is one raw channel.
         let forces = ObsLayout::of(&Space::uniform_box(0.0, 2.5, &[8, 8]), true);
         assert_eq!(forces.parts, vec![ObsPart::Grid { offset: 0, height: 8, width: 8, levels: 0 }]);
+    }
+
+    #[test]
+    fn an_egocentric_grid_puts_the_agent_in_the_middle_and_marks_the_outside() {
+        // A 4 x 4 grid (after one leading value): the agent (3) at row 0,
+        // column 3; a contact (2) at row 1, column 2.
+        let mut obs = vec![0.0f32; 17];
+        obs[0] = 7.0;
+        obs[1 + 3] = 3.0;
+        obs[1 + 4 + 2] = 2.0;
+        let mut scratch = vec![0.0; 16];
+        egocentric(&mut obs, 17, (1, 4), 3.0, &mut scratch);
+        let g = &obs[1..];
+        assert_eq!(obs[0], 7.0);
+        assert_eq!(g[2 * 4 + 2], 3.0, "{g:?}");
+        // The contact: one row below and one column left of the agent.
+        assert_eq!(g[3 * 4 + 1], 2.0, "{g:?}");
+        // Rows above row 0 and columns right of column 3 are outside.
+        assert_eq!(&g[0..4], &[4.0; 4]);
+        assert_eq!(g[2 * 4 + 3], 4.0);
+        assert_eq!(g[2 * 4], 0.0);
     }
 
     #[test]

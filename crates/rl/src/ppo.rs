@@ -15,7 +15,7 @@ use tactile_env::{Space, VecEnv, env_seed};
 use std::ops::Range;
 
 use crate::RlError;
-use crate::encoder::{CnnConfig, ObsLayout};
+use crate::encoder::{CnnConfig, ObsLayout, ObsPart, egocentric};
 use crate::gae::{explained_variance, gae, normalize};
 use crate::policy::{ActionLayout, ActorCritic, log_prob_entropy, sample, tensor1, tensor2, to_vec};
 use crate::tandem::{Tandem, TandemConfig, TandemLayout, declare_from};
@@ -72,6 +72,12 @@ pub struct PpoConfig {
     /// A CNN for the 2-D grid of the observation (none: the MLPs take the
     /// whole flat observation).
     pub cnn: Option<CnnConfig>,
+    /// Show the network the grid centred on the agent's own cell (the one
+    /// with the grid's highest code), cells beyond the edge as a code of
+    /// their own: what the agent sees around itself then looks the same
+    /// wherever it is, which the CNN learns far sooner. Needs `cnn` and a
+    /// square grid of codes.
+    pub egocentric: bool,
     /// TANDEM co-training: a discriminator fills one action (none: PPO
     /// learns every action, the All-in-one baseline).
     pub tandem: Option<TandemConfig>,
@@ -103,6 +109,7 @@ impl Default for PpoConfig {
             clip_norm: 10.0,
             seed: 1,
             cnn: None,
+            egocentric: false,
             tandem: None,
         }
     }
@@ -146,8 +153,8 @@ impl PpoConfig {
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             return bad("hidden", "needs at least one layer, each at least 1 wide");
         }
-        if self.tandem.is_some() && self.cnn.is_none() {
-            return bad("tandem", "needs a [cnn] section (the explorer reads the same grid)");
+        if (self.tandem.is_some() || self.egocentric) && self.cnn.is_none() {
+            return bad("tandem, egocentric", "need a [cnn] section (a grid for the network)");
         }
         Ok(())
     }
@@ -268,6 +275,31 @@ fn scale_grad<const D: usize>(grads: &mut GradientsParams, id: ParamId, scale: f
     }
 }
 
+/// The network's view of the observation under `egocentric`: the grid
+/// gains the "beyond the edge" code; returns it and `(offset, side, agent
+/// code)`.
+#[allow(clippy::type_complexity)]
+pub fn egocentric_layout(
+    layout: &ObsLayout,
+    egocentric: bool,
+) -> Result<(ObsLayout, Option<(usize, usize, f32)>), RlError> {
+    if !egocentric {
+        return Ok((layout.clone(), None));
+    }
+    let bad = |reason| Err(RlError::Config { field: "egocentric", reason });
+    let [(offset, h, w, levels)] = layout.grids()[..] else { return bad("needs exactly one grid") };
+    if h != w || levels == 0 || levels >= 8 {
+        return bad("needs a square grid of integer codes");
+    }
+    let mut view = layout.clone();
+    for part in &mut view.parts {
+        if let ObsPart::Grid { levels, .. } = part {
+            *levels += 1;
+        }
+    }
+    Ok((view, Some((offset, h, levels as f32))))
+}
+
 /// Running observation normalisation, `clip((obs - mean) / sqrt(var +
 /// 1e-8))`, of the dimensions in `ranges` of each row (grids stay as
 /// they are).
@@ -328,6 +360,8 @@ pub struct Ppo {
     obs_dim: usize,
     env_act_dim: usize,
     norm_ranges: Vec<Range<usize>>,
+    ego: Option<(usize, usize, f32)>,
+    ego_scratch: Vec<f32>,
     // Rollout buffers, [step][env] row-major.
     obs: Vec<f32>,
     actions: Vec<f32>,
@@ -357,16 +391,17 @@ impl Ppo {
     pub fn new(config: PpoConfig, obs_space: &Space, act_space: &Space, device: Device) -> Result<Self, RlError> {
         config.validate()?;
         let obs_dim = obs_space.flat_dim();
-        let obs_layout = ObsLayout::of(obs_space, config.cnn.is_some());
+        let env_layout = ObsLayout::of(obs_space, config.cnn.is_some());
         let train_device = device.clone().autodiff();
         train_device.seed(config.seed);
         let (tandem, explorer_space) = match &config.tandem {
             Some(tc) => {
-                let (tl, explorer) = TandemLayout::of(tc, &obs_layout, act_space)?;
+                let (tl, explorer) = TandemLayout::of(tc, &env_layout, act_space)?;
                 (Some(Tandem::new(tc.clone(), tl, config.seed, &train_device)?), explorer)
             }
             None => (None, act_space.clone()),
         };
+        let (obs_layout, ego) = egocentric_layout(&env_layout, config.egocentric)?;
         let layout = ActionLayout::of(&explorer_space);
         let model =
             ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &train_device)?;
@@ -395,6 +430,8 @@ impl Ppo {
             rng: StdRng::seed_from_u64(config.seed),
             device: train_device,
             norm_ranges: if config.norm_obs { obs_layout.vector_ranges() } else { Vec::new() },
+            ego_scratch: vec![0.0; ego.map_or(0, |(_, n, _)| n * n)],
+            ego,
             obs_dim,
             env_act_dim,
             obs_layout,
@@ -429,6 +466,15 @@ impl Ppo {
             }
             normalize_obs(&self.obs_rms, self.config.clip_norm, &self.norm_ranges, out);
         }
+        if let Some((offset, n, agent)) = self.ego {
+            egocentric(out, self.obs_dim, (offset, n), agent, &mut self.ego_scratch);
+        }
+    }
+
+    /// The grid's place and the agent's code when the network sees it
+    /// egocentric.
+    pub fn egocentric_grid(&self) -> Option<(usize, usize, f32)> {
+        self.ego
     }
 
     /// One rollout of `num_steps` batch steps and one update.

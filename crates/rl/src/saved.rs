@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use tactile_env::wrappers::RunningMeanStd;
 use tactile_env::{Space, VecEnv};
 
-use crate::encoder::{CnnConfig, ObsLayout};
+use crate::encoder::{CnnConfig, ObsLayout, egocentric};
 use crate::policy::{ActionLayout, ActorCritic, sample, tensor2, to_vec};
 use crate::tandem::{Discriminator, TandemLayout, declare};
 use crate::tensorboard::crc32c;
@@ -67,8 +67,12 @@ pub struct NetworkMeta {
     pub hidden: Vec<usize>,
     /// The CNN over the observation's grid, if any (ReLU).
     pub cnn: Option<CnnConfig>,
-    /// Which dimensions are vectors and which the grid.
+    /// Which dimensions are vectors and which the grid (as the network
+    /// sees it).
     pub obs_layout: ObsLayout,
+    /// The grid is re-centred on the agent before the network:
+    /// `(offset, side, agent code)` (see `egocentric` in the PPO config).
+    pub egocentric: Option<(usize, usize, f32)>,
     /// The action heads the actor outputs, in order.
     pub action_layout: ActionLayout,
 }
@@ -150,6 +154,10 @@ impl Policy {
         let mut obs = raw_obs.to_vec();
         if let Some(norm) = &self.meta.obs_norm {
             normalize_obs(&norm.stats, norm.clip, &self.ranges, &mut obs);
+        }
+        if let Some((offset, n, agent)) = self.meta.network.egocentric {
+            let mut scratch = vec![0.0; n * n];
+            egocentric(&mut obs, self.obs_dim, (offset, n), agent, &mut scratch);
         }
         let layout = &self.meta.network.action_layout;
         let out = to_vec(self.model.actor(tensor2(&obs, batch, self.obs_dim, &self.device)));
@@ -257,7 +265,8 @@ impl Policy {
         }
         let device = Device::flex();
         let net = &meta.network;
-        if net.obs_layout.obs_dim != obs_space.flat_dim() {
+        let ego_fits = net.egocentric.is_none_or(|(offset, n, _)| offset + n * n <= obs_space.flat_dim());
+        if net.obs_layout.obs_dim != obs_space.flat_dim() || !ego_fits {
             return Err(policy_err(&meta_path, "network.obs_layout does not match the observation space"));
         }
         let model = ActorCritic::new(&net.obs_layout, &net.action_layout, &net.hidden, net.cnn.as_ref(), 0, &device)
@@ -351,6 +360,7 @@ impl Ppo {
                 hidden: self.config.hidden.clone(),
                 cnn: self.config.cnn.clone(),
                 obs_layout: self.obs_layout.clone(),
+                egocentric: self.egocentric_grid(),
                 action_layout: self.layout.clone(),
             },
             discriminator: self.tandem.as_ref().map(|t| DiscriminatorMeta {

@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use tactile_env::VecEnv;
 use tactile_rl::weights::named_params;
-use tactile_rl::{CnnConfig, Ppo, PpoConfig, TandemConfig, load_checkpoint, save_checkpoint};
+use tactile_rl::{CnnConfig, Policy, Ppo, PpoConfig, TandemConfig, load_checkpoint, save_checkpoint};
 
 fn small_explore() -> PpoConfig {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
@@ -26,6 +26,7 @@ fn small_explore() -> PpoConfig {
             ..TandemConfig::default()
         }),
         cnn: Some(cnn),
+        egocentric: true,
         total_steps: 4 * 3 * 24,
         ..PpoConfig::for_task("Explore-v0").unwrap()
     }
@@ -83,6 +84,19 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     assert_eq!(returns_a, returns_b);
     assert!(bits(&a) == bits(&c), "the resumed run's weights differ from the uninterrupted run's");
     assert_eq!(env_a.obs, env_c.obs);
+
+    // The policy folder read back acts as the learner's own policy: the
+    // CNN, the egocentric view, the normalisation and the discriminator.
+    let folder = dir.join("final");
+    a.policy("Explore-v0").unwrap().save(&folder).unwrap();
+    let loaded = Policy::load(&folder).unwrap();
+    assert_eq!(loaded.meta.algo, "tandem");
+    assert!(loaded.meta.network.egocentric.is_some());
+    let ad = act.flat_dim();
+    let (mut x, mut y) = (vec![0.0; 3 * ad], vec![0.0; 3 * ad]);
+    a.policy("Explore-v0").unwrap().act(&env_a.obs, &mut x);
+    loaded.act(&env_a.obs, &mut y);
+    assert_eq!(x, y);
 
     // Corruption anywhere is caught by the checksums before anything is read.
     for file in ["model.safetensors", "replay.bin", "trainer.json", "optimizer.bpk"] {
