@@ -58,6 +58,13 @@ enum Command {
         /// Threads that step the envs.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Sample the policy's actions (seeded) instead of taking the most
+        /// likely ones (default: as the policy's training config says).
+        #[arg(long, conflicts_with = "deterministic")]
+        stochastic: bool,
+        /// Take the most likely actions.
+        #[arg(long)]
+        deterministic: bool,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -157,7 +164,14 @@ fn check(id: &str, config: Option<&std::path::Path>, json_out: bool) -> Result<(
     Ok(())
 }
 
-fn eval(dir: &std::path::Path, episodes: usize, seed: u64, threads: usize, json_out: bool) -> Result<()> {
+fn eval(
+    dir: &std::path::Path,
+    episodes: usize,
+    seed: u64,
+    threads: usize,
+    stochastic: Option<bool>,
+    json_out: bool,
+) -> Result<()> {
     let dir = if !dir.join("meta.json").exists() && dir.join("final").join("meta.json").exists() {
         dir.join("final")
     } else {
@@ -166,7 +180,8 @@ fn eval(dir: &std::path::Path, episodes: usize, seed: u64, threads: usize, json_
     let policy = tactile_rl::Policy::load(&dir)?;
     let env_id = policy.meta.env_id.clone();
     let start = std::time::Instant::now();
-    let report = tactile_rl::evaluate(&policy, &env_id, episodes, seed, threads)?;
+    let stochastic = stochastic.unwrap_or(policy.meta.training.eval_stochastic);
+    let report = tactile_rl::evaluate(&policy, &env_id, episodes, seed, threads, stochastic)?;
     let wall_s = start.elapsed().as_secs_f64();
     if json_out {
         println!(
@@ -182,6 +197,8 @@ fn eval(dir: &std::path::Path, episodes: usize, seed: u64, threads: usize, json_
                 "mean_return": report.mean_return,
                 "success_rate": report.success_rate,
                 "mean_episode_len": report.mean_episode_len,
+                "mean_success_len": report.mean_success_len,
+                "stochastic": stochastic,
             })
         );
     } else {
@@ -202,7 +219,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Envs { json } => envs(json),
         Command::Check { env_id, config, json } => check(&env_id, config.as_deref(), json),
         Command::Train(args) => train::run(args),
-        Command::Eval { policy_dir, episodes, seed, threads, json } => eval(&policy_dir, episodes, seed, threads, json),
+        Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, json } => {
+            eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
+        }
         Command::Plot { run_dir, out } => {
             let out = out.unwrap_or_else(|| run_dir.join("curves.png"));
             plot::plot(&run_dir, &out)?;

@@ -301,8 +301,14 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
     let policy = ppo.policy(env.id())?;
     let final_dir = dir.join("final");
     policy.save(&final_dir)?;
-    let eval =
-        evaluate(&policy, env.id(), args.eval_episodes, ppo.config.seed.wrapping_add(1_000_000), ppo.config.threads)?;
+    let eval = evaluate(
+        &policy,
+        env.id(),
+        args.eval_episodes,
+        ppo.config.seed.wrapping_add(1_000_000),
+        ppo.config.threads,
+        ppo.config.eval_stochastic,
+    )?;
     let steps_here = ppo.global_step - first_step;
     if args.json {
         println!(
@@ -317,6 +323,8 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
                 "mean_return": eval.mean_return,
                 "success_rate": eval.success_rate,
                 "mean_episode_len": eval.mean_episode_len,
+                "mean_success_len": eval.mean_success_len,
+                "eval_stochastic": ppo.config.eval_stochastic,
                 "run_dir": dir.display().to_string(),
                 "policy_dir": final_dir.display().to_string(),
             })

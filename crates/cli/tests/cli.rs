@@ -230,6 +230,12 @@ fn a_resumed_run_ends_bit_for_bit_as_one_that_never_stopped() {
         assert!(!ea[key].is_null(), "missing {key} in {ea}");
         assert_eq!(ea[key], eb[key], "{key}");
     }
+    assert_eq!(ea["stochastic"], false);
+    // Sampled actions are seeded: the same seed gives the same figures.
+    let s1 = run_json(&["eval", a_s, "--episodes", "4", "--seed", "3", "--stochastic", "--json"]);
+    let s2 = run_json(&["eval", a_s, "--episodes", "4", "--seed", "3", "--stochastic", "--json"]);
+    assert_eq!(s1["stochastic"], true);
+    assert_eq!((&s1["mean_return"], &s1["mean_episode_len"]), (&s2["mean_return"], &s2["mean_episode_len"]));
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }

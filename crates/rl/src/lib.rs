@@ -39,7 +39,9 @@ pub mod tensorboard;
 pub mod weights;
 
 pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart};
-pub use ppo::{Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses};
+pub use ppo::{
+    FactBonus, Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses,
+};
 pub use run::{EvalReport, RunInfo, RunWriter, evaluate, read_metrics};
 pub use saved::{
     CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, DiscriminatorMeta, NetworkMeta, ObsNorm, POLICY_FORMAT,

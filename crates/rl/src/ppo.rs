@@ -81,6 +81,25 @@ pub struct PpoConfig {
     /// TANDEM co-training: a discriminator fills one action (none: PPO
     /// learns every action, the All-in-one baseline).
     pub tandem: Option<TandemConfig>,
+    /// Evaluate by sampling the policy's actions (seeded) rather than
+    /// taking the most likely ones: for tasks where a deterministic policy
+    /// can repeat a blocked move for ever (an explorer whose grid stops
+    /// changing). `tactile eval` follows it unless told otherwise.
+    pub eval_stochastic: bool,
+    /// An exploration bonus paid to the learner (not counted in the
+    /// reported returns) for each unit an info fact grows by in a step.
+    pub bonus: Option<FactBonus>,
+}
+
+/// An exploration bonus from an info fact (Explore-v0: `contact_cells`,
+/// so that finding new contact pays at once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactBonus {
+    /// The fact's name.
+    pub fact: String,
+    /// Reward per unit of growth.
+    pub per_unit: f32,
 }
 
 impl Default for PpoConfig {
@@ -111,6 +130,8 @@ impl Default for PpoConfig {
             cnn: None,
             egocentric: false,
             tandem: None,
+            eval_stochastic: false,
+            bonus: None,
         }
     }
 }
@@ -380,6 +401,8 @@ pub struct Ppo {
     /// Each env's actions since its episode began (what a checkpoint
     /// replays to put the env back).
     pub(crate) histories: Vec<Vec<f32>>,
+    /// Each env's value of the bonus fact after its last step.
+    pub(crate) bonus_prev: Vec<f64>,
     /// Env steps taken.
     pub global_step: u64,
     /// Updates done.
@@ -424,6 +447,7 @@ impl Ppo {
             episode_return: vec![0.0; n],
             episode_len: vec![0; n],
             histories: vec![Vec::new(); n],
+            bonus_prev: vec![0.0; n],
             obs_rms: RunningMeanStd::new(obs_dim),
             ret_rms: RunningMeanStd::new(1),
             returns_acc: vec![0.0; n],
@@ -545,9 +569,11 @@ impl Ppo {
             for i in 0..n {
                 let k = t * n + i;
                 let r = env.rewards[i];
+                let fact_now = self.config.bonus.as_ref().and_then(|b| env.infos[i].fact(&b.fact)).unwrap_or(0.0);
                 if !self.valid[k] {
                     // This step reset the env: a new episode begins.
                     self.histories[i].clear();
+                    self.bonus_prev[i] = fact_now;
                     self.rewards[k] = 0.0;
                     self.terminated[k] = false;
                     self.truncated[k] = false;
@@ -563,6 +589,10 @@ impl Ppo {
                 term_count += 1;
                 let (term, trunc) = (env.terminated[i], env.truncated[i]);
                 let mut r = r;
+                if let Some(bonus) = &self.config.bonus {
+                    r += bonus.per_unit * (fact_now - self.bonus_prev[i]).max(0.0) as f32;
+                    self.bonus_prev[i] = fact_now;
+                }
                 if let Some(tandem) = &self.tandem
                     && tandem.config.shaping != 0.0
                     && let Some(label) = env.infos[i].fact(&tandem.config.label_fact)

@@ -201,18 +201,24 @@ pub struct EvalReport {
     pub success_rate: f64,
     /// Mean episode length (steps).
     pub mean_episode_len: f64,
+    /// Mean length of the successful episodes (0 without any).
+    pub mean_success_len: f64,
 }
 
-/// Runs `episodes` episodes of the deterministic policy on fresh envs of
-/// `env_id` seeded from `seed`, one env per episode, in parallel on
-/// `threads` threads.
+/// Runs `episodes` episodes of the policy on fresh envs of `env_id` seeded
+/// from `seed`, one env per episode, in parallel on `threads` threads; its
+/// actions are deterministic, or sampled (seeded from `seed` too) with
+/// `stochastic`.
 pub fn evaluate(
     policy: &Policy,
     env_id: &str,
     episodes: usize,
     seed: u64,
     threads: usize,
+    stochastic: bool,
 ) -> Result<EvalReport, RlError> {
+    use rand::SeedableRng;
+    let mut rng = stochastic.then(|| rand::rngs::StdRng::seed_from_u64(seed ^ 0xE7A1));
     let episodes = episodes.max(1);
     let mut env = VecEnv::make(env_id, episodes, threads, None)?;
     env.reset(seed)?;
@@ -220,8 +226,9 @@ pub fn evaluate(
     let mut actions = vec![0.0; episodes * ad];
     let mut done = vec![false; episodes];
     let (mut returns, mut lengths, mut successes) = (vec![0.0f64; episodes], vec![0u64; episodes], 0usize);
+    let mut success_len = 0u64;
     while done.iter().any(|d| !d) {
-        policy.act(&env.obs, &mut actions);
+        policy.act_with(&env.obs, &mut actions, rng.as_mut());
         env.step(&actions)?;
         for i in 0..episodes {
             if done[i] {
@@ -231,7 +238,10 @@ pub fn evaluate(
             lengths[i] += 1;
             if env.terminated[i] || env.truncated[i] {
                 done[i] = true;
-                successes += usize::from(env.infos[i].success);
+                if env.infos[i].success {
+                    successes += 1;
+                    success_len += lengths[i];
+                }
             }
         }
     }
@@ -241,6 +251,7 @@ pub fn evaluate(
         mean_return: returns.iter().sum::<f64>() / n,
         success_rate: successes as f64 / n,
         mean_episode_len: lengths.iter().sum::<u64>() as f64 / n,
+        mean_success_len: if successes == 0 { 0.0 } else { success_len as f64 / successes as f64 },
     })
 }
 

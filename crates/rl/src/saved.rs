@@ -148,8 +148,16 @@ pub fn build_commit() -> &'static str {
 
 impl Policy {
     /// Deterministic env actions (`batch x act_dim`) for a batch of raw
-    /// observations (`batch x obs_dim`).
+    /// observations (`batch x obs_dim`): Gaussian means, most likely
+    /// choices.
     pub fn act(&self, raw_obs: &[f32], actions: &mut [f32]) {
+        self.act_with(raw_obs, actions, None);
+    }
+
+    /// Env actions sampled from the policy with `rng`, or deterministic
+    /// ones without it (a deterministic explorer can repeat a blocked move
+    /// for ever where the grid it sees does not change).
+    pub fn act_with(&self, raw_obs: &[f32], actions: &mut [f32], rng: Option<&mut StdRng>) {
         let batch = raw_obs.len() / self.obs_dim.max(1);
         let mut obs = raw_obs.to_vec();
         if let Some(norm) = &self.meta.obs_norm {
@@ -163,9 +171,14 @@ impl Policy {
         let out = to_vec(self.model.actor(tensor2(&obs, batch, self.obs_dim, &self.device)));
         let mut policy_actions = vec![0.0; batch * layout.action_dim];
         let mut logp = vec![0.0; batch];
-        let mut rng = StdRng::seed_from_u64(0);
         let log_std = to_vec(self.model.log_std());
-        sample(layout, &out, &log_std, &mut rng, true, &mut policy_actions, &mut logp);
+        match rng {
+            Some(rng) => sample(layout, &out, &log_std, rng, false, &mut policy_actions, &mut logp),
+            None => {
+                let mut unused = StdRng::seed_from_u64(0);
+                sample(layout, &out, &log_std, &mut unused, true, &mut policy_actions, &mut logp)
+            }
+        }
         let ead = self.act_space.flat_dim();
         match (&self.discriminator, &self.meta.discriminator) {
             (Some(d), Some(dm)) => {
@@ -408,6 +421,8 @@ pub struct TrainerState {
     pub env_actions: Vec<Vec<f32>>,
     /// The replay buffer's fill and next slot, under TANDEM.
     pub replay: Option<(usize, usize)>,
+    /// Each env's value of the bonus fact after its last step.
+    pub bonus_prev: Vec<f64>,
 }
 
 fn ckpt_err(path: &Path, message: impl Into<String>) -> RlError {
@@ -437,6 +452,7 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
             env_episodes: env.episodes.clone(),
             env_actions: ppo.histories.clone(),
             replay: ppo.tandem.as_ref().map(|t| (t.len, t.next)),
+            bonus_prev: ppo.bonus_prev.clone(),
         };
         let path = tmp.join("trainer.json");
         let text = serde_json::to_string(&state).map_err(|e| ckpt_err(&path, e.to_string()))?;
@@ -514,7 +530,7 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
     let n = state.config.num_envs;
     if [state.returns_acc.len(), state.episode_return.len(), state.episode_len.len(), state.needs_reset.len()]
         .iter()
-        .chain(&[state.env_episodes.len(), state.env_actions.len()])
+        .chain(&[state.env_episodes.len(), state.env_actions.len(), state.bonus_prev.len()])
         .any(|&l| l != n)
         || state.obs_rms.mean.len() != obs_space.flat_dim()
     {
@@ -550,6 +566,7 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
     ppo.episode_len = state.episode_len.clone();
     ppo.needs_reset = state.needs_reset.clone();
     ppo.histories = state.env_actions.clone();
+    ppo.bonus_prev = state.bonus_prev.clone();
     ppo.global_step = state.global_step;
     ppo.updates = state.updates;
     Ok(Resumed { ppo, state })

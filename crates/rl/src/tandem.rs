@@ -53,6 +53,15 @@ pub struct TandemConfig {
     /// right where the class does not change with the turn (Explore-v0:
     /// the object's yaw is uniform and the workspace square and centred).
     pub rotate: bool,
+    /// The grid code of a cell that is evidence (Explore-v0: 2, contact).
+    pub evidence_code: f32,
+    /// Grids with fewer evidence cells are not classified: they are not
+    /// stored for training, nothing is declared on them, and their class
+    /// probabilities count as uniform. Without it the discriminator learns
+    /// to read the class from the path through free space (which episodes
+    /// share by chance), declares with confidence and is wrong; and the
+    /// explorer learns to hide from it.
+    pub min_evidence_cells: usize,
 }
 
 impl Default for TandemConfig {
@@ -68,6 +77,8 @@ impl Default for TandemConfig {
             cnn: CnnConfig::default(),
             shaping: 0.0,
             rotate: false,
+            evidence_code: 2.0,
+            min_evidence_cells: 0,
         }
     }
 }
@@ -104,7 +115,7 @@ impl Discriminator {
 }
 
 /// Where the discriminator sits in a task's spaces.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TandemLayout {
     /// The grid in the flat observation: offset, height, width, levels.
     pub grid: (usize, usize, usize, usize),
@@ -112,6 +123,9 @@ pub struct TandemLayout {
     pub action_index: usize,
     /// Number of classes.
     pub classes: usize,
+    /// The evidence a grid needs to be classified: `(code, cells)` (see
+    /// [`TandemConfig::min_evidence_cells`]).
+    pub evidence: (f32, usize),
 }
 
 impl TandemLayout {
@@ -140,7 +154,13 @@ impl TandemLayout {
         if n < 3 || rest.is_empty() {
             return bad("needs at least two classes and an action left to the explorer");
         }
-        Ok((TandemLayout { grid, action_index, classes: n as usize - 1 }, Space::Dict(rest)))
+        let layout = TandemLayout {
+            grid,
+            action_index,
+            classes: n as usize - 1,
+            evidence: (config.evidence_code, config.min_evidence_cells),
+        };
+        Ok((layout, Space::Dict(rest)))
     }
 
     /// The env's action: the explorer's with the filled value inserted.
@@ -155,10 +175,16 @@ impl TandemLayout {
         let (offset, h, w, _) = self.grid;
         &obs[offset..offset + h * w]
     }
+
+    /// Whether a flat observation's grid holds enough evidence to classify.
+    pub fn has_evidence(&self, obs: &[f32]) -> bool {
+        let (code, min) = self.evidence;
+        min == 0 || self.grid_of(obs).iter().filter(|&&v| v == code).take(min).count() >= min
+    }
 }
 
 /// The class probabilities (`batch x classes`, softmax) of a batch of raw
-/// observations' grids.
+/// observations' grids; uniform for a grid without enough evidence.
 pub fn probabilities(
     model: &Discriminator,
     layout: &TandemLayout,
@@ -174,7 +200,14 @@ pub fn probabilities(
         grids.extend_from_slice(layout.grid_of(row));
     }
     let logits = to_vec(model.forward(tensor2(&grids, batch, h * w, device)));
-    for (row, logits) in out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)) {
+    let uniform = 1.0 / layout.classes as f32;
+    for ((row, logits), obs) in
+        out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)).zip(raw_obs.chunks(obs_dim))
+    {
+        if !layout.has_evidence(obs) {
+            row.fill(uniform);
+            continue;
+        }
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let sum: f32 = logits.iter().map(|&l| (l - max).exp()).sum();
         for (p, &l) in row.iter_mut().zip(logits) {
@@ -297,14 +330,15 @@ impl Tandem {
         probabilities(&self.model.valid(), &self.layout, raw_obs, obs_dim, &inner, out);
     }
 
-    /// Stores each env's grid with the true label from its info (envs
-    /// whose info lacks the fact, or holds an out-of-range class, are
-    /// skipped).
+    /// Stores each env's grid with the true label from its info (grids
+    /// without enough evidence, and envs whose info lacks the fact or holds
+    /// an out-of-range class, are skipped).
     pub fn store(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info]) {
         let cells = self.layout.grid.1 * self.layout.grid.2;
         for (row, info) in raw_obs.chunks(obs_dim).zip(infos) {
             let Some(label) = info.fact(&self.config.label_fact) else { continue };
-            if !(label >= 0.0 && label < self.layout.classes as f64) {
+            let usable = label >= 0.0 && label < self.layout.classes as f64 && self.layout.has_evidence(row);
+            if !usable {
                 continue;
             }
             let slot = &mut self.grids[self.next * cells..(self.next + 1) * cells];
@@ -375,7 +409,7 @@ mod tests {
     fn the_filled_action_is_found_and_put_back_in_its_place() {
         let (obs, act) = spaces();
         let (layout, explorer) = TandemLayout::of(&TandemConfig::default(), &obs, &act).unwrap();
-        assert_eq!(layout, TandemLayout { grid: (0, 8, 8, 3), action_index: 1, classes: 3 });
+        assert_eq!(layout, TandemLayout { grid: (0, 8, 8, 3), action_index: 1, classes: 3, evidence: (2.0, 0) });
         assert_eq!(explorer, Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]));
         let mut out = [0.0; 2];
         layout.env_action(&[2.0], 3.0, &mut out);
@@ -462,5 +496,19 @@ mod tests {
         // An empty grid is no class: nothing is declared.
         t.declare(&[0.0; 66], 66, &mut out[..1]);
         assert_eq!(out[0], 0.0);
+        // Asking for more evidence (contact cells) than a grid holds: its
+        // probabilities are uniform, nothing is declared, nothing stored.
+        t.layout.evidence = (2.0, 9);
+        t.declare(&fresh, 66, &mut out);
+        assert_eq!(out, [0.0; 3]);
+        let mut probs = [0.0; 9];
+        t.probabilities(&fresh, 66, &mut probs);
+        assert!(probs.iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-6));
+        let next = t.next;
+        t.store(&fresh, 66, &infos[..3]);
+        assert_eq!(t.next, next);
+        t.layout.evidence = (2.0, 8);
+        t.declare(&fresh, 66, &mut out);
+        assert_eq!(out, [1.0, 2.0, 3.0]);
     }
 }

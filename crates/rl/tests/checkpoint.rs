@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use tactile_env::VecEnv;
 use tactile_rl::weights::named_params;
-use tactile_rl::{CnnConfig, Policy, Ppo, PpoConfig, TandemConfig, load_checkpoint, save_checkpoint};
+use tactile_rl::{CnnConfig, FactBonus, Policy, Ppo, PpoConfig, TandemConfig, load_checkpoint, save_checkpoint};
 
 fn small_explore() -> PpoConfig {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
@@ -27,6 +27,7 @@ fn small_explore() -> PpoConfig {
         }),
         cnn: Some(cnn),
         egocentric: true,
+        bonus: Some(FactBonus { fact: "contact_cells".into(), per_unit: 0.05 }),
         total_steps: 4 * 3 * 24,
         ..PpoConfig::for_task("Explore-v0").unwrap()
     }
