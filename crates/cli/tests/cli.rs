@@ -317,6 +317,11 @@ fn bad_resumes_and_policy_folders_fail_cleanly_and_leave_the_run_alone() {
     std::fs::write(policy.join("meta.json"), meta.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
     let e = one_line_error(&["eval", policy.to_str().unwrap()]);
     assert!(e.contains("meta.json") && e.contains("format_version 99"), "{e}");
+    // A hand-edited architecture that does not fit the task's spaces.
+    assert!(meta.contains("\"action_dim\": 1,"));
+    std::fs::write(policy.join("meta.json"), meta.replace("\"action_dim\": 1,", "\"action_dim\": 2,")).unwrap();
+    let e = one_line_error(&["eval", policy.to_str().unwrap()]);
+    assert!(e.contains("meta.json") && e.contains("action_layout"), "{e}");
     std::fs::write(policy.join("meta.json"), &meta).unwrap();
     std::fs::remove_file(policy.join("model.safetensors")).unwrap();
     let e = one_line_error(&["eval", policy.to_str().unwrap()]);

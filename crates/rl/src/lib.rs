@@ -48,7 +48,7 @@ pub use saved::{
     POLICY_FORMAT_VERSION, Policy, PolicyMeta, Resumed, TrainerState, build_commit, checkpoint_dir, list_checkpoints,
     load_checkpoint, save_checkpoint,
 };
-pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, top_probability};
+pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from};
 
 /// The compute device named on the command line: `cpu` (burn's flex
 /// backend, always there), `cuda` or `wgpu` (when compiled with that cargo

@@ -278,8 +278,31 @@ impl Policy {
         }
         let device = Device::flex();
         let net = &meta.network;
-        let ego_fits = net.egocentric.is_none_or(|(offset, n, _)| offset + n * n <= obs_space.flat_dim());
-        if net.obs_layout.obs_dim != obs_space.flat_dim() || !ego_fits {
+        // A hand-edited meta.json must fail here, not panic when acting.
+        let od = obs_space.flat_dim();
+        let ego_fits = net.egocentric.is_none_or(|(offset, n, _)| offset + n * n <= od);
+        let parts_fit = net.obs_layout.parts.iter().all(|p| match *p {
+            crate::ObsPart::Vector { offset, dim } => offset + dim <= od,
+            crate::ObsPart::Grid { offset, height, width, .. } => offset + height * width <= od,
+        });
+        let ead = act_space.flat_dim();
+        let actions_fit = match &meta.discriminator {
+            Some(dm) => {
+                let (offset, h, w, _) = dm.layout.grid;
+                dm.layout.action_index < ead
+                    && net.action_layout.action_dim + 1 == ead
+                    && offset + h * w <= od
+                    && dm.layout.classes > 0
+            }
+            None => net.action_layout == ActionLayout::of(&act_space),
+        };
+        if !actions_fit {
+            return Err(policy_err(
+                &meta_path,
+                "network.action_layout or discriminator does not match the action space",
+            ));
+        }
+        if net.obs_layout.obs_dim != od || !ego_fits || !parts_fit {
             return Err(policy_err(&meta_path, "network.obs_layout does not match the observation space"));
         }
         let model = ActorCritic::new(&net.obs_layout, &net.action_layout, &net.hidden, net.cnn.as_ref(), 0, &device)

@@ -241,14 +241,6 @@ pub fn declare(
     declare_from(&probs, layout.classes, threshold, out);
 }
 
-/// The most likely class of a row of logits and its probability.
-pub fn top_probability(logits: &[f32]) -> (usize, f32) {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
-    let k = (0..logits.len()).max_by(|&i, &j| logits[i].total_cmp(&logits[j])).unwrap_or(0);
-    (k, (1.0 / sum) as f32)
-}
-
 /// Writes the `n x n` grid `src` turned by `turns` quarter turns about
 /// its centre into `dst`, as floats.
 pub fn quarter_turns(src: &[u8], n: usize, turns: u8, dst: &mut [f32]) {
@@ -439,11 +431,15 @@ mod tests {
     }
 
     #[test]
-    fn top_probability_is_the_softmax_maximum() {
-        // Logits (0, ln 2, ln 5): probabilities 1/8, 2/8, 5/8.
-        let (k, p) = top_probability(&[0.0, 2f32.ln(), 5f32.ln()]);
-        assert_eq!(k, 2);
-        assert!((p - 0.625).abs() < 1e-6);
+    fn a_class_is_declared_only_at_the_threshold() {
+        // Probabilities 1/8, 2/8, 5/8: class 2 (action 3) at threshold 0.6,
+        // nothing at 0.7.
+        let probs = [0.125, 0.25, 0.625, 0.5, 0.25, 0.25];
+        let mut out = [9.0; 2];
+        declare_from(&probs, 3, 0.6, &mut out);
+        assert_eq!(out, [3.0, 0.0]);
+        declare_from(&probs, 3, 0.7, &mut out);
+        assert_eq!(out, [0.0, 0.0]);
     }
 
     #[test]
