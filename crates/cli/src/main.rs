@@ -1,6 +1,7 @@
 //! The `tactile` command-line tool.
 
 mod bench;
+mod export;
 mod plot;
 mod train;
 
@@ -68,6 +69,28 @@ enum Command {
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Export a trained policy: an ONNX file, or the folder the
+    /// tactile-policy runtime loads on a robot. The export is checked
+    /// against the trained network before it is kept.
+    Export {
+        /// A policy folder (a run's final/) or a run folder.
+        policy_dir: PathBuf,
+        /// What to write.
+        #[arg(long, value_enum)]
+        format: export::Format,
+        /// The file (onnx) or folder (policy) to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a policy's deterministic actions for a batch of observations
+    /// (a JSON array of arrays in, a JSON array of arrays out).
+    Act {
+        /// A policy folder or an .onnx file.
+        policy: PathBuf,
+        /// The observations (JSON).
+        #[arg(long)]
+        obs: PathBuf,
     },
     /// Draw a run's learning curves (return, success rate, losses) as a PNG.
     Plot {
@@ -172,15 +195,12 @@ fn eval(
     stochastic: Option<bool>,
     json_out: bool,
 ) -> Result<()> {
-    let dir = if !dir.join("meta.json").exists() && dir.join("final").join("meta.json").exists() {
-        dir.join("final")
-    } else {
-        dir.to_owned()
-    };
+    let dir = export::policy_dir(dir);
     let policy = tactile_rl::Policy::load(&dir)?;
     let env_id = policy.meta.env_id.clone();
     let start = std::time::Instant::now();
-    let stochastic = stochastic.unwrap_or(policy.meta.training.eval_stochastic);
+    let trained_stochastic = policy.meta.training.get("eval_stochastic").and_then(|v| v.as_bool());
+    let stochastic = stochastic.or(trained_stochastic).unwrap_or(false);
     let report = tactile_rl::evaluate(&policy, &env_id, episodes, seed, threads, stochastic)?;
     let wall_s = start.elapsed().as_secs_f64();
     if json_out {
@@ -222,6 +242,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, json } => {
             eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
         }
+        Command::Export { policy_dir, format, out } => export::export(&policy_dir, format, &out),
+        Command::Act { policy, obs } => export::act(&policy, &obs),
         Command::Plot { run_dir, out } => {
             let out = out.unwrap_or_else(|| run_dir.join("curves.png"));
             plot::plot(&run_dir, &out)?;

@@ -353,3 +353,68 @@ fn plot_draws_the_learning_curves_as_a_png() {
     assert!(e.contains("metrics.csv"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn export_writes_onnx_and_runtime_folders_that_act_alike() {
+    let dir = temp("export");
+    let run = dir.join("run");
+    run_json(&[
+        "train",
+        "Press-v0",
+        "--steps",
+        "4096",
+        "--eval-episodes",
+        "1",
+        "--json",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let onnx = dir.join("press.onnx");
+    let folder = dir.join("press-policy");
+    for (format, out) in [("onnx", &onnx), ("policy", &folder)] {
+        let o = tactile()
+            .args(["export", run.to_str().unwrap(), "--format", format, "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(said.contains("act as the trained network"), "{said}");
+    }
+    assert!(folder.join("meta.json").exists() && folder.join("model.safetensors").exists());
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["taxels"][0]["count"], 64);
+
+    // `act` on a batch: the folder and the ONNX file give the same actions,
+    // each within the action bounds.
+    let rows: Vec<Vec<f32>> =
+        (0..5).map(|r| (0..66).map(|i| ((r * 66 + i) as f32 * 0.7).sin() * 2.0).collect()).collect();
+    let obs = dir.join("obs.json");
+    std::fs::write(&obs, serde_json::to_string(&rows).unwrap()).unwrap();
+    let act = |source: &std::path::Path| -> Vec<Vec<f32>> {
+        let o = tactile().args(["act", source.to_str().unwrap(), "--obs", obs.to_str().unwrap()]).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (a, b, c) = (act(&folder), act(&onnx), act(&run));
+    assert_eq!(a.len(), 5);
+    for ((x, y), z) in a.iter().zip(&b).zip(&c) {
+        assert_eq!(x.len(), 1);
+        assert!((x[0] - y[0]).abs() <= 1e-5 && (x[0] - z[0]).abs() <= 1e-5, "{x:?} {y:?} {z:?}");
+        assert!((-1.0..=1.0).contains(&x[0]));
+    }
+
+    // Bad input: a short observation, a file that is not ONNX, no policy.
+    std::fs::write(&obs, "[[1.0, 2.0]]").unwrap();
+    let e = one_line_error(&["act", folder.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+    assert!(e.contains("observation 0 has 2 values, the policy reads 66"), "{e}");
+    let e = one_line_error(&["act", onnx.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+    assert!(e.contains("observation 0 has 2 values, the policy reads 66"), "{e}");
+    let fake = dir.join("fake.onnx");
+    std::fs::write(&fake, b"not a model").unwrap();
+    let e = one_line_error(&["act", fake.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+    assert!(e.contains("fake.onnx: not an ONNX model"), "{e}");
+    let e = one_line_error(&["export", dir.join("nothing").to_str().unwrap(), "--format", "onnx", "--out", "x.onnx"]);
+    assert!(e.contains("not a policy folder"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

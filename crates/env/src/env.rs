@@ -123,6 +123,13 @@ pub trait Env: Send {
         None
     }
 
+    /// Where the observation holds taxel readings, one entry per taxel
+    /// array (what a real sensor's calibration maps onto); empty for a task
+    /// without taxels in its observation.
+    fn taxel_slots(&self) -> Vec<TaxelSlot> {
+        Vec::new()
+    }
+
     /// Applies an action. An action outside the action space (wrong length,
     /// NaN, out of bounds) is refused with [`crate::EnvError::InvalidAction`]
     /// and changes nothing.
@@ -159,6 +166,48 @@ impl Env for Box<dyn Env> {
     }
     fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
         (**self).scene_mut()
+    }
+    fn taxel_slots(&self) -> Vec<TaxelSlot> {
+        (**self).taxel_slots()
+    }
+}
+
+/// One taxel array's readings in an observation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaxelSlot {
+    /// The sensor's name in the task's scene.
+    pub sensor: String,
+    /// First flat observation index of its readings.
+    pub obs_offset: usize,
+    /// Number of readings (one per taxel).
+    pub count: usize,
+    /// What a reading measures, with its unit (`normal_force_n`).
+    pub quantity: &'static str,
+    /// Observation value per unit of that quantity (the task's scaling).
+    pub obs_per_unit: f32,
+    /// Taxel centres in the pad collider's frame (m), in reading order.
+    pub positions_m: Vec<[f32; 3]>,
+}
+
+impl TaxelSlot {
+    /// The normal-force slot of `sensor` in `scene`, at `obs_offset`,
+    /// scaled by `obs_per_n`.
+    pub fn normal_forces(
+        scene: &tactile_sim::Scene,
+        sensor: tactile_sim::SensorId,
+        obs_offset: usize,
+        obs_per_n: f32,
+    ) -> Self {
+        let array = scene.taxel_array(sensor);
+        let positions_m: Vec<[f32; 3]> = array.taxels().position_m.iter().map(|p| [p.x, p.y, p.z]).collect();
+        TaxelSlot {
+            sensor: array.name().to_owned(),
+            obs_offset,
+            count: positions_m.len(),
+            quantity: "normal_force_n",
+            obs_per_unit: obs_per_n,
+            positions_m,
+        }
     }
 }
 

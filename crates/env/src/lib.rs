@@ -31,7 +31,7 @@ pub mod wrappers;
 
 pub use checker::{CheckReport, check_env};
 pub use config::load as load_config;
-pub use env::{Env, Info, Step, check_action};
+pub use env::{Env, Info, Step, TaxelSlot, check_action};
 pub use error::EnvError;
 pub use registry::{EnvSpec, RandomAction, make, make_unwrapped, registry, spec};
 pub use space::{Dtype, Space};

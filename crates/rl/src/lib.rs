@@ -38,17 +38,19 @@ mod tandem;
 pub mod tensorboard;
 pub mod weights;
 
-pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart};
+pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart, obs_layout};
 pub use ppo::{
     FactBonus, Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses,
 };
 pub use run::{EvalReport, RunInfo, RunWriter, evaluate, read_metrics};
 pub use saved::{
-    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, DiscriminatorMeta, NetworkMeta, ObsNorm, POLICY_FORMAT,
-    POLICY_FORMAT_VERSION, Policy, PolicyMeta, Resumed, TrainerState, build_commit, checkpoint_dir, list_checkpoints,
-    load_checkpoint, save_checkpoint,
+    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, Policy, Resumed, TrainerState, action_bounds, build_commit,
+    checkpoint_dir, list_checkpoints, load_checkpoint, save_checkpoint, taxel_slots,
 };
-pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from};
+pub use tactile_policy::{
+    DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyError, PolicyMeta,
+};
+pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, tandem_layout};
 
 /// The compute device named on the command line: `cpu` (burn's flex
 /// backend, always there), `cuda` or `wgpu` (when compiled with that cargo
@@ -136,6 +138,9 @@ pub enum RlError {
         /// What is wrong.
         message: String,
     },
+    /// A policy folder's files, as tactile-policy reads them.
+    #[error(transparent)]
+    Format(#[from] tactile_policy::PolicyError),
     /// A file could not be written or read.
     #[error("{path}: {source}")]
     Io {

@@ -17,74 +17,24 @@ use rand_distr::{Distribution, StandardNormal};
 use tactile_env::Space;
 
 use crate::RlError;
-use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout};
+use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout, vectors};
+pub use tactile_policy::{ActionLayout, Head};
 
-/// One part of an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Head {
-    /// `dim` continuous values, Gaussian.
-    Gaussian {
-        /// Number of values.
-        dim: usize,
-    },
-    /// One of `n` choices.
-    Categorical {
-        /// Number of choices.
-        n: usize,
-    },
-}
-
-/// Where each head sits in the action vector and in the actor's output.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ActionLayout {
-    /// The heads, in action order.
-    pub heads: Vec<Head>,
-    /// Total action values (the action space's flat dimension).
-    pub action_dim: usize,
-    /// Total actor outputs (means and logits).
-    pub output_dim: usize,
-    /// Total Gaussian dimensions (log-std parameters).
-    pub gaussian_dim: usize,
-}
-
-impl ActionLayout {
-    /// The layout of an action space.
-    pub fn of(space: &Space) -> Self {
-        fn walk(space: &Space, heads: &mut Vec<Head>) {
-            match space {
-                Space::Box { low, .. } => heads.push(Head::Gaussian { dim: low.len() }),
-                Space::Discrete { n } => heads.push(Head::Categorical { n: *n as usize }),
-                Space::MultiDiscrete { nvec } => {
-                    heads.extend(nvec.iter().map(|&n| Head::Categorical { n: n as usize }))
-                }
-                Space::Dict(entries) => entries.iter().for_each(|(_, s)| walk(s, heads)),
-            }
+/// The layout of an action space: a Box is one Gaussian head, a Discrete
+/// one categorical head, a MultiDiscrete one categorical head per
+/// component, a Dict the heads of its entries in order.
+pub fn action_layout(space: &Space) -> ActionLayout {
+    fn walk(space: &Space, heads: &mut Vec<Head>) {
+        match space {
+            Space::Box { low, .. } => heads.push(Head::Gaussian { dim: low.len() }),
+            Space::Discrete { n } => heads.push(Head::Categorical { n: *n as usize }),
+            Space::MultiDiscrete { nvec } => heads.extend(nvec.iter().map(|&n| Head::Categorical { n: n as usize })),
+            Space::Dict(entries) => entries.iter().for_each(|(_, s)| walk(s, heads)),
         }
-        let mut heads = Vec::new();
-        walk(space, &mut heads);
-        let action_dim = heads
-            .iter()
-            .map(|h| match h {
-                Head::Gaussian { dim } => *dim,
-                Head::Categorical { .. } => 1,
-            })
-            .sum();
-        let output_dim = heads
-            .iter()
-            .map(|h| match h {
-                Head::Gaussian { dim } => *dim,
-                Head::Categorical { n } => *n,
-            })
-            .sum();
-        let gaussian_dim = heads
-            .iter()
-            .map(|h| match h {
-                Head::Gaussian { dim } => *dim,
-                _ => 0,
-            })
-            .sum();
-        ActionLayout { heads, action_dim, output_dim, gaussian_dim }
     }
+    let mut heads = Vec::new();
+    walk(space, &mut heads);
+    ActionLayout::from_heads(heads)
 }
 
 /// A multilayer perceptron with tanh activations.
@@ -214,7 +164,7 @@ impl ActorCritic {
     fn features(&self, obs: Tensor<2>) -> Tensor<2> {
         match &self.encoder {
             None => obs,
-            Some(encoder) => match self.obs.vectors(&obs) {
+            Some(encoder) => match vectors(&self.obs, &obs) {
                 Some(v) => Tensor::cat(vec![encoder.forward(&obs), v], 1),
                 None => encoder.forward(&obs),
             },

@@ -18,7 +18,7 @@ use crate::RlError;
 use crate::encoder::{CnnConfig, ObsLayout, ObsPart, egocentric};
 use crate::gae::{explained_variance, gae, normalize};
 use crate::policy::{ActionLayout, ActorCritic, log_prob_entropy, sample, tensor1, tensor2, to_vec};
-use crate::tandem::{Tandem, TandemConfig, TandemLayout, declare_from};
+use crate::tandem::{Tandem, TandemConfig, declare_from, tandem_layout};
 
 /// Every PPO hyperparameter (CleanRL's names and defaults for continuous
 /// control unless a task's `envs/<id>.ppo.toml` says otherwise).
@@ -325,15 +325,7 @@ pub fn egocentric_layout(
 /// 1e-8))`, of the dimensions in `ranges` of each row (grids stay as
 /// they are).
 pub fn normalize_obs(stats: &RunningMeanStd, clip: f32, ranges: &[Range<usize>], obs: &mut [f32]) {
-    let d = stats.mean.len();
-    for row in obs.chunks_mut(d) {
-        for r in ranges {
-            for i in r.clone() {
-                let z = (f64::from(row[i]) - stats.mean[i]) / (stats.var[i] + 1e-8).sqrt();
-                row[i] = (z as f32).clamp(-clip, clip);
-            }
-        }
-    }
+    tactile_policy::normalize(&stats.mean, &stats.var, clip, ranges, obs);
 }
 
 /// Clips continuous actions into the Box bounds of the action space
@@ -414,18 +406,18 @@ impl Ppo {
     pub fn new(config: PpoConfig, obs_space: &Space, act_space: &Space, device: Device) -> Result<Self, RlError> {
         config.validate()?;
         let obs_dim = obs_space.flat_dim();
-        let env_layout = ObsLayout::of(obs_space, config.cnn.is_some());
+        let env_layout = crate::encoder::obs_layout(obs_space, config.cnn.is_some());
         let train_device = device.clone().autodiff();
         train_device.seed(config.seed);
         let (tandem, explorer_space) = match &config.tandem {
             Some(tc) => {
-                let (tl, explorer) = TandemLayout::of(tc, &env_layout, act_space)?;
+                let (tl, explorer) = tandem_layout(tc, &env_layout, act_space)?;
                 (Some(Tandem::new(tc.clone(), tl, config.seed, &train_device)?), explorer)
             }
             None => (None, act_space.clone()),
         };
         let (obs_layout, ego) = egocentric_layout(&env_layout, config.egocentric)?;
-        let layout = ActionLayout::of(&explorer_space);
+        let layout = crate::policy::action_layout(&explorer_space);
         let model =
             ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &train_device)?;
         let optim = AdamConfig::new().with_epsilon(1e-5).init();
@@ -839,7 +831,7 @@ mod tests {
         let device = Device::flex().autodiff();
         let layout =
             ActionLayout { heads: vec![Head::Gaussian { dim: 2 }], action_dim: 2, output_dim: 2, gaussian_dim: 2 };
-        let obs = ObsLayout::of(&Space::uniform_box(-1.0, 1.0, &[3]), false);
+        let obs = crate::encoder::obs_layout(&Space::uniform_box(-1.0, 1.0, &[3]), false);
         let model = ActorCritic::new(&obs, &layout, &[4], None, 0, &device).unwrap();
         let obs = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0, 3.0], [1, 3]), &device);
         let (out, v) = model.forward(obs);
@@ -872,7 +864,7 @@ mod tests {
             ("x".into(), Space::uniform_box(-1.0, 1.0, &[2])),
             ("k".into(), Space::Discrete { n: 3 }),
         ]);
-        let layout = ActionLayout::of(&space);
+        let layout = crate::policy::action_layout(&space);
         assert_eq!((layout.action_dim, layout.output_dim, layout.gaussian_dim), (3, 5, 2));
         // Means (0.5, -1), log-stds (0, ln 2), logits (0, ln 2, ln 3 -> p = 1/6, 2/6, 3/6).
         let out = [0.5f32, -1.0, 0.0, 2f32.ln(), 3f32.ln()];

@@ -31,93 +31,23 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 use tactile_env::wrappers::RunningMeanStd;
-use tactile_env::{Space, VecEnv};
+use tactile_env::{Env, Space, VecEnv};
 
-use crate::encoder::{CnnConfig, ObsLayout, egocentric};
-use crate::policy::{ActionLayout, ActorCritic, sample, tensor2, to_vec};
-use crate::tandem::{Discriminator, TandemLayout, declare};
+use tactile_policy::{
+    DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
+    egocentric, normalize,
+};
+
+use crate::policy::{ActorCritic, action_layout, sample, tensor2, to_vec};
+use crate::tandem::{Discriminator, declare};
 use crate::tensorboard::crc32c;
 use crate::weights::{load_module, save_module};
-use crate::{Ppo, PpoConfig, RlError, clip_to_space, normalize_obs};
+use crate::{Ppo, PpoConfig, RlError, clip_to_space};
 
-/// The `format` of a policy folder's `meta.json`.
-pub const POLICY_FORMAT: &str = "tactile-policy";
-/// The version of that format this build reads and writes.
-pub const POLICY_FORMAT_VERSION: u32 = 1;
 /// The `format` of a checkpoint's `trainer.json`.
 pub const CHECKPOINT_FORMAT: &str = "tactile-checkpoint";
 /// The version of that format this build reads and writes.
 pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
-
-/// Observation normalisation as the policy applies it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ObsNorm {
-    /// The flat ranges `[start, end)` that are normalised.
-    pub ranges: Vec<[usize; 2]>,
-    /// Running statistics over the whole flat observation.
-    pub stats: RunningMeanStd,
-    /// Normalised values are clipped to +- this.
-    pub clip: f32,
-}
-
-/// The network's architecture.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NetworkMeta {
-    /// Hidden widths of the actor and the critic MLP (tanh).
-    pub hidden: Vec<usize>,
-    /// The CNN over the observation's grid, if any (ReLU).
-    pub cnn: Option<CnnConfig>,
-    /// Which dimensions are vectors and which the grid (as the network
-    /// sees it).
-    pub obs_layout: ObsLayout,
-    /// The grid is re-centred on the agent before the network:
-    /// `(offset, side, agent code)` (see `egocentric` in the PPO config).
-    pub egocentric: Option<(usize, usize, f32)>,
-    /// The action heads the actor outputs, in order.
-    pub action_layout: ActionLayout,
-}
-
-/// The TANDEM discriminator's place and shape.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DiscriminatorMeta {
-    /// Where it reads and what it fills.
-    pub layout: TandemLayout,
-    /// Declare once the top class probability reaches this.
-    pub threshold: f32,
-    /// Its CNN.
-    pub cnn: CnnConfig,
-}
-
-/// A policy folder's `meta.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PolicyMeta {
-    /// Always [`POLICY_FORMAT`].
-    pub format: String,
-    /// [`POLICY_FORMAT_VERSION`] when written.
-    pub format_version: u32,
-    /// The task id, with its version.
-    pub env_id: String,
-    /// `ppo` or `tandem`.
-    pub algo: String,
-    /// The tactile version that trained it.
-    pub tactile_version: String,
-    /// The git commit of that build (`unknown` outside a checkout).
-    pub commit: String,
-    /// The observation space, as `Space::describe` writes it.
-    pub observation_space: String,
-    /// The action space, likewise.
-    pub action_space: String,
-    /// Observation normalisation (none: raw observations).
-    pub obs_norm: Option<ObsNorm>,
-    /// The network.
-    pub network: NetworkMeta,
-    /// The discriminator under TANDEM.
-    pub discriminator: Option<DiscriminatorMeta>,
-    /// Env steps of training behind these weights.
-    pub global_step: u64,
-    /// The training config.
-    pub training: PpoConfig,
-}
 
 /// A trained policy ready to act: deterministic actions (Gaussian means,
 /// most likely choices), the discriminator filling its action.
@@ -159,16 +89,8 @@ impl Policy {
     /// for ever where the grid it sees does not change).
     pub fn act_with(&self, raw_obs: &[f32], actions: &mut [f32], rng: Option<&mut StdRng>) {
         let batch = raw_obs.len() / self.obs_dim.max(1);
-        let mut obs = raw_obs.to_vec();
-        if let Some(norm) = &self.meta.obs_norm {
-            normalize_obs(&norm.stats, norm.clip, &self.ranges, &mut obs);
-        }
-        if let Some((offset, n, agent)) = self.meta.network.egocentric {
-            let mut scratch = vec![0.0; n * n];
-            egocentric(&mut obs, self.obs_dim, (offset, n), agent, &mut scratch);
-        }
         let layout = &self.meta.network.action_layout;
-        let out = to_vec(self.model.actor(tensor2(&obs, batch, self.obs_dim, &self.device)));
+        let out = self.actor_outputs(raw_obs);
         let mut policy_actions = vec![0.0; batch * layout.action_dim];
         let mut logp = vec![0.0; batch];
         let log_std = to_vec(self.model.log_std());
@@ -194,6 +116,31 @@ impl Policy {
         for row in actions.chunks_mut(ead) {
             clip_to_space(&self.act_space, row);
         }
+    }
+
+    /// The actor's raw outputs (Gaussian means and logits, `batch x
+    /// output_dim`) for a batch of raw observations.
+    pub fn actor_outputs(&self, raw_obs: &[f32]) -> Vec<f32> {
+        let batch = raw_obs.len() / self.obs_dim.max(1);
+        let mut obs = raw_obs.to_vec();
+        if let Some(norm) = &self.meta.obs_norm {
+            normalize(&norm.stats.mean, &norm.stats.var, norm.clip, &self.ranges, &mut obs);
+        }
+        if let Some((offset, n, agent)) = self.meta.network.egocentric {
+            let mut scratch = vec![0.0; n * n];
+            egocentric(&mut obs, self.obs_dim, (offset, n), agent, &mut scratch);
+        }
+        to_vec(self.model.actor(tensor2(&obs, batch, self.obs_dim, &self.device)))
+    }
+
+    /// The discriminator's class probabilities (`batch x classes`) for a
+    /// batch of raw observations, under TANDEM.
+    pub fn class_probabilities(&self, raw_obs: &[f32]) -> Option<Vec<f32>> {
+        let (d, dm) = (self.discriminator.as_ref()?, self.meta.discriminator.as_ref()?);
+        let batch = raw_obs.len() / self.obs_dim.max(1);
+        let mut probs = vec![0.0; batch * dm.layout.classes];
+        crate::tandem::probabilities(d, &dm.layout, raw_obs, self.obs_dim, &self.device, &mut probs);
+        Some(probs)
     }
 
     /// The env's action space.
@@ -223,27 +170,7 @@ impl Policy {
     /// Reads a policy folder, checking its format, its version, that the
     /// env still has the spaces it was trained on, and every weight.
     pub fn load(dir: &Path) -> Result<Self, RlError> {
-        let meta_path = dir.join("meta.json");
-        if !dir.is_dir() {
-            return Err(policy_err(dir, "not a policy folder (no such folder)"));
-        }
-        let text = fs::read_to_string(&meta_path).map_err(io(&meta_path))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| policy_err(&meta_path, format!("not valid JSON: {e}")))?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(POLICY_FORMAT) {
-            return Err(policy_err(&meta_path, format!("`format` is not \"{POLICY_FORMAT}\"")));
-        }
-        let version = value.get("format_version").and_then(|v| v.as_u64());
-        if version != Some(u64::from(POLICY_FORMAT_VERSION)) {
-            return Err(policy_err(
-                &meta_path,
-                format!(
-                    "format_version {} is not the version this build reads ({POLICY_FORMAT_VERSION})",
-                    version.map_or("missing".into(), |v| v.to_string())
-                ),
-            ));
-        }
-        let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| policy_err(&meta_path, e.to_string()))?;
+        let meta = PolicyMeta::read(dir)?;
         Policy::from_meta(meta, dir, |model, disc| {
             let model = load_module(model, &dir.join("model.safetensors"))?;
             let disc = match disc {
@@ -294,7 +221,7 @@ impl Policy {
                     && offset + h * w <= od
                     && dm.layout.classes > 0
             }
-            None => net.action_layout == ActionLayout::of(&act_space),
+            None => net.action_layout == action_layout(&act_space),
         };
         if !actions_fit {
             return Err(policy_err(
@@ -364,7 +291,7 @@ impl Ppo {
     /// was made for).
     pub fn policy(&self, env_id: &str) -> Result<Policy, RlError> {
         let env = tactile_env::make(env_id, None)?;
-        let meta = self.meta(env_id, env.observation_space(), env.action_space());
+        let meta = self.meta(env_id, &env);
         let act_space = env.action_space().clone();
         Ok(Policy {
             obs_dim: env.observation_space().flat_dim(),
@@ -377,7 +304,8 @@ impl Ppo {
         })
     }
 
-    fn meta(&self, env_id: &str, obs_space: &Space, act_space: &Space) -> PolicyMeta {
+    fn meta(&self, env_id: &str, env: &dyn Env) -> PolicyMeta {
+        let (obs_space, act_space) = (env.observation_space(), env.action_space());
         PolicyMeta {
             format: POLICY_FORMAT.into(),
             format_version: POLICY_FORMAT_VERSION,
@@ -389,7 +317,11 @@ impl Ppo {
             action_space: act_space.describe(),
             obs_norm: self.config.norm_obs.then(|| ObsNorm {
                 ranges: self.norm_ranges().iter().map(|r| [r.start, r.end]).collect(),
-                stats: self.obs_rms.clone(),
+                stats: NormStats {
+                    mean: self.obs_rms.mean.clone(),
+                    var: self.obs_rms.var.clone(),
+                    count: self.obs_rms.count,
+                },
                 clip: self.config.clip_norm,
             }),
             network: NetworkMeta {
@@ -404,10 +336,40 @@ impl Ppo {
                 threshold: t.config.threshold,
                 cnn: t.config.cnn.clone(),
             }),
+            action_bounds: action_bounds(act_space),
+            taxels: taxel_slots(env),
             global_step: self.global_step,
-            training: self.config.clone(),
+            training: serde_json::to_value(&self.config).unwrap_or_default(),
         }
     }
+}
+
+/// The clipping of each flat value of an action space: a Box's bounds
+/// (`None` where infinite), `[0, n - 1]` for a choice among `n`.
+pub fn action_bounds(space: &Space) -> Vec<[Option<f32>; 2]> {
+    let finite = |v: f32| v.is_finite().then_some(v);
+    match space {
+        Space::Box { low, high, .. } => low.iter().zip(high).map(|(&l, &h)| [finite(l), finite(h)]).collect(),
+        Space::Discrete { n } => vec![[Some(0.0), Some(n.saturating_sub(1) as f32)]],
+        Space::MultiDiscrete { nvec } => nvec.iter().map(|n| [Some(0.0), Some(n.saturating_sub(1) as f32)]).collect(),
+        Space::Dict(entries) => entries.iter().flat_map(|(_, s)| action_bounds(s)).collect(),
+    }
+}
+
+/// The taxel arrays of an env's observation, as a policy folder records
+/// them.
+pub fn taxel_slots(env: &dyn Env) -> Vec<TaxelSlot> {
+    env.taxel_slots()
+        .into_iter()
+        .map(|t| TaxelSlot {
+            sensor: t.sensor,
+            obs_offset: t.obs_offset,
+            count: t.count,
+            quantity: t.quantity.into(),
+            obs_per_unit: t.obs_per_unit,
+            positions_m: t.positions_m,
+        })
+        .collect()
 }
 
 /// A checkpoint's `trainer.json`: everything of a run that is not a

@@ -20,6 +20,7 @@ use tactile_env::{Info, Space};
 use crate::RlError;
 use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout};
 use crate::policy::{number_params, orthogonal_linear, tensor2, to_vec};
+pub use tactile_policy::{TandemLayout, declare_from};
 
 /// The co-training's settings (`[tandem]` in a PPO config).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,73 +115,42 @@ impl Discriminator {
     }
 }
 
-/// Where the discriminator sits in a task's spaces.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TandemLayout {
-    /// The grid in the flat observation: offset, height, width, levels.
-    pub grid: (usize, usize, usize, usize),
-    /// Flat index of the filled action in the env's action.
-    pub action_index: usize,
-    /// Number of classes.
-    pub classes: usize,
-    /// The evidence a grid needs to be classified: `(code, cells)` (see
-    /// [`TandemConfig::min_evidence_cells`]).
-    pub evidence: (f32, usize),
-}
-
-impl TandemLayout {
-    /// Finds the grid and the filled action; returns the layout and the
-    /// explorer's action space (the env's without the filled entry).
-    pub fn of(config: &TandemConfig, obs: &ObsLayout, act_space: &Space) -> Result<(Self, Space), RlError> {
-        let bad = |reason| Err(RlError::Config { field: "tandem", reason });
-        let [grid] = obs.grids()[..] else {
-            return bad("needs exactly one grid in the observation (and a [cnn] section)");
-        };
-        let Space::Dict(entries) = act_space else { return bad("needs a Dict action space") };
-        let mut at = 0;
-        let mut found = None;
-        let mut rest = Vec::new();
-        for (name, s) in entries {
-            if *name == config.action {
-                found = Some((at, s.clone()));
-            } else {
-                rest.push((name.clone(), s.clone()));
-            }
-            at += s.flat_dim();
+/// Finds the grid and the filled action; returns the layout and the
+/// explorer's action space (the env's without the filled entry).
+pub fn tandem_layout(
+    config: &TandemConfig,
+    obs: &ObsLayout,
+    act_space: &Space,
+) -> Result<(TandemLayout, Space), RlError> {
+    let bad = |reason| Err(RlError::Config { field: "tandem", reason });
+    let [grid] = obs.grids()[..] else {
+        return bad("needs exactly one grid in the observation (and a [cnn] section)");
+    };
+    let Space::Dict(entries) = act_space else { return bad("needs a Dict action space") };
+    let mut at = 0;
+    let mut found = None;
+    let mut rest = Vec::new();
+    for (name, s) in entries {
+        if *name == config.action {
+            found = Some((at, s.clone()));
+        } else {
+            rest.push((name.clone(), s.clone()));
         }
-        let Some((action_index, Space::Discrete { n })) = found else {
-            return bad("the action it fills must be a Discrete entry of the action space");
-        };
-        if n < 3 || rest.is_empty() {
-            return bad("needs at least two classes and an action left to the explorer");
-        }
-        let layout = TandemLayout {
-            grid,
-            action_index,
-            classes: n as usize - 1,
-            evidence: (config.evidence_code, config.min_evidence_cells),
-        };
-        Ok((layout, Space::Dict(rest)))
+        at += s.flat_dim();
     }
-
-    /// The env's action: the explorer's with the filled value inserted.
-    pub fn env_action(&self, explorer: &[f32], filled: f32, out: &mut [f32]) {
-        out[..self.action_index].copy_from_slice(&explorer[..self.action_index]);
-        out[self.action_index] = filled;
-        out[self.action_index + 1..].copy_from_slice(&explorer[self.action_index..]);
+    let Some((action_index, Space::Discrete { n })) = found else {
+        return bad("the action it fills must be a Discrete entry of the action space");
+    };
+    if n < 3 || rest.is_empty() {
+        return bad("needs at least two classes and an action left to the explorer");
     }
-
-    /// The grid of one flat observation.
-    pub fn grid_of<'a>(&self, obs: &'a [f32]) -> &'a [f32] {
-        let (offset, h, w, _) = self.grid;
-        &obs[offset..offset + h * w]
-    }
-
-    /// Whether a flat observation's grid holds enough evidence to classify.
-    pub fn has_evidence(&self, obs: &[f32]) -> bool {
-        let (code, min) = self.evidence;
-        min == 0 || self.grid_of(obs).iter().filter(|&&v| v == code).take(min).count() >= min
-    }
+    let layout = TandemLayout {
+        grid,
+        action_index,
+        classes: n as usize - 1,
+        evidence: (config.evidence_code, config.min_evidence_cells),
+    };
+    Ok((layout, Space::Dict(rest)))
 }
 
 /// The class probabilities (`batch x classes`, softmax) of a batch of raw
@@ -213,15 +183,6 @@ pub fn probabilities(
         for (p, &l) in row.iter_mut().zip(logits) {
             *p = (l - max).exp() / sum;
         }
-    }
-}
-
-/// The filled action from class probabilities: `k + 1` where class `k`'s
-/// probability reaches `threshold`, else 0.
-pub fn declare_from(probabilities: &[f32], classes: usize, threshold: f32, out: &mut [f32]) {
-    for (o, row) in out.iter_mut().zip(probabilities.chunks(classes)) {
-        let k = (0..classes).max_by(|&i, &j| row[i].total_cmp(&row[j])).unwrap_or(0);
-        *o = if row[k] >= threshold { (k + 1) as f32 } else { 0.0 };
     }
 }
 
@@ -394,21 +355,21 @@ mod tests {
         ]);
         let act =
             Space::Dict(vec![("move".into(), Space::Discrete { n: 4 }), ("declare".into(), Space::Discrete { n: 4 })]);
-        (ObsLayout::of(&obs, true), act)
+        (crate::encoder::obs_layout(&obs, true), act)
     }
 
     #[test]
     fn the_filled_action_is_found_and_put_back_in_its_place() {
         let (obs, act) = spaces();
-        let (layout, explorer) = TandemLayout::of(&TandemConfig::default(), &obs, &act).unwrap();
+        let (layout, explorer) = tandem_layout(&TandemConfig::default(), &obs, &act).unwrap();
         assert_eq!(layout, TandemLayout { grid: (0, 8, 8, 3), action_index: 1, classes: 3, evidence: (2.0, 0) });
         assert_eq!(explorer, Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]));
         let mut out = [0.0; 2];
         layout.env_action(&[2.0], 3.0, &mut out);
         assert_eq!(out, [2.0, 3.0]);
         let wrong = TandemConfig { action: "move2".into(), ..TandemConfig::default() };
-        assert!(TandemLayout::of(&wrong, &obs, &act).is_err());
-        assert!(TandemLayout::of(&TandemConfig::default(), &ObsLayout::of(&act, false), &act).is_err());
+        assert!(tandem_layout(&wrong, &obs, &act).is_err());
+        assert!(tandem_layout(&TandemConfig::default(), &crate::encoder::obs_layout(&act, false), &act).is_err());
     }
 
     #[test]
@@ -455,7 +416,7 @@ mod tests {
             cnn: CnnConfig { channels: vec![4], kernels: vec![3], strides: vec![1], features: 16 },
             ..TandemConfig::default()
         };
-        let (layout, _) = TandemLayout::of(&config, &obs, &act).unwrap();
+        let (layout, _) = tandem_layout(&config, &obs, &act).unwrap();
         let device = Device::flex().autodiff();
         let mut t = Tandem::new(config, layout, 0, &device).unwrap();
         let mut rng = StdRng::seed_from_u64(0);

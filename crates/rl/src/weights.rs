@@ -10,19 +10,12 @@ use std::path::Path;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Tensor, TensorData};
-use serde::{Deserialize, Serialize};
+pub use tactile_policy::safetensors::{decode, encode};
 
 use crate::RlError;
 
 fn bad(path: &Path, message: impl Into<String>) -> RlError {
     RlError::Weights { path: path.to_owned(), message: message.into() }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    dtype: String,
-    shape: Vec<usize>,
-    data_offsets: [usize; 2],
 }
 
 /// The float parameters of a module by path, with their shapes and values.
@@ -48,79 +41,6 @@ pub fn named_params<M: Module>(module: &M) -> Vec<(String, Vec<usize>, Vec<f32>)
     let mut c = Collect { path: Vec::new(), out: Vec::new() };
     module.visit(&mut c);
     c.out
-}
-
-/// Encodes named tensors as safetensors bytes, with string metadata.
-pub fn encode(tensors: &[(String, Vec<usize>, Vec<f32>)], metadata: &BTreeMap<String, String>) -> Vec<u8> {
-    let mut header = serde_json::Map::new();
-    if !metadata.is_empty() {
-        header.insert("__metadata__".into(), serde_json::json!(metadata));
-    }
-    let mut at = 0;
-    for (name, shape, values) in tensors {
-        let end = at + 4 * values.len();
-        let entry = Entry { dtype: "F32".into(), shape: shape.clone(), data_offsets: [at, end] };
-        header.insert(name.clone(), serde_json::to_value(entry).unwrap_or_default());
-        at = end;
-    }
-    let mut text = serde_json::Value::Object(header).to_string().into_bytes();
-    while !text.len().is_multiple_of(8) {
-        text.push(b' ');
-    }
-    let mut bytes = Vec::with_capacity(8 + text.len() + at);
-    bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&text);
-    for (_, _, values) in tensors {
-        for v in values {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    bytes
-}
-
-/// Named tensors and metadata decoded from safetensors bytes (`path` names
-/// the file in errors).
-#[allow(clippy::type_complexity)]
-pub fn decode(
-    bytes: &[u8],
-    path: &Path,
-) -> Result<(BTreeMap<String, (Vec<usize>, Vec<f32>)>, BTreeMap<String, String>), RlError> {
-    if bytes.len() < 8 {
-        return Err(bad(path, format!("{} bytes is too short for a safetensors file", bytes.len())));
-    }
-    let mut len = [0u8; 8];
-    len.copy_from_slice(&bytes[..8]);
-    let header_len = u64::from_le_bytes(len);
-    let data_start = usize::try_from(header_len)
-        .ok()
-        .and_then(|h| h.checked_add(8))
-        .filter(|&s| s <= bytes.len())
-        .ok_or_else(|| bad(path, format!("header of {header_len} bytes runs past the end (truncated?)")))?;
-    let header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&bytes[8..data_start])
-        .map_err(|e| bad(path, format!("the header is not valid JSON: {e}")))?;
-    let data = &bytes[data_start..];
-    let (mut tensors, mut metadata) = (BTreeMap::new(), BTreeMap::new());
-    for (name, value) in header {
-        if name == "__metadata__" {
-            metadata = serde_json::from_value(value).map_err(|e| bad(path, format!("__metadata__: {e}")))?;
-            continue;
-        }
-        let entry: Entry = serde_json::from_value(value).map_err(|e| bad(path, format!("tensor `{name}`: {e}")))?;
-        if entry.dtype != "F32" {
-            return Err(bad(path, format!("tensor `{name}` is {}, expected F32", entry.dtype)));
-        }
-        let count = entry.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-        let [begin, end] = entry.data_offsets;
-        if count.and_then(|c| c.checked_mul(4)) != end.checked_sub(begin) || end > data.len() {
-            return Err(bad(
-                path,
-                format!("tensor `{name}`: bytes {begin}..{end} do not hold shape {:?}", entry.shape),
-            ));
-        }
-        let values = data[begin..end].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        tensors.insert(name, (entry.shape, values));
-    }
-    Ok((tensors, metadata))
 }
 
 /// Loads named tensors into a module's float parameters (same paths, same
@@ -192,8 +112,8 @@ pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M, RlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encoder::{CnnConfig, ObsLayout};
-    use crate::policy::{ActionLayout, ActorCritic};
+    use crate::encoder::CnnConfig;
+    use crate::policy::ActorCritic;
     use burn::tensor::Device;
     use tactile_env::Space;
 
@@ -203,8 +123,9 @@ mod tests {
             ("v".into(), Space::uniform_box(-1.0, 1.0, &[3])),
         ]);
         let cnn = CnnConfig { channels: vec![2], kernels: vec![2], strides: vec![2], features: 4 };
-        let layout = ActionLayout::of(&Space::Discrete { n: 3 });
-        ActorCritic::new(&ObsLayout::of(&space, true), &layout, &[5], Some(&cnn), seed, &Device::flex()).unwrap()
+        let layout = crate::policy::action_layout(&Space::Discrete { n: 3 });
+        ActorCritic::new(&crate::encoder::obs_layout(&space, true), &layout, &[5], Some(&cnn), seed, &Device::flex())
+            .unwrap()
     }
 
     #[test]

@@ -285,6 +285,11 @@ impl Env for EdgeFollow {
         &["d_goal_m", "d_edge_m", "edge_angle_rad"]
     }
 
+    fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
+        let n = self.frame.normal_n.len() as f32;
+        vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, 0, n / self.config.press_force_n)]
+    }
+
     fn scene_mut(&mut self) -> Option<&mut Scene> {
         Some(&mut self.scene)
     }

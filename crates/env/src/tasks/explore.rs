@@ -452,6 +452,10 @@ impl Env for Explore {
         &["object_id", "moves", "contact_cells"]
     }
 
+    fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
+        vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, self.grid.len(), 1.0)]
+    }
+
     fn scene_mut(&mut self) -> Option<&mut Scene> {
         Some(&mut self.scene)
     }

@@ -251,6 +251,11 @@ impl Env for Press {
         &["target_force_n", "force_n"]
     }
 
+    fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
+        let n = self.frame.normal_n.len() as f32;
+        vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, 0, n / self.config.target_force_max_n)]
+    }
+
     fn scene_mut(&mut self) -> Option<&mut Scene> {
         Some(&mut self.scene)
     }

@@ -22,7 +22,8 @@ pub use running_stats::RunningMeanStd;
 pub use time_limit::TimeLimit;
 
 /// Forwards the parts of [`crate::Env`] that a wrapper leaves alone:
-/// `core` (id, reward terms, scene), `obs_space`, `act_space` and `info`
+/// `core` (id, reward terms, scene), `obs_space` (with the taxel slots),
+/// `act_space` and `info`
 /// (fact names and a fresh info).
 macro_rules! forward_env {
     (core) => {
@@ -39,6 +40,9 @@ macro_rules! forward_env {
     (obs_space) => {
         fn observation_space(&self) -> &crate::Space {
             self.inner.observation_space()
+        }
+        fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
+            self.inner.taxel_slots()
         }
     };
     (act_space) => {

@@ -1,0 +1,227 @@
+//! `meta.json`, the description of a policy folder.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout};
+use crate::{PolicyError, error::io};
+
+/// The `format` of a policy folder's `meta.json`.
+pub const POLICY_FORMAT: &str = "tactile-policy";
+/// The version of that format this build reads and writes.
+pub const POLICY_FORMAT_VERSION: u32 = 1;
+
+/// Running statistics of the observation (Gymnasium's `RunningMeanStd`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NormStats {
+    /// Mean per flat dimension.
+    pub mean: Vec<f64>,
+    /// Variance per flat dimension.
+    pub var: Vec<f64>,
+    /// Number of observations behind them.
+    pub count: f64,
+}
+
+/// Observation normalisation as the policy applies it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObsNorm {
+    /// The flat ranges `[start, end)` that are normalised.
+    pub ranges: Vec<[usize; 2]>,
+    /// Running statistics over the whole flat observation.
+    pub stats: NormStats,
+    /// Normalised values are clipped to +- this.
+    pub clip: f32,
+}
+
+/// The network's architecture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkMeta {
+    /// Hidden widths of the actor and the critic MLP (tanh).
+    pub hidden: Vec<usize>,
+    /// The CNN over the observation's grid, if any (ReLU).
+    pub cnn: Option<CnnConfig>,
+    /// Which dimensions are vectors and which the grid (as the network
+    /// sees it).
+    pub obs_layout: ObsLayout,
+    /// The grid is re-centred on the agent before the network:
+    /// `(offset, side, agent code)`.
+    pub egocentric: Option<(usize, usize, f32)>,
+    /// The action heads the actor outputs, in order.
+    pub action_layout: ActionLayout,
+}
+
+/// The TANDEM discriminator's place and shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiscriminatorMeta {
+    /// Where it reads and what it fills.
+    pub layout: TandemLayout,
+    /// Declare once the top class probability reaches this.
+    pub threshold: f32,
+    /// Its CNN.
+    pub cnn: CnnConfig,
+}
+
+/// Where a taxel array's readings sit in the observation, and where its
+/// taxels sit on the pad (what a calibration maps a real sensor onto).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaxelSlot {
+    /// The sensor's name in the task's scene.
+    pub sensor: String,
+    /// First flat observation index of its readings.
+    pub obs_offset: usize,
+    /// Number of readings (one per taxel).
+    pub count: usize,
+    /// What a reading measures, with its unit (`normal_force_n`).
+    pub quantity: String,
+    /// Observation value per unit of that quantity (the task's scaling).
+    pub obs_per_unit: f32,
+    /// Taxel centres in the pad collider's frame (m), in reading order.
+    pub positions_m: Vec<[f32; 3]>,
+}
+
+/// A policy folder's `meta.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMeta {
+    /// Always [`POLICY_FORMAT`].
+    pub format: String,
+    /// [`POLICY_FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The task id, with its version.
+    pub env_id: String,
+    /// `ppo` or `tandem`.
+    pub algo: String,
+    /// The tactile version that trained it.
+    pub tactile_version: String,
+    /// The git commit of that build (`unknown` outside a checkout).
+    pub commit: String,
+    /// The observation space, as tactile-env describes it.
+    pub observation_space: String,
+    /// The action space, likewise.
+    pub action_space: String,
+    /// Observation normalisation (none: raw observations).
+    pub obs_norm: Option<ObsNorm>,
+    /// The network.
+    pub network: NetworkMeta,
+    /// The discriminator under TANDEM.
+    pub discriminator: Option<DiscriminatorMeta>,
+    /// Clipping of each flat env action value, `[low, high]` (`null`:
+    /// unbounded); empty in folders written before it was recorded.
+    #[serde(default)]
+    pub action_bounds: Vec<[Option<f32>; 2]>,
+    /// The taxel arrays in the observation; empty in folders written
+    /// before they were recorded.
+    #[serde(default)]
+    pub taxels: Vec<TaxelSlot>,
+    /// Env steps of training behind these weights.
+    pub global_step: u64,
+    /// The training config (tactile-rl's `PpoConfig`), as written.
+    pub training: serde_json::Value,
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> PolicyError {
+    PolicyError::Meta { path: path.to_owned(), message: message.into() }
+}
+
+impl PolicyMeta {
+    /// Reads `dir/meta.json`, checking its format and version before
+    /// anything else, then that it describes a network that can run.
+    pub fn read(dir: &Path) -> Result<Self, PolicyError> {
+        if !dir.is_dir() {
+            return Err(bad(dir, "not a policy folder (no such folder)"));
+        }
+        let path = dir.join("meta.json");
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(&path, format!("not valid JSON: {e}")))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(POLICY_FORMAT) {
+            return Err(bad(&path, format!("`format` is not \"{POLICY_FORMAT}\"")));
+        }
+        let version = value.get("format_version").and_then(|v| v.as_u64());
+        if version != Some(u64::from(POLICY_FORMAT_VERSION)) {
+            return Err(bad(
+                &path,
+                format!(
+                    "format_version {} is not the version this build reads ({POLICY_FORMAT_VERSION})",
+                    version.map_or("missing".into(), |v| v.to_string())
+                ),
+            ));
+        }
+        let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| bad(&path, e.to_string()))?;
+        meta.check(&path)?;
+        Ok(meta)
+    }
+
+    /// Writes `dir/meta.json` (pretty JSON).
+    pub fn write(&self, dir: &Path) -> Result<(), PolicyError> {
+        let path = dir.join("meta.json");
+        let text = serde_json::to_string_pretty(self).map_err(|e| bad(&path, e.to_string()))?;
+        std::fs::write(&path, text + "\n").map_err(io(&path))
+    }
+
+    /// Flat dimension of the observation the policy reads.
+    pub fn obs_dim(&self) -> usize {
+        self.network.obs_layout.obs_dim
+    }
+
+    /// Flat dimension of the env action it writes (the explorer's and the
+    /// discriminator's together).
+    pub fn action_dim(&self) -> usize {
+        self.network.action_layout.action_dim + usize::from(self.discriminator.is_some())
+    }
+
+    /// Checks that the description is self-consistent (a hand-edited file
+    /// must fail here, naming the field, not when acting).
+    pub fn check(&self, path: &Path) -> Result<(), PolicyError> {
+        let net = &self.network;
+        let od = self.obs_dim();
+        if !net.obs_layout.fits(od) {
+            return Err(bad(path, "network.obs_layout: a part lies outside the observation"));
+        }
+        let grids = net.obs_layout.grids();
+        match (&net.cnn, grids.as_slice()) {
+            (None, _) => {}
+            (Some(cnn), [(_, h, w, _)]) => {
+                cnn.output_size(*h, *w).map_err(|e| bad(path, format!("network.cnn: {e}")))?;
+            }
+            (Some(_), _) => return Err(bad(path, "network.cnn: needs exactly one grid in network.obs_layout")),
+        }
+        if let Some((offset, n, _)) = net.egocentric
+            && (offset + n * n > od || !grids.iter().any(|&(o, h, w, _)| o == offset && h == n && w == n))
+        {
+            return Err(bad(path, "network.egocentric: not a square grid of network.obs_layout"));
+        }
+        if !net.action_layout.is_consistent() || net.action_layout.heads.is_empty() {
+            return Err(bad(path, "network.action_layout: its sizes do not add up"));
+        }
+        if let Some(dm) = &self.discriminator {
+            let (offset, h, w, _) = dm.layout.grid;
+            if dm.layout.action_index > net.action_layout.action_dim || offset + h * w > od || dm.layout.classes < 2 {
+                return Err(bad(path, "discriminator.layout: does not fit the observation and action"));
+            }
+            dm.cnn.output_size(h, w).map_err(|e| bad(path, format!("discriminator.cnn: {e}")))?;
+        }
+        if let Some(norm) = &self.obs_norm {
+            let ok = norm.stats.mean.len() == od
+                && norm.stats.var.len() == od
+                && norm.ranges.iter().all(|r| r[0] <= r[1] && r[1] <= od)
+                && norm.stats.var.iter().all(|v| v.is_finite() && *v >= 0.0)
+                && norm.stats.mean.iter().all(|m| m.is_finite());
+            if !ok {
+                return Err(bad(path, "obs_norm: statistics or ranges do not fit the observation"));
+            }
+        }
+        if !self.action_bounds.is_empty() && self.action_bounds.len() != self.action_dim() {
+            return Err(bad(
+                path,
+                format!("action_bounds: {} entries for {} action values", self.action_bounds.len(), self.action_dim()),
+            ));
+        }
+        for t in &self.taxels {
+            if t.obs_offset + t.count > od || t.positions_m.len() != t.count || !t.obs_per_unit.is_finite() {
+                return Err(bad(path, format!("taxels: `{}` does not fit the observation", t.sensor)));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,240 @@
+//! The exported policy acts as the trained burn network: the allocation-
+//! free runtime (tactile-policy) and the ONNX file (run by tract) against
+//! burn on 1,000 random observations, for an MLP policy (Press-v0) and a
+//! CNN + MLP TANDEM policy (Explore-v0: egocentric grid, discriminator).
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tactile_env::VecEnv;
+use tactile_rl::{CnnConfig, Policy, Ppo, PpoConfig, TandemConfig};
+use tract_onnx::prelude::*;
+
+const SAMPLES: usize = 1000;
+
+fn trained(env_id: &str, config: PpoConfig, updates: usize, dir: &Path) -> Policy {
+    let mut env = VecEnv::make(env_id, config.num_envs, 1, None).unwrap();
+    env.reset(config.seed).unwrap();
+    let mut ppo = Ppo::new(config, env.observation_space(), env.action_space(), Device::flex()).unwrap();
+    for _ in 0..updates {
+        ppo.iterate(&mut env).unwrap();
+    }
+    let policy = ppo.policy(env_id).unwrap();
+    policy.save(dir).unwrap();
+    policy
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tactile-export-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run_onnx(bytes: &[u8], obs: &[f32], obs_dim: usize) -> Vec<f32> {
+    let batch = obs.len() / obs_dim;
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut std::io::Cursor::new(bytes))
+        .unwrap()
+        .with_input_fact(0, f32::fact([batch, obs_dim]).into())
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let out = model.run(tvec!(Tensor::from_shape(&[batch, obs_dim], obs).unwrap().into())).unwrap();
+    out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
+}
+
+/// Largest |a - b| / max(1, |b|).
+fn worst(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs() / y.abs().max(1.0)).fold(0.0, f32::max)
+}
+
+/// Checks the runtime and the ONNX graph against burn on `obs`.
+fn compare(burn: &Policy, dir: &Path, obs: &[f32]) {
+    let mut runtime = tactile_policy::Policy::load(dir).unwrap();
+    let (od, ad) = (runtime.meta().obs_dim(), runtime.meta().action_dim());
+    let batch = obs.len() / od;
+    assert_eq!(batch, SAMPLES);
+    // The actor's outputs.
+    let expected = burn.actor_outputs(obs);
+    let width = expected.len() / batch;
+    let mut got = Vec::with_capacity(expected.len());
+    for row in obs.chunks(od) {
+        got.extend_from_slice(runtime.outputs(row).unwrap());
+    }
+    let e = worst(&got, &expected);
+    assert!(e <= 1e-5, "runtime outputs differ from burn's by {e}");
+    // The discriminator's probabilities.
+    if let Some(expected) = burn.class_probabilities(obs) {
+        let mut got = Vec::new();
+        for row in obs.chunks(od) {
+            got.extend_from_slice(runtime.class_probabilities(row).unwrap());
+        }
+        let e = worst(&got, &expected);
+        assert!(e <= 1e-5, "runtime class probabilities differ from burn's by {e}");
+    }
+    // The actions: burn's, the runtime's, the ONNX graph's. A choice may
+    // only differ where burn's own logits tie within the tolerance.
+    let mut burn_actions = vec![0.0; batch * ad];
+    burn.act(obs, &mut burn_actions);
+    let mut runtime_actions = vec![0.0; batch * ad];
+    runtime.act_batch(obs, &mut runtime_actions).unwrap();
+    let onnx = runtime.to_onnx();
+    let onnx_actions = run_onnx(&onnx, obs, od);
+    let near_tie = |b: usize| {
+        let row = &expected[b * width..(b + 1) * width];
+        let mut sorted = row.to_vec();
+        sorted.sort_by(|x, y| y.total_cmp(x));
+        sorted.windows(2).any(|w| (w[0] - w[1]).abs() < 1e-4)
+    };
+    let mut declared = 0;
+    for b in 0..batch {
+        let want = &burn_actions[b * ad..(b + 1) * ad];
+        if runtime.meta().discriminator.is_some() && want[1] > 0.0 {
+            declared += 1;
+        }
+        for (name, got) in [("runtime", &runtime_actions), ("onnx", &onnx_actions)] {
+            let got = &got[b * ad..(b + 1) * ad];
+            let e = worst(got, want);
+            assert!(e <= 1e-5 || near_tie(b), "{name} action {b}: {got:?}, burn {want:?}");
+        }
+    }
+    if runtime.meta().discriminator.is_some() {
+        assert!(declared > 50 && declared < batch - 50, "the test should exercise both branches: {declared}");
+    }
+}
+
+#[test]
+fn an_mlp_policy_exports_to_the_runtime_and_to_onnx() {
+    let config =
+        PpoConfig { num_envs: 2, num_steps: 64, hidden: vec![64, 64], ..PpoConfig::for_task("Press-v0").unwrap() };
+    let dir = temp("press");
+    let burn = trained("Press-v0", config, 2, &dir);
+    let meta = tactile_policy::PolicyMeta::read(&dir).unwrap();
+    assert_eq!(meta.action_bounds, vec![[Some(-1.0), Some(1.0)]]);
+    assert_eq!(meta.taxels.len(), 1);
+    assert_eq!((meta.taxels[0].obs_offset, meta.taxels[0].count), (0, 64));
+    let mut rng = StdRng::seed_from_u64(3);
+    // Wide enough that some means fall outside the bounds and are clipped.
+    let obs: Vec<f32> = (0..SAMPLES * 66).map(|_| rng.random_range(-4.0..4.0)).collect();
+    compare(&burn, &dir, &obs);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
+    let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
+    let config = PpoConfig {
+        num_envs: 2,
+        threads: 1,
+        num_steps: 32,
+        num_minibatches: 2,
+        update_epochs: 1,
+        hidden: vec![32],
+        tandem: Some(TandemConfig {
+            buffer_size: 100,
+            batch_size: 16,
+            train_steps: 4,
+            cnn: cnn.clone(),
+            ..TandemConfig::default()
+        }),
+        cnn: Some(cnn),
+        egocentric: true,
+        ..PpoConfig::for_task("Explore-v0").unwrap()
+    };
+    let dir = temp("explore");
+    let burn = trained("Explore-v0", config, 2, &dir);
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut obs = Vec::with_capacity(SAMPLES * (3600 + 48));
+    for b in 0..SAMPLES {
+        // Contacts in most grids; a few grids without enough evidence.
+        let contact = if b % 10 == 0 { 0.0 } else { rng.random_range(0.0..0.3) };
+        let mut grid: Vec<f32> = (0..3600)
+            .map(|_| {
+                let u: f64 = rng.random();
+                if u < contact {
+                    2.0
+                } else if u < 0.5 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        // The finger's cell (none in a few grids).
+        if b % 17 != 0 {
+            grid[rng.random_range(0..3600)] = 3.0;
+        }
+        obs.extend_from_slice(&grid);
+        obs.extend((0..48).map(|_| rng.random_range(0.0..0.5f32)));
+    }
+    // A barely trained discriminator is never 98 % sure: set the threshold
+    // to the median top probability so that half the grids declare.
+    let probs = burn.class_probabilities(&obs).unwrap();
+    let mut tops: Vec<f32> = probs.chunks(10).map(|p| p.iter().copied().fold(0.0, f32::max)).collect();
+    tops.sort_by(f32::total_cmp);
+    let meta_path = dir.join("meta.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["discriminator"]["threshold"] = serde_json::json!(tops[SAMPLES / 2]);
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let burn = Policy::load(&dir).unwrap();
+    compare(&burn, &dir, &obs);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_runtime_refuses_broken_folders_naming_the_file_and_field() {
+    let config = PpoConfig { num_envs: 1, hidden: vec![64, 64], ..PpoConfig::for_task("Press-v0").unwrap() };
+    let dir = temp("broken");
+    trained("Press-v0", config, 0, &dir);
+    let meta_path = dir.join("meta.json");
+    let model_path = dir.join("model.safetensors");
+    let (meta_text, model_bytes) = (std::fs::read_to_string(&meta_path).unwrap(), std::fs::read(&model_path).unwrap());
+    let load_err = || tactile_policy::Policy::load(&dir).err().expect("a broken folder must be refused").to_string();
+    let edit_meta = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&meta_text).unwrap();
+        f(&mut v);
+        std::fs::write(&meta_path, v.to_string()).unwrap();
+    };
+    let (m, w) = (meta_path.display().to_string(), model_path.display().to_string());
+
+    edit_meta(&|v| v["format_version"] = 2.into());
+    assert_eq!(load_err(), format!("{m}: format_version 2 is not the version this build reads (1)"));
+    edit_meta(&|v| {
+        v.as_object_mut().unwrap().remove("network");
+    });
+    assert_eq!(load_err(), format!("{m}: missing field `network`"));
+    edit_meta(&|v| v["network"]["hidden"] = serde_json::json!([32, 64]));
+    assert_eq!(
+        load_err(),
+        format!("{w}: tensor `actor.layers.0.weight` has shape [66, 64], the network needs [66, 32]")
+    );
+    edit_meta(&|v| v["action_bounds"] = serde_json::json!([[0.0, 1.0], [0.0, 1.0]]));
+    assert_eq!(load_err(), format!("{m}: action_bounds: 2 entries for 1 action values"));
+    std::fs::write(&meta_path, &meta_text).unwrap();
+
+    // Weights: one missing, a truncated file.
+    let (mut tensors, _) = tactile_policy::safetensors::decode(&model_bytes, &model_path).unwrap();
+    tensors.remove("actor_head.bias");
+    let list: Vec<(String, Vec<usize>, Vec<f32>)> = tensors.into_iter().map(|(k, (s, v))| (k, s, v)).collect();
+    std::fs::write(&model_path, tactile_policy::safetensors::encode(&list, &Default::default())).unwrap();
+    assert_eq!(load_err(), format!("{w}: tensor `actor_head.bias` is missing"));
+    std::fs::write(&model_path, &model_bytes[..model_bytes.len() / 2]).unwrap();
+    assert!(load_err().starts_with(&format!("{w}: tensor `")), "{}", load_err());
+    std::fs::write(&model_path, &model_bytes).unwrap();
+
+    // Observations it cannot act on.
+    let mut policy = tactile_policy::Policy::load(&dir).unwrap();
+    let mut action = [0.0];
+    let e = policy.act(&[0.0; 65], &mut action).unwrap_err().to_string();
+    assert_eq!(e, "observation: 65 values, the policy reads 66");
+    let mut obs = [0.0; 66];
+    obs[7] = f32::NAN;
+    let e = policy.act(&obs, &mut action).unwrap_err().to_string();
+    assert_eq!(e, "observation: value 7 is NaN");
+    std::fs::remove_dir_all(&dir).ok();
+}
