@@ -418,3 +418,56 @@ fn export_writes_onnx_and_runtime_folders_that_act_alike() {
     assert!(e.contains("not a policy folder"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The repository's `policies/` folder.
+fn shipped() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+}
+
+#[test]
+fn shipped_policies_reach_what_their_model_cards_state() {
+    let mut checked = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(shipped()).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for dir in entries.into_iter().filter(|p| p.join("card.json").exists()) {
+        let card: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("card.json")).unwrap()).unwrap();
+        let (episodes, seed) = (card["eval"]["episodes"].to_string(), card["eval"]["seed"].to_string());
+        let mode = if card["eval"]["stochastic"] == true { "--stochastic" } else { "--deterministic" };
+        let d = dir.to_str().unwrap();
+        let got = run_json(&["eval", d, "--episodes", &episodes, "--seed", &seed, mode, "--json"]);
+        assert_eq!(got["env_id"], card["env_id"]);
+        let (want_s, got_s) = (card["eval"]["success_rate"].as_f64().unwrap(), got["success_rate"].as_f64().unwrap());
+        let (want_r, got_r) = (card["eval"]["mean_return"].as_f64().unwrap(), got["mean_return"].as_f64().unwrap());
+        assert!((got_s - want_s).abs() <= 0.02, "{d}: success rate {got_s}, the card says {want_s}");
+        assert!(
+            (got_r - want_r).abs() <= 0.02 * want_r.abs().max(1.0),
+            "{d}: mean return {got_r}, the card says {want_r}"
+        );
+
+        // The ONNX file acts as the folder on observations the task gives.
+        let mut env = tactile_env::make(card["env_id"].as_str().unwrap(), None).unwrap();
+        let od = env.observation_space().flat_dim();
+        let mut info = env.new_info();
+        let mut rows = Vec::new();
+        for s in 0..3 {
+            let mut obs = vec![0.0; od];
+            env.reset(Some(s), &mut obs, &mut info);
+            rows.push(obs);
+        }
+        let obs = temp(&format!("shipped-obs-{}", dir.file_name().unwrap().to_string_lossy()));
+        std::fs::write(&obs, serde_json::to_string(&rows).unwrap()).unwrap();
+        let act = |source: std::path::PathBuf| -> Vec<Vec<f32>> {
+            let o = tactile().args(["act", source.to_str().unwrap(), "--obs", obs.to_str().unwrap()]).output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            serde_json::from_slice(&o.stdout).unwrap()
+        };
+        let (a, b) = (act(dir.clone()), act(dir.join("policy.onnx")));
+        for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+            assert!((x - y).abs() <= 1e-4, "{d}: {a:?} vs {b:?}");
+        }
+        std::fs::remove_file(&obs).ok();
+        checked += 1;
+    }
+    assert!(checked >= 3, "policies/ should ship at least Press, Pendulum and EdgeFollow ({checked})");
+}
