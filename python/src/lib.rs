@@ -159,15 +159,24 @@ impl VecEnv {
 #[pymethods]
 impl VecEnv {
     /// `num_envs` copies of task `id` stepped by `threads` threads.
+    /// With `same_step`, an env that ends is reset within that step (the
+    /// ended episode's last observation is kept, see `final_obs`).
     #[new]
-    #[pyo3(signature = (id, num_envs, threads=None, config=None))]
-    fn new(id: &str, num_envs: usize, threads: Option<usize>, config: Option<std::path::PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (id, num_envs, threads=None, config=None, same_step=false))]
+    fn new(
+        id: &str,
+        num_envs: usize,
+        threads: Option<usize>,
+        config: Option<std::path::PathBuf>,
+        same_step: bool,
+    ) -> PyResult<Self> {
         if num_envs == 0 {
             return Err(PyValueError::new_err("num_envs must be at least 1"));
         }
         let threads =
             threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, num_envs);
-        let env = RustVecEnv::make(id, num_envs, threads, config.as_deref()).map_err(value_error)?;
+        let mut env = RustVecEnv::make(id, num_envs, threads, config.as_deref()).map_err(value_error)?;
+        env.set_same_step_autoreset(same_step);
         Ok(VecEnv { env: Mutex::new(env) })
     }
 
@@ -194,6 +203,22 @@ impl VecEnv {
         let e = &mut *env;
         py.detach(|| e.reset(seed)).map_err(value_error)?;
         copy_into(obs.as_slice_mut()?, &env.obs)
+    }
+
+    /// Under same-step autoreset: writes the last observation of the
+    /// episodes that ended in the last step into `obs` (other rows are
+    /// stale) and their success flags into `success`.
+    fn final_obs(&self, mut obs: PyReadwriteArray2<'_, f32>, mut success: PyReadwriteArray1<'_, bool>) -> PyResult<()> {
+        let env = self.lock()?;
+        copy_into(obs.as_slice_mut()?, &env.final_obs)?;
+        let success = success.as_slice_mut()?;
+        if success.len() != env.final_infos.len() {
+            return Err(PyValueError::new_err("success must hold one flag per env"));
+        }
+        for (s, info) in success.iter_mut().zip(&env.final_infos) {
+            *s = info.success;
+        }
+        Ok(())
     }
 
     /// Steps every env with `actions` (`num_envs x act_dim`) and writes the

@@ -170,20 +170,31 @@ class TactileVectorEnv(gymnasium.vector.VectorEnv):
 
     ``reset(seed=s)`` seeds env ``i`` with ``tactile.env_seed(s, i)``.
     Observations are written into arrays allocated once; with ``copy=True``
-    (the default) each call returns a copy of them.
+    (the default) each call returns a copy of them. With
+    ``autoreset_mode="same_step"`` an env that ends is reset within that
+    step and ``info["final_obs"]`` / ``info["final_info"]`` hold what the
+    ended episode last saw (Gymnasium's same-step mode).
     """
 
     metadata = {"autoreset_mode": gymnasium.vector.AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, env_id: str, num_envs: int = 1, threads: int | None = None, config: str | None = None,
                  copy: bool = True, render_mode: str | None = None, max_episode_steps: int | None = None,
-                 **kwargs):
+                 autoreset_mode: str | gymnasium.vector.AutoresetMode = "next_step", **kwargs):
         if kwargs:
             raise ValueError(f"unknown argument(s) {sorted(kwargs)}")
         limit = {i: m for i, m, _ in _native.env_specs()}.get(env_id)
         if max_episode_steps is not None and max_episode_steps != limit:
             raise ValueError(f"max_episode_steps: {env_id} ends episodes after {limit} steps (its own time limit)")
-        self._env = _native.VecEnv(env_id, num_envs, threads, config)
+        names = {"next_step": "NextStep", "same_step": "SameStep"}
+        if isinstance(autoreset_mode, str):
+            autoreset_mode = names.get(autoreset_mode.lower(), autoreset_mode)
+        mode = gymnasium.vector.AutoresetMode(autoreset_mode)
+        if mode not in (gymnasium.vector.AutoresetMode.NEXT_STEP, gymnasium.vector.AutoresetMode.SAME_STEP):
+            raise ValueError(f"autoreset_mode {mode.value!r}: tactile's vector env offers next_step and same_step")
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self._same_step = mode == gymnasium.vector.AutoresetMode.SAME_STEP
+        self._env = _native.VecEnv(env_id, num_envs, threads, config, self._same_step)
         obs_d, act_d = self._env.spaces()
         self._obs_l, self._act_l = _Layout(obs_d), _Layout(act_d)
         self.num_envs = num_envs
@@ -203,6 +214,8 @@ class TactileVectorEnv(gymnasium.vector.VectorEnv):
         self._term_values = np.zeros((n, len(self._terms)), dtype=np.float32)
         self._fact_values = np.zeros((n, len(self._facts)), dtype=np.float64)
         self._flags = np.zeros((n, 2), dtype=bool)
+        self._final_obs = np.zeros((n, self._obs_l.dim), dtype=np.float32)
+        self._final_success = np.zeros(n, dtype=bool)
         self._rng = np.random.default_rng()
 
     def _observations(self):
@@ -233,6 +246,16 @@ class TactileVectorEnv(gymnasium.vector.VectorEnv):
             info[f"_{f}"] = every
         info["is_success"], info["_is_success"] = self._flags[:, 0].copy(), every
         info["physics_fault"], info["_physics_fault"] = self._flags[:, 1].copy(), every
+        done = self._terminated | self._truncated
+        if self._same_step and done.any():
+            self._env.final_obs(self._final_obs, self._final_success)
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            final_info = np.full(self.num_envs, None, dtype=object)
+            for i in np.flatnonzero(done):
+                final_obs[i] = self._obs_l.unflatten(self._final_obs[i].copy())
+                final_info[i] = {"is_success": bool(self._final_success[i])}
+            info["final_obs"], info["_final_obs"] = final_obs, done.copy()
+            info["final_info"], info["_final_info"] = final_info, done.copy()
         return (self._observations(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), info)
 
 

@@ -117,3 +117,20 @@ def test_bad_input_raises_clear_python_errors():
     # The env still works after refusing all that.
     obs, *_ = vec.step(np.zeros((3, 1), dtype=np.float32))
     assert obs.shape == (3, 66)
+
+
+def test_same_step_autoreset_keeps_the_final_observation():
+    n = 3
+    nxt = gymnasium.make_vec("tactile/Pendulum-v1", num_envs=n)
+    same = gymnasium.make_vec("tactile/Pendulum-v1", num_envs=n, autoreset_mode="same_step")
+    assert same.metadata["autoreset_mode"] == gymnasium.vector.AutoresetMode.SAME_STEP
+    nxt.reset(seed=5)
+    same.reset(seed=5)
+    actions = np.full((n, 1), 0.3, dtype=np.float32)
+    for _ in range(200):
+        a, *_ = nxt.step(actions)
+        b, _, _, truncated, info = same.step(actions)
+    assert truncated.all() and info["_final_obs"].all()
+    assert np.array_equal(np.stack(list(info["final_obs"])), a)
+    reset_obs, *_ = nxt.step(actions)
+    assert np.array_equal(b, reset_obs)

@@ -9,7 +9,11 @@
 //! (see [`SPIN`]). Autoreset follows Gymnasium's next-step mode: the step
 //! after an episode ends resets that env (its action is ignored, its reward
 //! is 0 and its flags false) and returns the new episode's first
-//! observation. Env `i` is seeded from the batch seed and `i` alone, and a
+//! observation. [`VecEnv::set_same_step_autoreset`] switches to the
+//! same-step mode (Stable-Baselines3's): an env that ends is reset within
+//! the step, the new episode's first observation is returned, and the last
+//! observation and info of the one that ended are kept in
+//! [`VecEnv::final_obs`] and [`VecEnv::final_infos`]. Env `i` is seeded from the batch seed and `i` alone, and a
 //! chunk's envs are stepped in order whichever thread takes it, so a seed
 //! and N give the same trajectories bit for bit whatever K is.
 
@@ -42,6 +46,9 @@ struct Chunk {
     needs_reset: Vec<bool>,
     episodes: Vec<u64>,
     infos: Vec<Info>,
+    same_step: bool,
+    final_obs: Vec<f32>,
+    final_infos: Vec<Info>,
 }
 
 impl Chunk {
@@ -75,6 +82,13 @@ impl Chunk {
             self.terminated[j] = s.terminated;
             self.truncated[j] = s.truncated;
             self.needs_reset[j] = s.terminated || s.truncated;
+            if self.same_step && self.needs_reset[j] {
+                self.final_obs[j * self.obs_dim..(j + 1) * self.obs_dim].copy_from_slice(obs);
+                self.final_infos[j].clone_from(&self.infos[j]);
+                env.reset(None, obs, &mut self.infos[j]);
+                self.episodes[j] += 1;
+                self.needs_reset[j] = false;
+            }
         }
         Ok(())
     }
@@ -125,6 +139,11 @@ pub struct VecEnv {
     /// Episodes each env has started since the last [`VecEnv::reset`]
     /// (0 during the first).
     pub episodes: Vec<u64>,
+    /// Under same-step autoreset: the last observation of each env whose
+    /// episode ended in the last step (rows of other envs are stale).
+    pub final_obs: Vec<f32>,
+    /// Likewise, the last info of the episode that ended.
+    pub final_infos: Vec<Info>,
 }
 
 impl VecEnv {
@@ -165,6 +184,9 @@ impl VecEnv {
                 needs_reset: vec![false; n],
                 episodes: vec![0; n],
                 infos: infos[start..start + n].to_vec(),
+                same_step: false,
+                final_obs: vec![0.0; n * obs_dim],
+                final_infos: infos[start..start + n].to_vec(),
                 envs: chunk_envs,
             })));
             start += n;
@@ -181,6 +203,8 @@ impl VecEnv {
             pool,
             threads,
             obs: vec![0.0; num_envs * obs_dim],
+            final_obs: vec![0.0; num_envs * obs_dim],
+            final_infos: infos.clone(),
             rewards: vec![0.0; num_envs],
             terminated: vec![false; num_envs],
             truncated: vec![false; num_envs],
@@ -217,6 +241,14 @@ impl VecEnv {
     /// Observation of env `i`.
     pub fn obs_of(&self, i: usize) -> &[f32] {
         &self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]
+    }
+
+    /// Resets ended envs within the step that ends them (Gymnasium's
+    /// same-step mode) instead of on the next step.
+    pub fn set_same_step_autoreset(&mut self, same_step: bool) {
+        for chunk in self.chunks.iter_mut().flatten() {
+            chunk.same_step = same_step;
+        }
     }
 
     /// Resets every env, env `i` with the seed derived from `seed` and `i`.
@@ -355,6 +387,12 @@ impl VecEnv {
         self.episodes[s..s + n].copy_from_slice(&chunk.episodes);
         for (dst, src) in self.infos[s..s + n].iter_mut().zip(&chunk.infos) {
             dst.clone_from(src);
+        }
+        if chunk.same_step {
+            self.final_obs[s * self.obs_dim..(s + n) * self.obs_dim].copy_from_slice(&chunk.final_obs);
+            for (dst, src) in self.final_infos[s..s + n].iter_mut().zip(&chunk.final_infos) {
+                dst.clone_from(src);
+            }
         }
         let index = chunk.index;
         self.chunks[index] = Some(chunk);

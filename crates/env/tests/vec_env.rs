@@ -78,6 +78,35 @@ fn autoreset_follows_gymnasiums_next_step_mode() {
 }
 
 #[test]
+fn same_step_autoreset_resets_within_the_step_and_keeps_the_final_observation() {
+    // Both modes run the same episodes: next-step mode shows the truncated
+    // step's observation, then the reset one a step later; same-step mode
+    // shows the reset one at once and keeps the final one aside.
+    let (mut next, mut same) =
+        (VecEnv::make("Pendulum-v1", 2, 2, None).unwrap(), VecEnv::make("Pendulum-v1", 2, 1, None).unwrap());
+    same.set_same_step_autoreset(true);
+    next.reset(7).unwrap();
+    same.reset(7).unwrap();
+    let actions = vec![0.5; 2];
+    for k in 1..=200 {
+        next.step(&actions).unwrap();
+        same.step(&actions).unwrap();
+        assert_eq!((same.truncated[0], same.rewards[0]), (next.truncated[0], next.rewards[0]), "step {k}");
+        if k < 200 {
+            assert_eq!(same.obs, next.obs, "step {k}");
+        }
+    }
+    assert!(same.truncated[0] && same.truncated[1]);
+    assert_eq!(same.final_obs, next.obs, "the final observations are kept");
+    assert_eq!(same.episodes, vec![1, 1]);
+    next.step(&actions).unwrap();
+    assert_eq!(same.obs, next.obs, "the reset observation came a step earlier");
+    // The next step of the same-step env is an ordinary one.
+    same.step(&actions).unwrap();
+    assert!(!same.truncated[0] && same.rewards[0] < 0.0);
+}
+
+#[test]
 fn a_bad_action_in_a_batch_is_refused_and_nothing_moves() {
     let mut v = VecEnv::make("Press-v0", 3, 2, None).unwrap();
     v.reset(0).unwrap();
