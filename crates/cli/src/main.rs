@@ -3,6 +3,7 @@
 mod bench;
 mod export;
 mod plot;
+mod record;
 mod train;
 
 use std::path::PathBuf;
@@ -69,6 +70,28 @@ enum Command {
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Record episodes into an MCAP rollout file (the scene, every step's
+    /// body poses, taxel readings, action, reward terms and flags, and each
+    /// episode's outcome), driven by a trained policy or random actions.
+    Record {
+        /// The task id (default: the policy's).
+        env_id: Option<String>,
+        /// A policy folder (or a run folder) to act.
+        #[arg(long, conflicts_with = "random", required_unless_present = "random")]
+        policy: Option<PathBuf>,
+        /// Random actions (the task's random rollout).
+        #[arg(long)]
+        random: bool,
+        /// Episodes to record.
+        #[arg(long, default_value_t = 1)]
+        episodes: usize,
+        /// Seed of the first episode (episode k: env_seed(seed, k)).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The rollout file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Export a trained policy: an ONNX file, or the folder the
     /// tactile-policy runtime loads on a robot. The export is checked
@@ -241,6 +264,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(args),
         Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, json } => {
             eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
+        }
+        Command::Record { env_id, policy, random: _, episodes, seed, out } => {
+            let r = record::record(env_id.as_deref(), policy.as_deref(), episodes, seed, &out)?;
+            println!(
+                "{}: {} episodes, {} steps, success rate {:.3}, mean return {:.3}",
+                out.display(),
+                r.episodes,
+                r.steps,
+                r.success_rate,
+                r.mean_return
+            );
+            Ok(())
         }
         Command::Export { policy_dir, format, out } => export::export(&policy_dir, format, &out),
         Command::Act { policy, obs } => export::act(&policy, &obs),

@@ -471,3 +471,54 @@ fn shipped_policies_reach_what_their_model_cards_state() {
     }
     assert!(checked >= 3, "policies/ should ship at least Press, Pendulum and EdgeFollow ({checked})");
 }
+
+#[test]
+fn record_streams_episodes_into_a_rollout_the_reader_takes_back() {
+    let dir = temp("record");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("press.mcap");
+    let policy = shipped().join("Press-v0");
+    let o = tactile()
+        .args(["record", "--policy", policy.to_str().unwrap(), "--episodes", "2", "--seed", "3"])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = tactile_rollout::Rollout::read(&out).unwrap();
+    assert_eq!(r.truncated, None);
+    assert_eq!(r.scene.env_id, "Press-v0");
+    assert_eq!(r.scene.sensors.len(), 1);
+    assert_eq!(r.scene.sensors[0].positions_m.len(), 64);
+    assert!(r.scene.bodies.iter().any(|b| !b.shapes.is_empty()));
+    assert_eq!(r.episodes.len(), 2);
+    // A step 0 after each reset, then one per action.
+    let total: u32 = r.episodes.iter().map(|e| e.steps + 1).sum();
+    assert_eq!(r.steps.len() as u32, total);
+    // The trained policy presses: the taxels feel it, and the pad moves.
+    assert!(r.steps.iter().any(|s| s.total_normal_n() > 0.5), "no step presses");
+    let z: Vec<f32> = r.steps.iter().map(|s| s.body_poses.iter().map(|p| p[2]).sum()).collect();
+    assert!(z.iter().any(|&v| (v - z[0]).abs() > 1e-4), "nothing moves");
+    // The reward terms sum to the reward.
+    for s in &r.steps {
+        assert!((s.terms.iter().sum::<f32>() - s.reward).abs() < 1e-4);
+    }
+
+    // Never written over; a random rollout needs a task; bad files are one line.
+    let before = std::fs::read(&out).unwrap();
+    let e = one_line_error(&["record", "Press-v0", "--random", "--out", out.to_str().unwrap()]);
+    assert!(e.contains("exists"), "{e}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    let e = one_line_error(&["record", "--random", "--out", dir.join("x.mcap").to_str().unwrap()]);
+    assert!(e.contains("name a task"), "{e}");
+    let e = one_line_error(&["record", "Explore-v0", "--policy", policy.to_str().unwrap(), "--out", "y.mcap"]);
+    assert!(e.contains("trained on Press-v0"), "{e}");
+    let random = dir.join("random.mcap");
+    let o = tactile()
+        .args(["record", "EdgeFollow-v0", "--random", "--episodes", "1", "--out", random.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = tactile_rollout::Rollout::read(&random).unwrap();
+    assert_eq!(r.episodes.len(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -123,6 +123,18 @@ pub trait Env: Send {
         None
     }
 
+    /// The simulated scene, read-only (what a rollout recorder draws);
+    /// `None` for a task without one.
+    fn scene(&self) -> Option<&tactile_sim::Scene> {
+        None
+    }
+
+    /// The taxel frames the last step or reset read, one per taxel array
+    /// of [`Env::scene`] in its order (empty without a scene).
+    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
+        &[]
+    }
+
     /// Where the observation holds taxel readings, one entry per taxel
     /// array (what a real sensor's calibration maps onto); empty for a task
     /// without taxels in its observation.
@@ -169,6 +181,12 @@ impl Env for Box<dyn Env> {
     }
     fn taxel_slots(&self) -> Vec<TaxelSlot> {
         (**self).taxel_slots()
+    }
+    fn scene(&self) -> Option<&tactile_sim::Scene> {
+        (**self).scene()
+    }
+    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
+        (**self).taxel_frames()
     }
 }
 

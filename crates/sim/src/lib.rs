@@ -73,5 +73,5 @@ pub use error::SimError;
 pub use layout::{LayoutDesc, Taxels};
 pub use mesh::TriMeshData;
 pub use noise::{BinaryDesc, NoiseDesc, NoiseState};
-pub use scene::{BodyId, Fault, Scene, SensorId};
+pub use scene::{BodyId, BodyView, Fault, Scene, SensorId, ShapeView};
 pub use sensor::{TaxelArray, TaxelFrame};

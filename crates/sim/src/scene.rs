@@ -35,6 +35,82 @@ pub enum Fault {
     },
 }
 
+/// A collider's geometry as plain data, in its own frame (what rollout
+/// files and viewers draw).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShapeView {
+    /// A box.
+    Cuboid {
+        /// Half extents (m).
+        half_extents_m: [f32; 3],
+    },
+    /// A sphere.
+    Ball {
+        /// Radius (m).
+        radius_m: f32,
+    },
+    /// A capsule along y.
+    Capsule {
+        /// Half the segment's length (m).
+        half_height_m: f32,
+        /// Radius (m).
+        radius_m: f32,
+    },
+    /// A cylinder along y.
+    Cylinder {
+        /// Half height (m).
+        half_height_m: f32,
+        /// Radius (m).
+        radius_m: f32,
+    },
+    /// A triangle mesh (meshes, convex hulls, decomposed parts).
+    Mesh {
+        /// Vertices (m).
+        vertices_m: Vec<[f32; 3]>,
+        /// Triangles.
+        triangles: Vec<[u32; 3]>,
+    },
+}
+
+/// A body as plain data: its name, kind, and shapes with their poses in
+/// the body frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BodyView {
+    /// The body's name.
+    pub name: String,
+    /// How it moves.
+    pub kind: BodyKind,
+    /// Its shapes, each with `body_from_shape`.
+    pub shapes: Vec<(ShapeView, Pose)>,
+}
+
+fn shape_views(shape: &dyn rapier3d::parry::shape::Shape, pose: Pose, out: &mut Vec<(ShapeView, Pose)>) {
+    use rapier3d::parry::shape::TypedShape;
+    let v3 = |v: Vector| [v.x, v.y, v.z];
+    let mesh = |vertices: Vec<[f32; 3]>, triangles: Vec<[u32; 3]>| ShapeView::Mesh { vertices_m: vertices, triangles };
+    let view = match shape.as_typed_shape() {
+        TypedShape::Cuboid(c) => ShapeView::Cuboid { half_extents_m: v3(c.half_extents) },
+        TypedShape::Ball(b) => ShapeView::Ball { radius_m: b.radius },
+        TypedShape::Capsule(c) => {
+            ShapeView::Capsule { half_height_m: (c.segment.b - c.segment.a).length() / 2.0, radius_m: c.radius }
+        }
+        TypedShape::Cylinder(c) => ShapeView::Cylinder { half_height_m: c.half_height, radius_m: c.radius },
+        TypedShape::TriMesh(t) => mesh(t.vertices().iter().map(|&v| v3(v)).collect(), t.indices().to_vec()),
+        TypedShape::ConvexPolyhedron(c) => {
+            let (vertices, triangles) = c.to_trimesh();
+            mesh(vertices.iter().map(|v| [v.x, v.y, v.z]).collect(), triangles)
+        }
+        TypedShape::Compound(c) => {
+            for (part_pose, part) in c.shapes() {
+                shape_views(part.as_ref(), pose * *part_pose, out);
+            }
+            return;
+        }
+        _ => return,
+    };
+    out.push((view, pose));
+}
+
 /// How far from the origin a dynamic body may go before the scene reports
 /// a fault (m).
 const BOUNDS_M: f32 = 100.0;
@@ -624,6 +700,44 @@ impl Scene {
         let n = s.taxels().len();
         s.noise = (!noise.is_off()).then(|| NoiseState::new(noise, n, self.dt_s * self.substeps as f32, seed));
         Ok(())
+    }
+
+    /// Number of bodies.
+    pub fn body_count(&self) -> usize {
+        self.bodies.len()
+    }
+
+    /// Every body as plain data, in [`BodyId`] order.
+    pub fn body_views(&self) -> Vec<BodyView> {
+        self.bodies
+            .iter()
+            .map(|b| {
+                let mut shapes = Vec::new();
+                for &h in &b.colliders {
+                    if let Some(c) = self.world.colliders.get(h) {
+                        let pose = c.position_wrt_parent().copied().unwrap_or(*c.position());
+                        shape_views(c.shape(), pose, &mut shapes);
+                    }
+                }
+                BodyView { name: b.name.clone(), kind: b.kind, shapes }
+            })
+            .collect()
+    }
+
+    /// The pose of body `index` (in [`Scene::body_views`] order), world frame.
+    pub fn body_pose_at(&self, index: usize) -> Pose {
+        self.pose(BodyId(index))
+    }
+
+    /// Number of taxel arrays.
+    pub fn sensor_count(&self) -> usize {
+        self.sensors.len()
+    }
+
+    /// Taxel array `index`, with the index of the body that carries it.
+    pub fn sensor_at(&self, index: usize) -> (&TaxelArray, usize) {
+        let s = &self.sensors[index];
+        (s, self.bodies.iter().position(|b| b.handle == s.body).unwrap_or(0))
     }
 
     /// The underlying rapier world, for queries this API does not cover.

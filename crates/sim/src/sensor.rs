@@ -173,6 +173,11 @@ impl TaxelArray {
         &self.taxels
     }
 
+    /// The pad's pose in the frame of the body that carries it.
+    pub fn body_from_pad(&self) -> Pose {
+        self.body_from_pad
+    }
+
     /// The skin parameters.
     pub fn skin(&self) -> &SkinDesc {
         &self.skin

@@ -290,6 +290,14 @@ impl Env for EdgeFollow {
         vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, 0, n / self.config.press_force_n)]
     }
 
+    fn scene(&self) -> Option<&Scene> {
+        Some(&self.scene)
+    }
+
+    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
+        std::slice::from_ref(&self.frame)
+    }
+
     fn scene_mut(&mut self) -> Option<&mut Scene> {
         Some(&mut self.scene)
     }

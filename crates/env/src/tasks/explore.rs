@@ -456,6 +456,14 @@ impl Env for Explore {
         vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, self.grid.len(), 1.0)]
     }
 
+    fn scene(&self) -> Option<&Scene> {
+        Some(&self.scene)
+    }
+
+    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
+        std::slice::from_ref(&self.frame)
+    }
+
     fn scene_mut(&mut self) -> Option<&mut Scene> {
         Some(&mut self.scene)
     }

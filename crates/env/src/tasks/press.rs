@@ -256,6 +256,14 @@ impl Env for Press {
         vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, 0, n / self.config.target_force_max_n)]
     }
 
+    fn scene(&self) -> Option<&Scene> {
+        Some(&self.scene)
+    }
+
+    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
+        std::slice::from_ref(&self.frame)
+    }
+
     fn scene_mut(&mut self) -> Option<&mut Scene> {
         Some(&mut self.scene)
     }

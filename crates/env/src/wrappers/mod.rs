@@ -36,6 +36,12 @@ macro_rules! forward_env {
         fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
             self.inner.scene_mut()
         }
+        fn scene(&self) -> Option<&tactile_sim::Scene> {
+            self.inner.scene()
+        }
+        fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
+            self.inner.taxel_frames()
+        }
     };
     (obs_space) => {
         fn observation_space(&self) -> &crate::Space {

@@ -1,0 +1,185 @@
+//! `tactile record`: episodes of a task, driven by a trained policy or by
+//! random actions, streamed into an MCAP rollout file.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tactile_env::Env;
+use tactile_rollout::{
+    BodyRecord, EpisodeRecord, Geometry, RolloutWriter, SceneRecord, SensorRecord, ShapeRecord, StepRecord, flags,
+};
+use tactile_sim::math::Pose;
+use tactile_sim::{BodyKind, ShapeView};
+
+fn pose7(p: &Pose) -> [f32; 7] {
+    let (t, q) = (p.translation, p.rotation);
+    [t.x, t.y, t.z, q.x, q.y, q.z, q.w]
+}
+
+/// The static scene of an env, as the rollout records it.
+fn scene_record(env: &dyn Env, env_id: &str) -> SceneRecord {
+    let terms = env.reward_terms().iter().map(|t| (*t).to_owned()).collect();
+    let dt = env.scene().map_or(0.05, |s| s.env_dt_s());
+    let mut record = SceneRecord::new(env_id, dt, env.action_space().flat_dim(), terms);
+    let Some(scene) = env.scene() else { return record };
+    for body in scene.body_views() {
+        let shapes = body
+            .shapes
+            .into_iter()
+            .map(|(view, pose)| ShapeRecord {
+                geometry: match view {
+                    ShapeView::Cuboid { half_extents_m } => Geometry::Cuboid { half_extents_m },
+                    ShapeView::Ball { radius_m } => Geometry::Ball { radius_m },
+                    ShapeView::Capsule { half_height_m, radius_m } => Geometry::Capsule { half_height_m, radius_m },
+                    ShapeView::Cylinder { half_height_m, radius_m } => Geometry::Cylinder { half_height_m, radius_m },
+                    ShapeView::Mesh { vertices_m, triangles } => Geometry::Mesh { vertices_m, triangles },
+                },
+                body_from_shape: pose7(&pose),
+            })
+            .collect();
+        let kind = match body.kind {
+            BodyKind::Static => "static",
+            BodyKind::Dynamic => "dynamic",
+            BodyKind::Kinematic => "kinematic",
+        };
+        record.bodies.push(BodyRecord { name: body.name, kind: kind.into(), shapes });
+    }
+    for i in 0..scene.sensor_count() {
+        let (array, body) = scene.sensor_at(i);
+        let t = array.taxels();
+        record.sensors.push(SensorRecord {
+            name: array.name().to_owned(),
+            body,
+            body_from_pad: pose7(&array.body_from_pad()),
+            positions_m: t.position_m.iter().map(|p| [p.x, p.y, p.z]).collect(),
+            normals: t.normal.iter().map(|n| [n.x, n.y, n.z]).collect(),
+        });
+    }
+    record
+}
+
+/// Fills `step` with the env's state after a step or reset.
+fn observe(env: &dyn Env, step: &mut StepRecord) {
+    if let Some(scene) = env.scene() {
+        for (i, pose) in step.body_poses.iter_mut().enumerate() {
+            *pose = pose7(&scene.body_pose_at(i));
+        }
+    }
+    for ((normal, shear), frame) in step.normal_n.iter_mut().zip(&mut step.shear_n).zip(env.taxel_frames()) {
+        normal.copy_from_slice(&frame.normal_n);
+        shear.copy_from_slice(&frame.shear_n);
+    }
+}
+
+/// What was recorded.
+pub struct Recorded {
+    /// Episodes.
+    pub episodes: usize,
+    /// Env steps.
+    pub steps: u64,
+    /// Fraction of successful episodes.
+    pub success_rate: f64,
+    /// Mean undiscounted return.
+    pub mean_return: f64,
+}
+
+/// Records `episodes` episodes of `env_id` (episode 0 seeded with `seed`,
+/// episode k with `env_seed(seed, k)`) into `out`, which must not exist.
+pub fn record(
+    env_id: Option<&str>,
+    policy_dir: Option<&Path>,
+    episodes: usize,
+    seed: u64,
+    out: &Path,
+) -> Result<Recorded> {
+    let policy = policy_dir.map(|d| tactile_rl::Policy::load(&crate::export::policy_dir(d))).transpose()?;
+    let env_id = match (env_id, &policy) {
+        (Some(id), Some(p)) if id != p.meta.env_id => {
+            bail!("the policy was trained on {}, not {id}", p.meta.env_id)
+        }
+        (Some(id), _) => id.to_owned(),
+        (None, Some(p)) => p.meta.env_id.clone(),
+        (None, None) => bail!("name a task or a --policy"),
+    };
+    if out.exists() {
+        bail!("{}: exists; remove it or choose another --out (a rollout is never written over)", out.display());
+    }
+    let spec = tactile_env::spec(&env_id)?;
+    let mut env = tactile_env::make(&env_id, None).with_context(|| format!("making {env_id}"))?;
+    let scene = scene_record(&env, &env_id);
+    let file = std::fs::File::create_new(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut writer = RolloutWriter::new(std::io::BufWriter::new(file), &scene)?;
+    let stochastic =
+        policy.as_ref().and_then(|p| p.meta.training.get("eval_stochastic").and_then(|v| v.as_bool())).unwrap_or(false);
+    let od = env.observation_space().flat_dim();
+    let (mut obs, mut info) = (vec![0.0; od], env.new_info());
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xAC71_0E5E);
+    let mut step = StepRecord::empty(&scene);
+    let (mut total_steps, mut successes, mut returns) = (0u64, 0usize, 0.0f64);
+    for e in 0..episodes {
+        let episode_seed = if e == 0 { seed } else { tactile_env::env_seed(seed, e) };
+        env.reset((e == 0).then_some(seed), &mut obs, &mut info);
+        let (mut t, mut ret) = (0u32, 0.0f64);
+        // Step 0: the state after the reset.
+        step.episode = e as u32;
+        step.step = 0;
+        step.time_s = 0.0;
+        step.action.fill(0.0);
+        step.reward = 0.0;
+        step.terms.fill(0.0);
+        step.flags = 0;
+        observe(&env, &mut step);
+        writer.write_step(&step)?;
+        loop {
+            let action = &mut step.action;
+            match &policy {
+                Some(p) if stochastic => p.act_with(&obs, action, Some(&mut rng)),
+                Some(p) => p.act(&obs, action),
+                None => (spec.random_action)(env.action_space(), &mut rng, action),
+            }
+            let s = env.step(&step.action, &mut obs, &mut info).with_context(|| format!("{env_id}: episode {e}"))?;
+            t += 1;
+            ret += f64::from(s.reward);
+            step.episode = e as u32;
+            step.step = t;
+            step.time_s = f64::from(t) * f64::from(scene.env_dt_s);
+            step.reward = s.reward;
+            for (dst, (_, v)) in step.terms.iter_mut().zip(&info.reward_terms) {
+                *dst = *v;
+            }
+            step.flags = [
+                (s.terminated, flags::TERMINATED),
+                (s.truncated, flags::TRUNCATED),
+                (info.success, flags::SUCCESS),
+                (info.physics_fault, flags::PHYSICS_FAULT),
+            ]
+            .iter()
+            .filter(|(on, _)| *on)
+            .fold(0, |bits, (_, bit)| bits | bit);
+            observe(&env, &mut step);
+            writer.write_step(&step)?;
+            if s.terminated || s.truncated {
+                writer.end_episode(&EpisodeRecord {
+                    episode: e as u32,
+                    seed: Some(episode_seed),
+                    steps: t,
+                    episode_return: ret,
+                    success: info.success,
+                    terminated: s.terminated,
+                    truncated: s.truncated,
+                })?;
+                // A crash from here on loses none of this episode.
+                writer.flush()?;
+                break;
+            }
+        }
+        total_steps += u64::from(t);
+        successes += usize::from(info.success);
+        returns += ret;
+    }
+    writer.finish()?;
+    let n = episodes.max(1) as f64;
+    Ok(Recorded { episodes, steps: total_steps, success_rate: successes as f64 / n, mean_return: returns / n })
+}

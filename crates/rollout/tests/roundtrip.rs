@@ -1,0 +1,179 @@
+//! Rollouts written and read back: bit for bit, through truncation at
+//! every cut, and refusing files that are not rollouts.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use tactile_rollout::{
+    BodyRecord, EpisodeRecord, Geometry, Rollout, RolloutWriter, SceneRecord, SensorRecord, ShapeRecord, StepRecord,
+    flags,
+};
+
+fn scene() -> SceneRecord {
+    let mut s = SceneRecord::new("Press-v0", 0.01, 1, vec!["force_error".into(), "on_target".into()]);
+    let shape = |geometry| ShapeRecord { geometry, body_from_shape: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0] };
+    s.bodies.push(BodyRecord {
+        name: "ground".into(),
+        kind: "static".into(),
+        shapes: vec![shape(Geometry::Cuboid { half_extents_m: [0.2, 0.2, 0.01] })],
+    });
+    s.bodies.push(BodyRecord {
+        name: "pad".into(),
+        kind: "dynamic".into(),
+        shapes: vec![shape(Geometry::Mesh {
+            vertices_m: vec![[0.0; 3], [0.01, 0.0, 0.0], [0.0, 0.01, 0.0]],
+            triangles: vec![[0, 1, 2]],
+        })],
+    });
+    s.sensors.push(SensorRecord {
+        name: "pad".into(),
+        body: 1,
+        body_from_pad: [0.0, 0.0, -0.005, 0.0, 0.0, 0.0, 1.0],
+        positions_m: (0..16).map(|i| [i as f32 * 0.002, 0.0, 0.0]).collect(),
+        normals: vec![[0.0, 0.0, 1.0]; 16],
+    });
+    s
+}
+
+/// Two episodes of 700 and 500 steps with values that differ every step.
+fn record(s: &SceneRecord, finish: bool, flush_at: Option<usize>) -> (Vec<u8>, Vec<StepRecord>, Vec<EpisodeRecord>) {
+    let mut out = Cursor::new(Vec::new());
+    let mut steps = Vec::new();
+    let mut episodes = Vec::new();
+    {
+        let mut w = RolloutWriter::new(&mut out, s).unwrap();
+        let mut k = 0;
+        for (e, len) in [700u32, 500].into_iter().enumerate() {
+            for t in 1..=len {
+                let mut step = StepRecord::empty(s);
+                step.episode = e as u32;
+                step.step = t;
+                step.time_s = f64::from(t) * 0.01;
+                step.body_poses[1][2] = 0.01 - t as f32 * 1e-6;
+                for (i, v) in step.normal_n[0].iter_mut().enumerate() {
+                    *v = ((k + i) as f32 * 0.37).sin().abs();
+                }
+                step.shear_n[0][3] = [0.1 * t as f32, -0.2];
+                step.action[0] = (t as f32 * 0.1).cos();
+                step.reward = -(t as f32) * 1e-3;
+                step.terms = vec![step.reward, 0.0];
+                if t == len {
+                    step.flags = flags::TERMINATED | flags::SUCCESS;
+                }
+                w.write_step(&step).unwrap();
+                steps.push(step);
+                k += 1;
+                if flush_at == Some(k) {
+                    w.flush().unwrap();
+                }
+            }
+            let ep = EpisodeRecord {
+                episode: e as u32,
+                seed: Some(e as u64),
+                steps: len,
+                episode_return: -1.0,
+                success: true,
+                terminated: true,
+                truncated: false,
+            };
+            w.end_episode(&ep).unwrap();
+            episodes.push(ep);
+        }
+        if finish {
+            w.finish().unwrap();
+        } else {
+            // A crash: the writer is dropped without finish... which would
+            // finish it; take the bytes first instead.
+            std::mem::forget(w);
+        }
+    }
+    (out.into_inner(), steps, episodes)
+}
+
+#[test]
+fn a_rollout_reads_back_as_written() {
+    let s = scene();
+    let (bytes, steps, episodes) = record(&s, true, None);
+    let r = Rollout::from_bytes(&bytes, Path::new("a.mcap")).unwrap();
+    assert_eq!(r.truncated, None);
+    assert_eq!(r.scene, s);
+    assert_eq!(r.episodes, episodes);
+    assert_eq!(r.steps.len(), 1200);
+    assert!(r.steps == steps, "steps differ");
+    // Chunked and compressed: far smaller than the raw step bytes.
+    assert!(bytes.len() < 1200 * 180 / 2, "{} bytes", bytes.len());
+}
+
+#[test]
+fn a_truncated_rollout_reads_up_to_its_last_whole_chunk_and_says_so() {
+    let s = scene();
+    let (bytes, steps, _) = record(&s, true, None);
+    let mut seen_partial = false;
+    for cut in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+        match Rollout::from_bytes(&bytes[..cut], Path::new("cut.mcap")) {
+            Ok(r) => {
+                assert!(r.truncated.is_some(), "cut at {cut} must be reported");
+                assert!(r.steps.len() <= steps.len());
+                assert!(r.steps[..] == steps[..r.steps.len()], "cut at {cut}: the steps read are a prefix");
+                seen_partial |= !r.steps.is_empty() && r.steps.len() < steps.len();
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.starts_with("cut.mcap: "), "{e}");
+            }
+        }
+    }
+    assert!(seen_partial, "some cuts should keep whole chunks");
+}
+
+#[test]
+fn a_crash_loses_at_most_the_open_chunk() {
+    let s = scene();
+    // Flushed after 1000 steps, then 200 more steps and the writer dies.
+    let (bytes, steps, _) = record(&s, false, Some(1000));
+    let r = Rollout::from_bytes(&bytes, Path::new("crash.mcap")).unwrap();
+    assert!(r.truncated.is_some());
+    assert!(r.steps.len() >= 1000, "{} steps survive", r.steps.len());
+    assert!(r.steps[..] == steps[..r.steps.len()]);
+}
+
+#[test]
+fn files_that_are_not_rollouts_are_refused_with_one_line() {
+    let p = Path::new("x.mcap");
+    let e = Rollout::from_bytes(&[], p).unwrap_err().to_string();
+    assert_eq!(e, "x.mcap: not an MCAP file (0 bytes, no MCAP magic at the start)");
+    let noise: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let e = Rollout::from_bytes(&noise, p).unwrap_err().to_string();
+    assert!(e.starts_with("x.mcap: not an MCAP file"), "{e}");
+    // Random bytes after a valid magic: damaged, never a panic.
+    let mut fake = b"\x89MCAP0\r\n".to_vec();
+    fake.extend_from_slice(&noise);
+    let e = Rollout::from_bytes(&fake, p).unwrap_err().to_string();
+    assert!(e.starts_with("x.mcap: "), "{e}");
+    // Another schema version.
+    let mut other = scene();
+    other.schema_version = 2;
+    let (bytes, _, _) = record(&other, true, None);
+    let e = Rollout::from_bytes(&bytes, p).unwrap_err().to_string();
+    assert_eq!(e, "x.mcap: schema version 2, this build reads version 1");
+    let e = Rollout::read(Path::new("/nonexistent/r.mcap")).unwrap_err().to_string();
+    assert!(e.starts_with("/nonexistent/r.mcap: "), "{e}");
+}
+
+#[test]
+fn flipped_bytes_inside_a_chunk_are_caught_not_read() {
+    let s = scene();
+    let (mut bytes, steps, _) = record(&s, true, None);
+    // Inside the first chunk's compressed data (after the header record and
+    // the chunk record's own header).
+    for b in &mut bytes[300..316] {
+        *b ^= 0x5A;
+    }
+    match Rollout::from_bytes(&bytes, Path::new("bad.mcap")) {
+        Ok(r) => {
+            assert!(r.truncated.is_some(), "damage must be reported");
+            assert!(r.steps[..] == steps[..r.steps.len()], "what is read is what was written");
+        }
+        Err(e) => assert!(e.to_string().starts_with("bad.mcap: "), "{e}"),
+    }
+}
