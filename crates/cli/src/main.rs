@@ -67,6 +67,11 @@ enum Command {
         /// Take the most likely actions.
         #[arg(long)]
         deterministic: bool,
+        /// Also record the episodes into this MCAP rollout (they then run
+        /// one at a time on one env, episode k seeded env_seed(seed, k), and
+        /// the figures are theirs).
+        #[arg(long)]
+        record: Option<PathBuf>,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -262,11 +267,47 @@ fn run(cli: Cli) -> Result<()> {
         Command::Envs { json } => envs(json),
         Command::Check { env_id, config, json } => check(&env_id, config.as_deref(), json),
         Command::Train(args) => train::run(args),
-        Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, json } => {
+        Command::Eval {
+            policy_dir,
+            episodes,
+            seed,
+            threads: _,
+            stochastic,
+            deterministic,
+            record: Some(out),
+            json,
+        } => {
+            let mode = (stochastic || deterministic).then_some(stochastic);
+            let start = std::time::Instant::now();
+            let r = record::record(None, Some(&policy_dir), episodes, seed, mode, &out)?;
+            let wall_s = start.elapsed().as_secs_f64();
+            let mean_len = r.steps as f64 / r.episodes.max(1) as f64;
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "env_id": r.env_id, "episodes": r.episodes, "seed": seed, "steps": r.steps,
+                        "wall_s": wall_s, "mean_return": r.mean_return, "success_rate": r.success_rate,
+                        "mean_episode_len": mean_len, "record": out.display().to_string(),
+                    })
+                );
+            } else {
+                println!(
+                    "{}: {} episodes recorded into {}: mean return {:.3}, success rate {:.3}, mean length {mean_len:.1}",
+                    r.env_id,
+                    r.episodes,
+                    out.display(),
+                    r.mean_return,
+                    r.success_rate
+                );
+            }
+            Ok(())
+        }
+        Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, record: None, json } => {
             eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
         }
         Command::Record { env_id, policy, random: _, episodes, seed, out } => {
-            let r = record::record(env_id.as_deref(), policy.as_deref(), episodes, seed, &out)?;
+            let r = record::record(env_id.as_deref(), policy.as_deref(), episodes, seed, None, &out)?;
             println!(
                 "{}: {} episodes, {} steps, success rate {:.3}, mean return {:.3}",
                 out.display(),

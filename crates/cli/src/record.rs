@@ -75,6 +75,8 @@ fn observe(env: &dyn Env, step: &mut StepRecord) {
 
 /// What was recorded.
 pub struct Recorded {
+    /// The task.
+    pub env_id: String,
     /// Episodes.
     pub episodes: usize,
     /// Env steps.
@@ -86,12 +88,15 @@ pub struct Recorded {
 }
 
 /// Records `episodes` episodes of `env_id` (episode 0 seeded with `seed`,
-/// episode k with `env_seed(seed, k)`) into `out`, which must not exist.
+/// episode k with `env_seed(seed, k)`) into `out`, which must not exist;
+/// a policy samples its actions if `stochastic` says so (default: as its
+/// training config's evaluation does).
 pub fn record(
     env_id: Option<&str>,
     policy_dir: Option<&Path>,
     episodes: usize,
     seed: u64,
+    stochastic: Option<bool>,
     out: &Path,
 ) -> Result<Recorded> {
     let policy = policy_dir.map(|d| tactile_rl::Policy::load(&crate::export::policy_dir(d))).transpose()?;
@@ -111,8 +116,8 @@ pub fn record(
     let scene = scene_record(&env, &env_id);
     let file = std::fs::File::create_new(out).with_context(|| format!("creating {}", out.display()))?;
     let mut writer = RolloutWriter::new(std::io::BufWriter::new(file), &scene)?;
-    let stochastic =
-        policy.as_ref().and_then(|p| p.meta.training.get("eval_stochastic").and_then(|v| v.as_bool())).unwrap_or(false);
+    let trained = policy.as_ref().and_then(|p| p.meta.training.get("eval_stochastic").and_then(|v| v.as_bool()));
+    let stochastic = stochastic.or(trained).unwrap_or(false);
     let od = env.observation_space().flat_dim();
     let (mut obs, mut info) = (vec![0.0; od], env.new_info());
     let mut rng = StdRng::seed_from_u64(seed ^ 0xAC71_0E5E);
@@ -181,5 +186,5 @@ pub fn record(
     }
     writer.finish()?;
     let n = episodes.max(1) as f64;
-    Ok(Recorded { episodes, steps: total_steps, success_rate: successes as f64 / n, mean_return: returns / n })
+    Ok(Recorded { env_id, episodes, steps: total_steps, success_rate: successes as f64 / n, mean_return: returns / n })
 }

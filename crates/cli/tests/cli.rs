@@ -520,5 +520,20 @@ fn record_streams_episodes_into_a_rollout_the_reader_takes_back() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r = tactile_rollout::Rollout::read(&random).unwrap();
     assert_eq!(r.episodes.len(), 1);
+    // eval --record: the evaluated episodes, recorded.
+    let evaluated = dir.join("eval.mcap");
+    let v = run_json(&[
+        "eval",
+        policy.to_str().unwrap(),
+        "--episodes",
+        "3",
+        "--record",
+        evaluated.to_str().unwrap(),
+        "--json",
+    ]);
+    let r = tactile_rollout::Rollout::read(&evaluated).unwrap();
+    assert_eq!(r.episodes.len(), 3);
+    let successes = r.episodes.iter().filter(|e| e.success).count() as f64;
+    assert_eq!(v["success_rate"].as_f64().unwrap(), successes / 3.0);
     std::fs::remove_dir_all(&dir).ok();
 }
