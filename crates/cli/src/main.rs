@@ -80,10 +80,11 @@ enum Command {
     /// body poses, taxel readings, action, reward terms and flags, and each
     /// episode's outcome), driven by a trained policy or random actions.
     Record {
-        /// The task id (default: the policy's).
+        /// The task id (default: the policy's), or `taxel-slide` for the
+        /// scripted benchmark scene (no policy).
         env_id: Option<String>,
         /// A policy folder (or a run folder) to act.
-        #[arg(long, conflicts_with = "random", required_unless_present = "random")]
+        #[arg(long, conflicts_with = "random")]
         policy: Option<PathBuf>,
         /// Random actions (the task's random rollout).
         #[arg(long)]
@@ -97,6 +98,35 @@ enum Command {
         /// The rollout file to write (must not exist).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Replay a rollout file in a window: bodies, taxel heatmaps, force
+    /// arrows, plots and playback controls (H lists the keys); or render
+    /// one frame to a PNG (--screenshot), or measure the frame rate.
+    View {
+        /// The rollout (.mcap).
+        file: PathBuf,
+        /// The episode to show first (0-based).
+        #[arg(long, default_value_t = 0)]
+        episode: usize,
+        /// The frame of that episode to show first (0: after the reset).
+        #[arg(long, default_value_t = 0)]
+        frame: usize,
+        /// Render --frame of --episode to this PNG and exit.
+        #[arg(long, conflicts_with_all = ["measure_fps", "check"])]
+        screenshot: Option<PathBuf>,
+        /// Window size, WIDTHxHEIGHT in pixels.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: (u32, u32),
+        /// Play in a loop for this many seconds and report frames per second.
+        #[arg(long, conflicts_with = "check")]
+        measure_fps: Option<f64>,
+        /// Only open and prepare the file (no window): print what it holds
+        /// and how long opening took.
+        #[arg(long)]
+        check: bool,
+        /// Print one JSON object on stdout (with --check or --measure-fps).
+        #[arg(long)]
+        json: bool,
     },
     /// Export a trained policy: an ONNX file, or the folder the
     /// tactile-policy runtime loads on a robot. The export is checked
@@ -262,6 +292,78 @@ fn eval(
     Ok(())
 }
 
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{s}: expected WIDTHxHEIGHT, e.g. 1280x720");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    Ok((w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn view(
+    file: &std::path::Path,
+    episode: usize,
+    frame: usize,
+    screenshot: Option<PathBuf>,
+    size: (u32, u32),
+    measure_fps: Option<f64>,
+    check: bool,
+    json_out: bool,
+) -> Result<()> {
+    use tactile_viewer::{Replay, ViewerMode, ViewerOptions, ViewerOutcome};
+    let start = std::time::Instant::now();
+    let replay = Replay::open(file)?;
+    let open_s = start.elapsed().as_secs_f64();
+    if check {
+        let (episodes, steps) = (replay.episodes.len(), replay.steps.len());
+        if json_out {
+            println!(
+                "{}",
+                json!({
+                    "file": file.display().to_string(), "env_id": replay.scene.env_id, "episodes": episodes,
+                    "steps": steps, "open_s": open_s, "force_scale_n": replay.force_scale_n,
+                    "truncated": replay.truncated,
+                })
+            );
+        } else {
+            println!(
+                "{}: {}, {episodes} episodes, {steps} steps, heatmap scale {} N, opened in {:.3} s",
+                file.display(),
+                replay.scene.env_id,
+                replay.force_scale_n,
+                open_s
+            );
+            if let Some(why) = &replay.truncated {
+                println!("cut short: {why}");
+            }
+        }
+        return Ok(());
+    }
+    let mode = match (screenshot, measure_fps) {
+        (Some(png), _) => ViewerMode::Screenshot(png),
+        (None, Some(s)) if !(s.is_finite() && s > 0.0) => {
+            anyhow::bail!("--measure-fps {s}: give a positive number of seconds")
+        }
+        (None, Some(s)) => ViewerMode::MeasureFps(s),
+        (None, None) => ViewerMode::Interactive,
+    };
+    match tactile_viewer::run(replay, &ViewerOptions { episode, frame, size, mode })? {
+        ViewerOutcome::Closed => {}
+        ViewerOutcome::Screenshot(png) => println!("{}", png.display()),
+        ViewerOutcome::Fps(r) if json_out => println!(
+            "{}",
+            json!({
+                "file": file.display().to_string(), "frames": r.frames, "seconds": r.seconds, "fps": r.fps,
+                "max_frame_ms": r.max_frame_ms, "size": [size.0, size.1],
+            })
+        ),
+        ViewerOutcome::Fps(r) => println!(
+            "{} frames in {:.2} s: {:.1} frames per second (slowest frame {:.1} ms) at {}x{}",
+            r.frames, r.seconds, r.fps, r.max_frame_ms, size.0, size.1
+        ),
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { json } => envs(json),
@@ -306,8 +408,14 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, record: None, json } => {
             eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
         }
-        Command::Record { env_id, policy, random: _, episodes, seed, out } => {
-            let r = record::record(env_id.as_deref(), policy.as_deref(), episodes, seed, None, &out)?;
+        Command::Record { env_id, policy, random, episodes, seed, out } => {
+            let r = if env_id.as_deref() == Some(record::TAXEL_SLIDE) && policy.is_none() {
+                record::record_taxel_slide(episodes, seed, &out)?
+            } else if policy.is_none() && !random {
+                anyhow::bail!("give --policy DIR or --random (only taxel-slide is scripted)")
+            } else {
+                record::record(env_id.as_deref(), policy.as_deref(), episodes, seed, None, &out)?
+            };
             println!(
                 "{}: {} episodes, {} steps, success rate {:.3}, mean return {:.3}",
                 out.display(),
@@ -317,6 +425,9 @@ fn run(cli: Cli) -> Result<()> {
                 r.mean_return
             );
             Ok(())
+        }
+        Command::View { file, episode, frame, screenshot, size, measure_fps, check, json } => {
+            view(&file, episode, frame, screenshot, size, measure_fps, check, json)
         }
         Command::Export { policy_dir, format, out } => export::export(&policy_dir, format, &out),
         Command::Act { policy, obs } => export::act(&policy, &obs),

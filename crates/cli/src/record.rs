@@ -11,7 +11,8 @@ use tactile_rollout::{
     BodyRecord, EpisodeRecord, Geometry, RolloutWriter, SceneRecord, SensorRecord, ShapeRecord, StepRecord, flags,
 };
 use tactile_sim::math::Pose;
-use tactile_sim::{BodyKind, ShapeView};
+use tactile_sim::taxel_slide::{EPISODE_STEPS, TaxelSlide};
+use tactile_sim::{Assets, BodyKind, Scene, ShapeView};
 
 fn pose7(p: &Pose) -> [f32; 7] {
     let (t, q) = (p.translation, p.rotation);
@@ -23,7 +24,14 @@ fn scene_record(env: &dyn Env, env_id: &str) -> SceneRecord {
     let terms = env.reward_terms().iter().map(|t| (*t).to_owned()).collect();
     let dt = env.scene().map_or(0.05, |s| s.env_dt_s());
     let mut record = SceneRecord::new(env_id, dt, env.action_space().flat_dim(), terms);
-    let Some(scene) = env.scene() else { return record };
+    if let Some(scene) = env.scene() {
+        describe_scene(scene, &mut record);
+    }
+    record
+}
+
+/// Adds `scene`'s bodies and taxel arrays to `record`.
+fn describe_scene(scene: &Scene, record: &mut SceneRecord) {
     for body in scene.body_views() {
         let shapes = body
             .shapes
@@ -55,9 +63,9 @@ fn scene_record(env: &dyn Env, env_id: &str) -> SceneRecord {
             body_from_pad: pose7(&array.body_from_pad()),
             positions_m: t.position_m.iter().map(|p| [p.x, p.y, p.z]).collect(),
             normals: t.normal.iter().map(|n| [n.x, n.y, n.z]).collect(),
+            tangents: t.tangent.iter().map(|n| [n.x, n.y, n.z]).collect(),
         });
     }
-    record
 }
 
 /// Fills `step` with the env's state after a step or reset.
@@ -187,4 +195,63 @@ pub fn record(
     writer.finish()?;
     let n = episodes.max(1) as f64;
     Ok(Recorded { env_id, episodes, steps: total_steps, success_rate: successes as f64 / n, mean_return: returns / n })
+}
+
+/// The id `tactile record` takes for the canonical benchmark scene.
+pub const TAXEL_SLIDE: &str = "taxel-slide";
+
+/// Records `episodes` runs of the scripted taxel-slide protocol (the pad
+/// descends, holds, slides into the cube; no actions, no reward) into
+/// `out`, which must not exist.
+pub fn record_taxel_slide(episodes: usize, seed: u64, out: &Path) -> Result<Recorded> {
+    if out.exists() {
+        bail!("{}: exists; remove it or choose another --out (a rollout is never written over)", out.display());
+    }
+    let mut slide = TaxelSlide::new(&Assets::workspace()).context("building the taxel-slide scene")?;
+    let mut scene = SceneRecord::new(TAXEL_SLIDE, slide.scene().env_dt_s(), 0, Vec::new());
+    describe_scene(slide.scene(), &mut scene);
+    let file = std::fs::File::create_new(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut writer = RolloutWriter::new(std::io::BufWriter::new(file), &scene)?;
+    let mut step = StepRecord::empty(&scene);
+    let observe = |slide: &TaxelSlide, step: &mut StepRecord| {
+        for (i, pose) in step.body_poses.iter_mut().enumerate() {
+            *pose = pose7(&slide.scene().body_pose_at(i));
+        }
+        step.normal_n[0].copy_from_slice(&slide.frame().normal_n);
+        step.shear_n[0].copy_from_slice(&slide.frame().shear_n);
+    };
+    for e in 0..episodes {
+        let episode_seed = if e == 0 { seed } else { tactile_env::env_seed(seed, e) };
+        slide.reset(episode_seed);
+        slide.read_taxels();
+        for t in 0..=EPISODE_STEPS {
+            if t > 0 {
+                slide.step(true);
+            }
+            step.episode = e as u32;
+            step.step = t as u32;
+            step.time_s = t as f64 * f64::from(scene.env_dt_s);
+            step.flags = if t == EPISODE_STEPS { flags::TRUNCATED } else { 0 };
+            observe(&slide, &mut step);
+            writer.write_step(&step)?;
+        }
+        writer.end_episode(&EpisodeRecord {
+            episode: e as u32,
+            seed: Some(episode_seed),
+            steps: EPISODE_STEPS as u32,
+            episode_return: 0.0,
+            success: false,
+            terminated: false,
+            truncated: true,
+        })?;
+        writer.flush()?;
+    }
+    writer.finish()?;
+    Ok(Recorded {
+        env_id: TAXEL_SLIDE.into(),
+        episodes,
+        steps: (episodes * EPISODE_STEPS) as u64,
+        success_rate: 0.0,
+        mean_return: 0.0,
+    })
 }

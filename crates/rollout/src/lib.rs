@@ -48,6 +48,9 @@ use serde::{Deserialize, Serialize};
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
+/// The largest chunk (uncompressed) the reader accepts: 256 MiB, a
+/// thousand times what the writer makes.
+pub const MAX_CHUNK_BYTES: u64 = 256 << 20;
 const SCENE_TOPIC: &str = "/tactile/scene";
 const STEP_TOPIC: &str = "/tactile/step";
 const EPISODE_TOPIC: &str = "/tactile/episode";
@@ -145,6 +148,11 @@ pub struct SensorRecord {
     pub positions_m: Vec<[f32; 3]>,
     /// Taxel normals in the pad frame (into the pad).
     pub normals: Vec<[f32; 3]>,
+    /// Each taxel's first shear axis in the pad frame; the second is
+    /// `normal x tangent`. Absent from files written before it was added
+    /// (their shear cannot be placed in space).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tangents: Vec<[f32; 3]>,
 }
 
 /// The static scene, written once at the start.
@@ -319,6 +327,32 @@ impl StepRecord {
     }
 }
 
+/// A chunk's records, decompressed with the size its header claims as a
+/// hard limit (mcap's own chunk reader reserves whatever a damaged header
+/// says, and panics on absurd sizes) and checked against its CRC.
+fn chunk_content(header: &mcap::records::ChunkHeader, data: &[u8]) -> Result<Vec<u8>, String> {
+    if header.uncompressed_size > MAX_CHUNK_BYTES {
+        return Err(format!(
+            "it claims {} bytes uncompressed, more than the {MAX_CHUNK_BYTES} this reader takes",
+            header.uncompressed_size
+        ));
+    }
+    let size = header.uncompressed_size as usize;
+    let content = match header.compression.as_str() {
+        "" => data.to_vec(),
+        "zstd" => zstd::bulk::decompress(data, size).map_err(|e| format!("zstd: {e}"))?,
+        other => return Err(format!("compression {other:?}; this reader takes zstd or none")),
+    };
+    if content.len() != size {
+        return Err(format!("it holds {} bytes uncompressed, its header says {size}", content.len()));
+    }
+    // A CRC of 0 means none was written (the MCAP spec).
+    if header.uncompressed_crc != 0 && crc32fast::hash(&content) != header.uncompressed_crc {
+        return Err("its CRC does not match its content".into());
+    }
+    Ok(content)
+}
+
 /// The end of an episode.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeRecord {
@@ -444,7 +478,7 @@ impl Rollout {
 
     /// Reads a rollout held in memory (`path` names it in errors).
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, RolloutError> {
-        use mcap::read::{ChannelAccumulator, ChunkReader, LinearReader};
+        use mcap::read::{ChannelAccumulator, LinearReader};
         use mcap::records::Record;
         let bad = |message: String| RolloutError::File { path: path.to_owned(), message };
         if !bytes.starts_with(mcap::MAGIC) {
@@ -492,13 +526,17 @@ impl Rollout {
             }
             let mut pending = Vec::new();
             let result = match record {
-                Record::Chunk { header, data } => ChunkReader::new(header, &data)
-                    .and_then(|chunk| chunk.into_iter().try_for_each(|r| take(r?, &mut channels, &mut pending))),
+                Record::Chunk { header, data } => chunk_content(&header, &data).and_then(|content| {
+                    // Inside a whole, checked chunk: records no longer than it.
+                    LinearReader::sans_magic(&content)
+                        .try_for_each(|r| take(r?, &mut channels, &mut pending))
+                        .map_err(|e| e.to_string())
+                }),
                 Record::DataEnd(_) => {
                     complete = true;
                     continue;
                 }
-                other => take(other, &mut channels, &mut pending),
+                other => take(other, &mut channels, &mut pending).map_err(|e| e.to_string()),
             };
             match result {
                 Ok(()) => messages.append(&mut pending),

@@ -5,8 +5,8 @@ use std::io::Cursor;
 use std::path::Path;
 
 use tactile_rollout::{
-    BodyRecord, EpisodeRecord, Geometry, Rollout, RolloutWriter, SceneRecord, SensorRecord, ShapeRecord, StepRecord,
-    flags,
+    BodyRecord, EpisodeRecord, Geometry, MAX_CHUNK_BYTES, Rollout, RolloutWriter, SceneRecord, SensorRecord,
+    ShapeRecord, StepRecord, flags,
 };
 
 fn scene() -> SceneRecord {
@@ -31,6 +31,7 @@ fn scene() -> SceneRecord {
         body_from_pad: [0.0, 0.0, -0.005, 0.0, 0.0, 0.0, 1.0],
         positions_m: (0..16).map(|i| [i as f32 * 0.002, 0.0, 0.0]).collect(),
         normals: vec![[0.0, 0.0, 1.0]; 16],
+        tangents: vec![[1.0, 0.0, 0.0]; 16],
     });
     s
 }
@@ -176,4 +177,40 @@ fn flipped_bytes_inside_a_chunk_are_caught_not_read() {
         }
         Err(e) => assert!(e.to_string().starts_with("bad.mcap: "), "{e}"),
     }
+}
+
+/// Found by the fuzzer: a chunk whose uncompressed size field is huge made
+/// the MCAP decompressor reserve that much and panic.
+#[test]
+fn a_chunk_claiming_an_absurd_size_is_refused_not_reserved() {
+    let (bytes, _, _) = record(&scene(), true, None);
+    // Walk the top-level records (opcode, u64 length, content) to the
+    // first chunk; its content starts with two u64 times, then the
+    // uncompressed size.
+    let mut at = mcap::MAGIC.len();
+    while bytes[at] != 0x06 {
+        at += 9 + u64::from_le_bytes(bytes[at + 1..at + 9].try_into().unwrap()) as usize;
+    }
+    for claim in [u64::MAX, u64::MAX / 2, MAX_CHUNK_BYTES + 1] {
+        let mut damaged = bytes.clone();
+        damaged[at + 25..at + 33].copy_from_slice(&claim.to_le_bytes());
+        let e = Rollout::from_bytes(&damaged, Path::new("x.mcap")).unwrap_err().to_string();
+        assert!(e.contains(&format!("claims {claim} bytes uncompressed")), "{e}");
+    }
+}
+
+/// Found by the fuzzer: a string length in a record's header far past the
+/// record's end. mcap reserves the declared length (at most 4 GiB of
+/// untouched memory) before it finds out; the file is refused, no panic.
+#[test]
+fn a_string_longer_than_its_record_is_refused() {
+    let (bytes, _, _) = record(&scene(), true, None);
+    // The header record (opcode 1) comes first; its profile string's u32
+    // length follows the opcode and the record length.
+    let at = mcap::MAGIC.len();
+    assert_eq!(bytes[at], 0x01);
+    let mut damaged = bytes.clone();
+    damaged[at + 9..at + 13].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let e = Rollout::from_bytes(&damaged, Path::new("x.mcap")).unwrap_err().to_string();
+    assert!(e.starts_with("x.mcap: "), "{e}");
 }
