@@ -309,6 +309,27 @@ fn view(
     check: bool,
     json_out: bool,
 ) -> Result<()> {
+    #[cfg(not(feature = "viewer"))]
+    {
+        let _ = (file, episode, frame, screenshot, size, measure_fps, check, json_out);
+        anyhow::bail!("this tactile was built without the viewer; build it with `--features viewer`")
+    }
+    #[cfg(feature = "viewer")]
+    view_with_viewer(file, episode, frame, screenshot, size, measure_fps, check, json_out)
+}
+
+#[cfg(feature = "viewer")]
+#[allow(clippy::too_many_arguments)]
+fn view_with_viewer(
+    file: &std::path::Path,
+    episode: usize,
+    frame: usize,
+    screenshot: Option<PathBuf>,
+    size: (u32, u32),
+    measure_fps: Option<f64>,
+    check: bool,
+    json_out: bool,
+) -> Result<()> {
     use tactile_viewer::{Replay, ViewerMode, ViewerOptions, ViewerOutcome};
     let start = std::time::Instant::now();
     let replay = Replay::open(file)?;

@@ -1,6 +1,7 @@
 //! `tactile view`: bad files and bad requests fail with one line; a frame
 //! of a recorded press renders under Xvfb with Mesa's software Vulkan, and
 //! its pixels show the heatmap where the pad presses.
+#![cfg(feature = "viewer")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -327,6 +327,59 @@ impl StepRecord {
     }
 }
 
+/// The records of an MCAP file, or of a chunk's content, that a rollout
+/// uses (schemas, channels, messages, chunks, the data end), parsed and
+/// owned. Every other record (header, footer, attachments, metadata,
+/// indexes, statistics) is framed but never parsed: mcap's parsers of some
+/// of them index out of range on damaged input.
+struct Records<'a> {
+    reader: mcap::sans_io::LinearReader,
+    unread: &'a [u8],
+}
+
+impl<'a> Records<'a> {
+    fn file(bytes: &'a [u8]) -> Self {
+        use mcap::sans_io::{LinearReader, LinearReaderOptions};
+        let options = LinearReaderOptions::default().with_record_length_limit(bytes.len()).with_emit_chunks(true);
+        Records { reader: LinearReader::new_with_options(options), unread: bytes }
+    }
+
+    fn chunk(content: &'a [u8]) -> Self {
+        use mcap::sans_io::{LinearReader, LinearReaderOptions};
+        let options = LinearReaderOptions::default()
+            .with_record_length_limit(content.len())
+            .with_skip_start_magic(true)
+            .with_skip_end_magic(true);
+        Records { reader: LinearReader::new_with_options(options), unread: content }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<mcap::records::Record<'static>, mcap::McapError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use mcap::records::op;
+        use mcap::sans_io::LinearReadEvent;
+        while let Some(event) = self.reader.next_event() {
+            match event {
+                Ok(LinearReadEvent::ReadRequest(need)) => {
+                    let n = need.min(self.unread.len());
+                    self.reader.insert(n).copy_from_slice(&self.unread[..n]);
+                    self.reader.notify_read(n);
+                    self.unread = &self.unread[n..];
+                }
+                Ok(LinearReadEvent::Record { data, opcode }) => {
+                    if matches!(opcode, op::SCHEMA | op::CHANNEL | op::MESSAGE | op::CHUNK | op::DATA_END) {
+                        return Some(mcap::parse_record(opcode, data).map(mcap::records::Record::into_owned));
+                    }
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None
+    }
+}
+
 /// A chunk's records, decompressed with the size its header claims as a
 /// hard limit (mcap's own chunk reader reserves whatever a damaged header
 /// says, and panics on absurd sizes) and checked against its CRC.
@@ -478,7 +531,7 @@ impl Rollout {
 
     /// Reads a rollout held in memory (`path` names it in errors).
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, RolloutError> {
-        use mcap::read::{ChannelAccumulator, LinearReader};
+        use mcap::read::ChannelAccumulator;
         use mcap::records::Record;
         let bad = |message: String| RolloutError::File { path: path.to_owned(), message };
         if !bytes.starts_with(mcap::MAGIC) {
@@ -506,9 +559,8 @@ impl Rollout {
             }
             Ok(())
         }
-        let reader = LinearReader::new(bytes).map_err(|e| bad(e.to_string()))?;
         let mut complete = false;
-        for record in reader {
+        for record in Records::file(bytes) {
             let record = match record {
                 Ok(r) => r,
                 Err(e) if complete => {
@@ -528,7 +580,7 @@ impl Rollout {
             let result = match record {
                 Record::Chunk { header, data } => chunk_content(&header, &data).and_then(|content| {
                     // Inside a whole, checked chunk: records no longer than it.
-                    LinearReader::sans_magic(&content)
+                    Records::chunk(&content)
                         .try_for_each(|r| take(r?, &mut channels, &mut pending))
                         .map_err(|e| e.to_string())
                 }),

@@ -424,9 +424,10 @@ fn update_status(replay: Res<ReplayData>, playback: Res<Playback>, mut status: Q
         None => "no outcome recorded".to_owned(),
     };
     let file = replay.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let list = episode_list(replay, playback.episode, 5);
     let cut = replay.truncated.as_ref().map_or_else(String::new, |why| format!("\nfile cut short: {why}"));
     **status = format!(
-        "{file}  {}\nepisode {}/{} ({outcome})\nframe {}/{}  t {:.3} s  {}  {}x{}\nreward {:+.4}  total force {:.3} N\nH: help{cut}",
+        "{file}  {}\nepisode {}/{} ({outcome})\n{list}\nframe {}/{}  t {:.3} s  {}  {}x{}\nreward {:+.4}  total force {:.3} N\nH: help{cut}",
         replay.scene.env_id,
         playback.episode + 1,
         playback.episodes(),
@@ -439,6 +440,33 @@ fn update_status(replay: Res<ReplayData>, playback: Res<Playback>, mut status: Q
         step.reward,
         step.total_normal_n(),
     );
+}
+
+/// The episodes around `shown` (up to `around` each side), numbered from 1,
+/// each marked with its outcome (`+` success, `-` ended otherwise, `t`
+/// truncated, `?` not recorded), the shown one in brackets.
+pub fn episode_list(replay: &Replay, shown: usize, around: usize) -> String {
+    let n = replay.episodes.len();
+    let (from, to) = (shown.saturating_sub(around), (shown + around + 1).min(n));
+    let mut out = String::from("episodes");
+    if from > 0 {
+        out.push_str(" ..");
+    }
+    for (i, e) in replay.episodes.iter().enumerate().take(to).skip(from) {
+        let mark = match &e.outcome {
+            Some(o) if o.success => '+',
+            Some(o) if o.truncated => 't',
+            Some(_) => '-',
+            None => '?',
+        };
+        let item = format!("{}{mark}", i + 1);
+        out.push(' ');
+        out.push_str(&if i == shown { format!("[{item}]") } else { item });
+    }
+    if to < n {
+        out.push_str(" ..");
+    }
+    out
 }
 
 fn update_plots(

@@ -18,7 +18,8 @@ use tactile_rollout::{
     BodyRecord, EpisodeRecord, Geometry, Rollout, RolloutWriter, SceneRecord, SensorRecord, ShapeRecord, StepRecord,
 };
 use tactile_viewer::{
-    BodyVisual, PadHeatmap, Playback, PlaybackCommand, PlaybackPlugin, Replay, ReplayPlugin, ShownFrame, heat_srgb,
+    BodyVisual, PadHeatmap, Playback, PlaybackCommand, PlaybackPlugin, Replay, ReplayPlugin, ShownFrame, episode_list,
+    heat_srgb,
 };
 
 const DT_S: f32 = 0.05;
@@ -244,4 +245,13 @@ fn the_scene_follows_the_shown_frame() {
     assert_eq!(app.world().resource::<ShownFrame>().0, Some((1, 0)));
     assert!((pad_z(&mut app) - 0.05).abs() < 1e-6);
     assert!(heatmap_colours(&mut app).iter().all(|&v| near(v, colour(0.0))));
+}
+
+#[test]
+fn the_episode_list_marks_outcomes_and_the_shown_episode() {
+    let replay = replay();
+    // Both episodes ended with success = false, terminated = false: '-'.
+    assert_eq!(episode_list(&replay, 0, 5), "episodes [1-] 2-");
+    assert_eq!(episode_list(&replay, 1, 0), "episodes .. [2-]");
+    assert_eq!(episode_list(&replay, 0, 0), "episodes [1-] ..");
 }
