@@ -57,10 +57,19 @@ fn visited_observations(policy: &tactile_rl::Policy, episodes: u64, steps: usize
 
 /// Runs an ONNX file on a batch of observations with tract.
 pub fn run_onnx(path: &Path, obs: &[f32], obs_dim: usize) -> Result<Vec<f32>> {
+    run_onnx_model(load_onnx(path)?, path, obs, obs_dim)
+}
+
+/// Reads an ONNX file (not yet typed or optimised).
+fn load_onnx(path: &Path) -> Result<InferenceModel> {
+    tract_onnx::onnx().model_for_path(path).map_err(|e| anyhow::anyhow!("{}: not an ONNX model: {e}", path.display()))
+}
+
+/// Runs a loaded ONNX policy on a batch of observations.
+fn run_onnx_model(model: InferenceModel, path: &Path, obs: &[f32], obs_dim: usize) -> Result<Vec<f32>> {
     let batch = obs.len() / obs_dim.max(1);
-    let model = tract_onnx::onnx()
-        .model_for_path(path)
-        .and_then(|m| m.with_input_fact(0, f32::fact([batch, obs_dim]).into()))
+    let model = model
+        .with_input_fact(0, f32::fact([batch, obs_dim]).into())
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable())
         .map_err(|e| anyhow::anyhow!("{}: not a usable ONNX policy: {e}", path.display()))?;
@@ -73,11 +82,8 @@ pub fn run_onnx(path: &Path, obs: &[f32], obs_dim: usize) -> Result<Vec<f32>> {
     Ok(values)
 }
 
-/// The ONNX file's observation width (its input's second dimension).
-fn onnx_obs_dim(path: &Path) -> Result<usize> {
-    let model = tract_onnx::onnx()
-        .model_for_path(path)
-        .map_err(|e| anyhow::anyhow!("{}: not an ONNX model: {e}", path.display()))?;
+/// The ONNX model's observation width (its input's second dimension).
+fn onnx_obs_dim(model: &InferenceModel, path: &Path) -> Result<usize> {
     let fact = model.input_fact(0).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let dims: Vec<String> = fact.shape.dims().map(|d| format!("{d:?}")).collect();
     fact.shape
@@ -165,7 +171,12 @@ pub fn act(source: &Path, obs_file: &Path) -> Result<()> {
     let rows: Vec<Vec<f32>> = serde_json::from_str(&text)
         .with_context(|| format!("{}: expected a JSON array of arrays of numbers", obs_file.display()))?;
     let is_onnx = source.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-    let obs_dim = if is_onnx { onnx_obs_dim(source)? } else { PolicyMeta::read(&policy_dir(source))?.obs_dim() };
+    // The ONNX file is read once: its input width, then the run.
+    let onnx = if is_onnx { Some(load_onnx(source)?) } else { None };
+    let obs_dim = match &onnx {
+        Some(model) => onnx_obs_dim(model, source)?,
+        None => PolicyMeta::read(&policy_dir(source))?.obs_dim(),
+    };
     if let Some((i, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != obs_dim) {
         bail!("{}: observation {i} has {} values, the policy reads {obs_dim}", obs_file.display(), row.len());
     }
@@ -173,8 +184,8 @@ pub fn act(source: &Path, obs_file: &Path) -> Result<()> {
         bail!("{}: no observations", obs_file.display());
     }
     let flat: Vec<f32> = rows.concat();
-    let (actions, action_dim) = if is_onnx {
-        let a = run_onnx(source, &flat, obs_dim)?;
+    let (actions, action_dim) = if let Some(model) = onnx {
+        let a = run_onnx_model(model, source, &flat, obs_dim)?;
         let ad = a.len() / rows.len();
         (a, ad)
     } else {
