@@ -102,32 +102,7 @@ enum Command {
     /// Replay a rollout file in a window: bodies, taxel heatmaps, force
     /// arrows, plots and playback controls (H lists the keys); or render
     /// one frame to a PNG (--screenshot), or measure the frame rate.
-    View {
-        /// The rollout (.mcap).
-        file: PathBuf,
-        /// The episode to show first (0-based).
-        #[arg(long, default_value_t = 0)]
-        episode: usize,
-        /// The frame of that episode to show first (0: after the reset).
-        #[arg(long, default_value_t = 0)]
-        frame: usize,
-        /// Render --frame of --episode to this PNG and exit.
-        #[arg(long, conflicts_with_all = ["measure_fps", "check"])]
-        screenshot: Option<PathBuf>,
-        /// Window size, WIDTHxHEIGHT in pixels.
-        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
-        size: (u32, u32),
-        /// Play in a loop for this many seconds and report frames per second.
-        #[arg(long, conflicts_with = "check")]
-        measure_fps: Option<f64>,
-        /// Only open and prepare the file (no window): print what it holds
-        /// and how long opening took.
-        #[arg(long)]
-        check: bool,
-        /// Print one JSON object on stdout (with --check or --measure-fps).
-        #[arg(long)]
-        json: bool,
-    },
+    View(ViewArgs),
     /// Export a trained policy: an ONNX file, or the folder the
     /// tactile-policy runtime loads on a robot. The export is checked
     /// against the trained network before it is kept.
@@ -179,6 +154,35 @@ enum Command {
         #[arg(long, default_value = "cpu")]
         device: String,
     },
+}
+
+/// `tactile view`'s arguments.
+#[derive(clap::Args, Debug)]
+struct ViewArgs {
+    /// The rollout (.mcap).
+    file: PathBuf,
+    /// The episode to show first (0-based).
+    #[arg(long, default_value_t = 0)]
+    episode: usize,
+    /// The frame of that episode to show first (0: after the reset).
+    #[arg(long, default_value_t = 0)]
+    frame: usize,
+    /// Render --frame of --episode to this PNG and exit.
+    #[arg(long, conflicts_with_all = ["measure_fps", "check"])]
+    screenshot: Option<PathBuf>,
+    /// Window size, WIDTHxHEIGHT in pixels.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Play in a loop for this many seconds and report frames per second.
+    #[arg(long, conflicts_with = "check")]
+    measure_fps: Option<f64>,
+    /// Only open and prepare the file (no window): print what it holds
+    /// and how long opening took.
+    #[arg(long)]
+    check: bool,
+    /// Print one JSON object on stdout (with --check or --measure-fps).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -298,38 +302,20 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn view(
-    file: &std::path::Path,
-    episode: usize,
-    frame: usize,
-    screenshot: Option<PathBuf>,
-    size: (u32, u32),
-    measure_fps: Option<f64>,
-    check: bool,
-    json_out: bool,
-) -> Result<()> {
+fn view(args: ViewArgs) -> Result<()> {
     #[cfg(not(feature = "viewer"))]
     {
-        let _ = (file, episode, frame, screenshot, size, measure_fps, check, json_out);
+        let _ = args;
         anyhow::bail!("this tactile was built without the viewer; build it with `--features viewer`")
     }
     #[cfg(feature = "viewer")]
-    view_with_viewer(file, episode, frame, screenshot, size, measure_fps, check, json_out)
+    view_with_viewer(args)
 }
 
 #[cfg(feature = "viewer")]
-#[allow(clippy::too_many_arguments)]
-fn view_with_viewer(
-    file: &std::path::Path,
-    episode: usize,
-    frame: usize,
-    screenshot: Option<PathBuf>,
-    size: (u32, u32),
-    measure_fps: Option<f64>,
-    check: bool,
-    json_out: bool,
-) -> Result<()> {
+fn view_with_viewer(args: ViewArgs) -> Result<()> {
+    let ViewArgs { file, episode, frame, screenshot, size, measure_fps, check, json: json_out } = args;
+    let file = file.as_path();
     use tactile_viewer::{Replay, ViewerMode, ViewerOptions, ViewerOutcome};
     let start = std::time::Instant::now();
     let replay = Replay::open(file)?;
@@ -447,9 +433,7 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::View { file, episode, frame, screenshot, size, measure_fps, check, json } => {
-            view(&file, episode, frame, screenshot, size, measure_fps, check, json)
-        }
+        Command::View(args) => view(args),
         Command::Export { policy_dir, format, out } => export::export(&policy_dir, format, &out),
         Command::Act { policy, obs } => export::act(&policy, &obs),
         Command::Plot { run_dir, out } => {

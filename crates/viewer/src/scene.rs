@@ -154,9 +154,13 @@ fn shape_mesh(geometry: &Geometry) -> Mesh {
     }
 }
 
+/// A recorded pose as a transform; a pose the file holds as NaN, infinite
+/// or a zero quaternion (a physics fault) is drawn at the origin, unturned.
 fn pose_transform(pose: &[f32; 7]) -> Transform {
     let q = Quat::from_xyzw(pose[3], pose[4], pose[5], pose[6]);
-    Transform { translation: Vec3::new(pose[0], pose[1], pose[2]), rotation: q.normalize(), scale: Vec3::ONE }
+    let rotation = if q.is_finite() && q.length_squared() > 1e-12 { q.normalize() } else { Quat::IDENTITY };
+    let t = Vec3::new(pose[0], pose[1], pose[2]);
+    Transform { translation: if t.is_finite() { t } else { Vec3::ZERO }, rotation, scale: Vec3::ONE }
 }
 
 /// The spacing of a sensor's taxels: the median distance to the nearest
@@ -434,6 +438,21 @@ fn draw_gizmos(
                 let colour = Color::srgb_from_array(heat_srgb(fn_n / replay.force_scale_n));
                 on_top.arrow(at, at + Z_UP_TO_Y_UP * f * len, colour).with_tip_length(0.5 * pitch);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_pose_is_drawn_at_the_origin_not_as_nan() {
+        let good = pose_transform(&[1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 2.0]);
+        assert_eq!((good.translation, good.rotation), (Vec3::new(1.0, 2.0, 3.0), Quat::IDENTITY));
+        for bad in [[f32::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0], [0.0; 7], [0.0, 0.0, 0.0, f32::INFINITY, 0.0, 0.0, 1.0]] {
+            let t = pose_transform(&bad);
+            assert!(t.translation.is_finite() && t.rotation.is_finite(), "{bad:?} -> {t:?}");
         }
     }
 }
