@@ -104,15 +104,7 @@ impl CnnConfig {
     /// Checks the shape against a grid; returns the spatial size out of the
     /// last convolution, or what is wrong.
     pub fn output_size(&self, height: usize, width: usize) -> Result<(usize, usize), &'static str> {
-        if self.channels.is_empty()
-            || self.channels.len() != self.kernels.len()
-            || self.channels.len() != self.strides.len()
-        {
-            return Err("needs as many kernels and strides as channels, at least one");
-        }
-        if self.features == 0 || self.channels.contains(&0) || self.kernels.contains(&0) || self.strides.contains(&0) {
-            return Err("sizes must be at least 1");
-        }
+        self.check()?;
         let (mut h, mut w) = (height, width);
         for (&k, &s) in self.kernels.iter().zip(&self.strides) {
             if k > h || k > w {
@@ -122,6 +114,20 @@ impl CnnConfig {
             w = (w - k) / s + 1;
         }
         Ok((h, w))
+    }
+
+    /// Checks the lists' lengths and that no size is 0.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.channels.is_empty()
+            || self.channels.len() != self.kernels.len()
+            || self.channels.len() != self.strides.len()
+        {
+            return Err("needs as many kernels and strides as channels, at least one");
+        }
+        if self.features == 0 || self.channels.contains(&0) || self.kernels.contains(&0) || self.strides.contains(&0) {
+            return Err("sizes must be at least 1");
+        }
+        Ok(())
     }
 }
 

@@ -16,7 +16,7 @@
 //!   shape, the observation layout — which dimensions are vectors and which
 //!   the grid —, the egocentric view, the action heads), `discriminator`
 //!   (TANDEM: where its grid is, which action it fills, its threshold, its
-//!   CNN), `action_bounds` (each flat action value's clipping), `taxels`
+//!   CNN and, if it reads the grid in polar form, its [`PolarView`]), `action_bounds` (each flat action value's clipping), `taxels`
 //!   (each taxel array's place in the observation, its quantity and unit,
 //!   and its taxel positions on the pad), `global_step`, and `training`
 //!   (the whole training config);
@@ -48,6 +48,7 @@ mod error;
 mod layout;
 mod meta;
 mod onnx;
+mod polar;
 mod runtime;
 pub mod safetensors;
 
@@ -60,4 +61,5 @@ pub use meta::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
 };
 pub use onnx::OPSET;
+pub use polar::{NO_BIN, PolarView};
 pub use runtime::Policy;

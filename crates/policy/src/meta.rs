@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout};
+use crate::polar::PolarView;
 use crate::{PolicyError, error::io};
 
 /// The `format` of a policy folder's `meta.json`.
@@ -60,6 +61,11 @@ pub struct DiscriminatorMeta {
     pub threshold: f32,
     /// Its CNN.
     pub cnn: CnnConfig,
+    /// It reads the grid in polar form (its convolutions wrap around the
+    /// angle, its features are the maximum over all angles); absent: the
+    /// grid as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polar: Option<PolarView>,
 }
 
 /// Where a taxel array's readings sit in the observation, and where its
@@ -199,7 +205,15 @@ impl PolicyMeta {
             if dm.layout.action_index > net.action_layout.action_dim || offset + h * w > od || dm.layout.classes < 2 {
                 return Err(bad(path, "discriminator.layout: does not fit the observation and action"));
             }
-            dm.cnn.output_size(h, w).map_err(|e| bad(path, format!("discriminator.cnn: {e}")))?;
+            match &dm.polar {
+                Some(polar) => {
+                    polar.check(h, w).map_err(|e| bad(path, format!("discriminator.polar: {e}")))?;
+                    polar.output_size(&dm.cnn).map_err(|e| bad(path, format!("discriminator.cnn: {e}")))?;
+                }
+                None => {
+                    dm.cnn.output_size(h, w).map_err(|e| bad(path, format!("discriminator.cnn: {e}")))?;
+                }
+            }
         }
         if let Some(norm) = &self.obs_norm {
             let ok = norm.stats.mean.len() == od

@@ -7,9 +7,10 @@
 //! The protobuf is written here field by field (onnx.proto3's numbering);
 //! the graph uses only standard operators that every runtime has.
 
+use crate::PolarView;
 use crate::Policy;
 use crate::layout::Head;
-use crate::runtime::{Cnn, Dense};
+use crate::runtime::{Cnn, Dense, Polar};
 
 /// The opset the graph is written against.
 pub const OPSET: i64 = 17;
@@ -136,8 +137,19 @@ impl Graph {
         self.node("Max", &[&m, &l], &[])
     }
 
+    /// Columns `[start, end)` along `axis` of a tensor.
+    fn slice(&mut self, x: &str, axis: i64, start: usize, end: usize) -> String {
+        let s = self.ints("start", &[1], &[start as i64]);
+        let e = self.ints("end", &[1], &[end as i64]);
+        let axes = self.ints("axes", &[1], &[axis]);
+        self.node("Slice", &[x, &s, &e, &axes], &[])
+    }
+
     /// The CNN's features `[batch, features]` of grids `[batch, h * w]`.
     fn cnn(&mut self, grid: &str, cnn: &Cnn) -> String {
+        if let Some(polar) = &cnn.polar {
+            return self.polar_cnn(grid, cnn, polar);
+        }
         let shape = self.ints("shape", &[4], &[-1, 1, cnn.height as i64, cnn.width as i64]);
         let mut x = self.node("Reshape", &[grid, &shape], &[]);
         if cnn.levels > 0 {
@@ -159,6 +171,63 @@ impl Graph {
             x = self.node("Relu", &[&y], &[]);
         }
         let flat = self.node("Flatten", &[&x], &[Attr::Int("axis", 1)]);
+        let y = self.dense(&flat, &cnn.linear);
+        self.node("Relu", &[&y], &[])
+    }
+
+    /// The features of a CNN that reads grids `[batch, h * w]` in polar
+    /// form: the polar picture gathered bin by bin (the largest value of a
+    /// bin's cells, 0 for a bin without one), convolutions on the picture
+    /// wrapped around the angle, the maximum over the angles.
+    fn polar_cnn(&mut self, grid: &str, cnn: &Cnn, polar: &Polar) -> String {
+        let (angles, rings) = (polar.view.angles, polar.view.rings);
+        let count = polar.view.bins_per_channel();
+        let channels = cnn.levels.max(1) as i64;
+        let shape = self.ints("shape", &[3], &[-1, 1, (cnn.height * cnn.width) as i64]);
+        let mut x = self.node("Reshape", &[grid, &shape], &[]);
+        if cnn.levels > 0 {
+            let codes: Vec<f32> = (1..=cnn.levels).map(|k| k as f32).collect();
+            let c = self.floats("codes", &[1, channels, 1], &codes);
+            let eq = self.node("Equal", &[&x, &c], &[]);
+            x = self.cast(&eq, FLOAT);
+        }
+        // Every bin gathers the same number of cells (its own, repeated).
+        let cells = PolarView::cells_of_bins(&polar.bins, count);
+        let per_bin = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let mut index = Vec::with_capacity(count * per_bin);
+        let mut mask = Vec::with_capacity(count);
+        for list in &cells {
+            index.extend((0..per_bin).map(|j| list.get(j).or(list.first()).map_or(0, |&c| i64::from(c))));
+            mask.push(if list.is_empty() { 0.0 } else { 1.0 });
+        }
+        let index = self.ints("polar_cells", &[index.len() as i64], &index);
+        let gathered = self.node("Gather", &[&x, &index], &[Attr::Int("axis", 2)]);
+        let shape = self.ints("shape", &[5], &[-1, channels, angles as i64, rings as i64, per_bin as i64]);
+        let binned = self.node("Reshape", &[&gathered, &shape], &[]);
+        let largest = self.node("ReduceMax", &[&binned], &[Attr::Ints("axes", vec![4]), Attr::Int("keepdims", 0)]);
+        let largest = if cnn.levels == 0 { self.node("Relu", &[&largest], &[]) } else { largest };
+        let mask = self.floats("polar_mask", &[1, 1, angles as i64, rings as i64], &mask);
+        x = self.node("Mul", &[&largest, &mask], &[]);
+        for conv in &cnn.convs {
+            let (k, p) = (conv.k as i64, conv.k / 2);
+            let angles_in = conv.in_hw.0 - 2 * p;
+            if p > 0 {
+                let before = self.slice(&x, 2, angles_in - p, angles_in);
+                let after = self.slice(&x, 2, 0, p);
+                x = self.node("Concat", &[&before, &x, &after], &[Attr::Int("axis", 2)]);
+            }
+            let w = self.floats("conv_weight", &[conv.c_out as i64, conv.c_in as i64, k, k], &conv.w);
+            let b = self.floats("conv_bias", &[conv.c_out as i64], &conv.b);
+            let s = conv.stride as i64;
+            let y = self.node(
+                "Conv",
+                &[&x, &w, &b],
+                &[Attr::Ints("kernel_shape", vec![k, k]), Attr::Ints("strides", vec![s, s])],
+            );
+            x = self.node("Relu", &[&y], &[]);
+        }
+        let pooled = self.node("ReduceMax", &[&x], &[Attr::Ints("axes", vec![2]), Attr::Int("keepdims", 0)]);
+        let flat = self.node("Flatten", &[&pooled], &[Attr::Int("axis", 1)]);
         let y = self.dense(&flat, &cnn.linear);
         self.node("Relu", &[&y], &[])
     }

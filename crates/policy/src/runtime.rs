@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::layout::{CnnConfig, declare_from, egocentric, normalize};
 use crate::meta::{DiscriminatorMeta, PolicyMeta};
+use crate::polar::PolarView;
 use crate::safetensors::{Tensors, read, take};
 use crate::{Calibration, PolicyError};
 
@@ -86,8 +87,20 @@ pub(crate) struct Cnn {
     pub(crate) levels: usize,
     pub(crate) convs: Vec<Conv>,
     pub(crate) linear: Dense,
+    /// The polar view it reads the grid in, if any.
+    pub(crate) polar: Option<Polar>,
     a: Vec<f32>,
     b: Vec<f32>,
+}
+
+/// A CNN's polar view: each cell's bin, and buffers for the input wrapped
+/// around the angle and for the maximum over the angles.
+#[derive(Clone, Debug)]
+pub(crate) struct Polar {
+    pub(crate) view: PolarView,
+    pub(crate) bins: Vec<u32>,
+    wrapped: Vec<f32>,
+    pooled: Vec<f32>,
 }
 
 impl Cnn {
@@ -96,14 +109,19 @@ impl Cnn {
         prefix: &str,
         (height, width, levels): (usize, usize, usize),
         config: &CnnConfig,
+        polar: Option<PolarView>,
         path: &Path,
     ) -> Result<Self, PolicyError> {
-        let (mut h, mut w, mut c_in) = (height, width, levels.max(1));
+        // The picture the convolutions read, and how far each wraps.
+        let (mut h, mut w) = polar.map_or((height, width), |v| (v.angles, v.rings));
+        let wrap = |k: usize| if polar.is_some() { k / 2 } else { 0 };
+        let mut c_in = levels.max(1);
         let mut convs = Vec::new();
-        let mut largest = c_in * h * w;
+        let (mut largest, mut widest) = (c_in * h * w, 0);
         for (i, ((&c, &k), &s)) in config.channels.iter().zip(&config.kernels).zip(&config.strides).enumerate() {
             let name = format!("{prefix}.convs.{i}");
-            let (oh, ow) = ((h - k) / s + 1, (w - k) / s + 1);
+            let padded = h + 2 * wrap(k);
+            let (oh, ow) = ((padded - k) / s + 1, (w - k) / s + 1);
             convs.push(Conv {
                 w: take(t, &format!("{name}.weight"), &[c, c_in, k, k], path)?,
                 b: take(t, &format!("{name}.bias"), &[c], path)?,
@@ -111,17 +129,54 @@ impl Cnn {
                 c_out: c,
                 k,
                 stride: s,
-                in_hw: (h, w),
+                in_hw: (padded, w),
                 out_hw: (oh, ow),
             });
+            widest = widest.max(c_in * padded * w);
             (h, w, c_in) = (oh, ow, c);
             largest = largest.max(c * h * w);
         }
-        let linear = Dense::load(t, &format!("{prefix}.linear"), c_in * h * w, config.features, path)?;
-        Ok(Cnn { height, width, levels, convs, linear, a: vec![0.0; largest], b: vec![0.0; largest] })
+        // Polar: the maximum over the angles, one value per channel and ring.
+        let flat = if polar.is_some() { c_in * w } else { c_in * h * w };
+        let linear = Dense::load(t, &format!("{prefix}.linear"), flat, config.features, path)?;
+        let polar = polar.map(|view| Polar {
+            view,
+            bins: view.bins(height, width),
+            wrapped: vec![0.0; widest],
+            pooled: vec![0.0; flat],
+        });
+        Ok(Cnn { height, width, levels, convs, linear, polar, a: vec![0.0; largest], b: vec![0.0; largest] })
     }
 
     fn forward(&mut self, grid: &[f32], features: &mut [f32]) {
+        if let Some(polar) = &mut self.polar {
+            polar.view.picture(&polar.bins, self.levels, grid, &mut self.a);
+            let (mut x, mut y) = (&mut self.a, &mut self.b);
+            for conv in &self.convs {
+                // Wrap `k / 2` angle rows around from each end.
+                let ((padded, rings), p) = (conv.in_hw, conv.k / 2);
+                let angles = padded - 2 * p;
+                for c in 0..conv.c_in {
+                    let src = &x[c * angles * rings..(c + 1) * angles * rings];
+                    let dst = &mut polar.wrapped[c * padded * rings..(c + 1) * padded * rings];
+                    dst[..p * rings].copy_from_slice(&src[(angles - p) * rings..]);
+                    dst[p * rings..(p + angles) * rings].copy_from_slice(src);
+                    dst[(p + angles) * rings..].copy_from_slice(&src[..p * rings]);
+                }
+                conv.forward_relu(&polar.wrapped, y);
+                std::mem::swap(&mut x, &mut y);
+            }
+            let (channels, (angles, rings)) = self.convs.last().map_or((0, (0, 0)), |c| (c.c_out, c.out_hw));
+            for c in 0..channels {
+                for r in 0..rings {
+                    polar.pooled[c * rings + r] =
+                        (0..angles).map(|a| x[(c * angles + a) * rings + r]).fold(f32::NEG_INFINITY, f32::max);
+                }
+            }
+            self.linear.forward(&polar.pooled, features);
+            features[..self.linear.output].iter_mut().for_each(|v| *v = v.max(0.0));
+            return;
+        }
         let cells = self.height * self.width;
         if self.levels == 0 {
             self.a[..cells].copy_from_slice(&grid[..cells]);
@@ -223,7 +278,7 @@ impl Policy {
                 let [(offset, h, w, levels)] = layout.grids()[..] else {
                     return Err(PolicyError::Meta { path: meta_path, message: "network.cnn: needs one grid".into() });
                 };
-                let enc = Cnn::load(&mut t, "encoder", (h, w, levels), cnn, &model_path)?;
+                let enc = Cnn::load(&mut t, "encoder", (h, w, levels), cnn, None, &model_path)?;
                 (Some(enc), (offset, h * w), cnn.features + layout.vector_dim())
             }
             None => (None, (0, 0), layout.obs_dim),
@@ -240,7 +295,7 @@ impl Policy {
                 let path = dir.join("discriminator.safetensors");
                 let mut t = read(&path)?;
                 let (_, h, w, levels) = dm.layout.grid;
-                let cnn = Cnn::load(&mut t, "encoder", (h, w, levels), &dm.cnn, &path)?;
+                let cnn = Cnn::load(&mut t, "encoder", (h, w, levels), &dm.cnn, dm.polar, &path)?;
                 let head = Dense::load(&mut t, "head", dm.cnn.features, dm.layout.classes, &path)?;
                 Some(Discriminator {
                     meta: dm.clone(),

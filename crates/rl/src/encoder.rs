@@ -15,7 +15,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use rand::rngs::StdRng;
 use tactile_env::Space;
-pub use tactile_policy::{CnnConfig, ObsLayout, ObsPart, egocentric};
+pub use tactile_policy::{CnnConfig, ObsLayout, ObsPart, PolarView, egocentric};
 
 use crate::policy::orthogonal_linear;
 
@@ -63,13 +63,17 @@ pub fn vectors(layout: &ObsLayout, obs: &Tensor<2>) -> Option<Tensor<2>> {
     (!pieces.is_empty()).then(|| Tensor::cat(pieces, 1))
 }
 
-/// A CNN over one grid.
+/// A CNN over one grid, or over its polar picture ([`PolarView`]: the
+/// convolutions then wrap around the angle and the features are the
+/// maximum over the angles).
 #[derive(Module, Debug)]
 pub struct CnnEncoder {
     convs: Vec<Conv2d>,
     linear: Linear,
     #[module(skip)]
     grid: (usize, usize, usize, usize),
+    #[module(skip)]
+    polar: bool,
 }
 
 impl CnnEncoder {
@@ -82,8 +86,29 @@ impl CnnEncoder {
         rng: &mut StdRng,
         device: &Device,
     ) -> Result<Self, &'static str> {
+        Self::with_view(grid, config, None, rng, device)
+    }
+
+    /// An encoder that reads the grid through a polar view (or as it is,
+    /// with `None`); its input is then [`CnnEncoder::forward_picture`]'s.
+    pub fn with_view(
+        grid: (usize, usize, usize, usize),
+        config: &CnnConfig,
+        polar: Option<PolarView>,
+        rng: &mut StdRng,
+        device: &Device,
+    ) -> Result<Self, &'static str> {
         let (_, height, width, levels) = grid;
-        let (h, w) = config.output_size(height, width)?;
+        let flat = match polar {
+            Some(view) => {
+                view.check(height, width)?;
+                view.output_size(config)?.1
+            }
+            None => {
+                let (h, w) = config.output_size(height, width)?;
+                h * w
+            }
+        };
         let mut convs = Vec::new();
         let mut c_in = levels.max(1);
         for ((&c, &k), &s) in config.channels.iter().zip(&config.kernels).zip(&config.strides) {
@@ -95,8 +120,8 @@ impl CnnEncoder {
             );
             c_in = c;
         }
-        let linear = orthogonal_linear(c_in * h * w, config.features, std::f32::consts::SQRT_2, rng, device);
-        Ok(CnnEncoder { convs, linear, grid })
+        let linear = orthogonal_linear(c_in * flat, config.features, std::f32::consts::SQRT_2, rng, device);
+        Ok(CnnEncoder { convs, linear, grid, polar: polar.is_some() })
     }
 
     /// The grid of a batch of flat observations as `[batch, channels, h, w]`.
@@ -112,14 +137,40 @@ impl CnnEncoder {
         Tensor::cat(channels, 1)
     }
 
-    /// Features `[batch, features]` of a batch of flat observations.
+    /// Features `[batch, features]` of a batch of flat observations (an
+    /// encoder without a polar view).
     pub fn forward(&self, obs: &Tensor<2>) -> Tensor<2> {
-        let mut x = self.image(obs);
+        self.forward_picture(self.image(obs))
+    }
+
+    /// Features `[batch, features]` of pictures `[batch, channels, h, w]`:
+    /// [`CnnEncoder::image`]'s, or polar pictures `[batch, channels,
+    /// angles, rings]` ([`PolarView::picture`]) for a polar encoder.
+    pub fn forward_picture(&self, mut x: Tensor<4>) -> Tensor<2> {
         for conv in &self.convs {
+            if self.polar {
+                let p = conv.weight.dims()[2] / 2;
+                x = wrap_rows(x, p);
+            }
             x = relu(conv.forward(x));
+        }
+        if self.polar {
+            x = x.max_dim(2);
         }
         relu(self.linear.forward(x.flatten(1, 3)))
     }
+}
+
+/// `p` rows from each end of `[batch, channels, rows, columns]` copied
+/// around to the other end (circular padding of the rows).
+fn wrap_rows(x: Tensor<4>, p: usize) -> Tensor<4> {
+    if p == 0 {
+        return x;
+    }
+    let [b, c, rows, cols] = x.dims();
+    let before = x.clone().slice([0..b, 0..c, rows - p..rows, 0..cols]);
+    let after = x.clone().slice([0..b, 0..c, 0..p, 0..cols]);
+    Tensor::cat(vec![before, x, after], 2)
 }
 
 #[cfg(test)]

@@ -48,7 +48,8 @@ pub use saved::{
     checkpoint_dir, list_checkpoints, load_checkpoint, save_checkpoint, taxel_slots,
 };
 pub use tactile_policy::{
-    DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyError, PolicyMeta,
+    DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolarView, PolicyError,
+    PolicyMeta,
 };
 pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, tandem_layout};
 

@@ -239,7 +239,7 @@ impl Policy {
                 let (_, h, w, levels) = dm.layout.grid;
                 let mut rng = StdRng::seed_from_u64(0);
                 Some(
-                    Discriminator::new(h, w, levels, dm.layout.classes, &dm.cnn, &mut rng, &device)
+                    Discriminator::new(h, w, levels, dm.layout.classes, &dm.cnn, dm.polar, &mut rng, &device)
                         .map_err(|e| policy_err(&meta_path, format!("discriminator: {e}")))?,
                 )
             }
@@ -335,6 +335,7 @@ impl Ppo {
                 layout: t.layout.clone(),
                 threshold: t.config.threshold,
                 cnn: t.config.cnn.clone(),
+                polar: t.config.polar,
             }),
             action_bounds: action_bounds(act_space),
             taxels: taxel_slots(env),

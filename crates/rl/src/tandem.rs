@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tactile_env::{Info, Space};
 
 use crate::RlError;
-use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout};
+use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout, PolarView};
 use crate::policy::{number_params, orthogonal_linear, tensor2, to_vec};
 pub use tactile_policy::{TandemLayout, declare_from};
 
@@ -63,6 +63,13 @@ pub struct TandemConfig {
     /// share by chance), declares with confidence and is wrong; and the
     /// explorer learns to hide from it.
     pub min_evidence_cells: usize,
+    /// Read the grid in polar form about its centre ([`PolarView`]): the
+    /// CNN's convolutions wrap around the angle and its features are the
+    /// maximum over all angles, so it answers the same for every turn of
+    /// the object about the centre and need not learn each turn apart.
+    /// Right where the object stands at the grid's centre (Explore-v0).
+    /// `rotate` is then not needed.
+    pub polar: Option<PolarView>,
 }
 
 impl Default for TandemConfig {
@@ -80,38 +87,63 @@ impl Default for TandemConfig {
             rotate: false,
             evidence_code: 2.0,
             min_evidence_cells: 0,
+            polar: None,
         }
     }
 }
 
-/// The discriminator: a CNN over the grid and a linear layer to the class
-/// logits.
+/// The discriminator: a CNN over the grid (or its polar picture) and a
+/// linear layer to the class logits.
 #[derive(Module, Debug)]
 pub struct Discriminator {
     encoder: CnnEncoder,
     head: Linear,
+    /// The grid's `(height, width, levels)`.
+    #[module(skip)]
+    grid: (usize, usize, usize),
+    /// The polar view and each cell's bin.
+    #[module(skip)]
+    polar: Option<(PolarView, Vec<u32>)>,
 }
 
 impl Discriminator {
-    /// A fresh classifier of `height x width` grids with `levels` codes.
+    /// A fresh classifier of `height x width` grids with `levels` codes,
+    /// reading them through `polar` if given.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         height: usize,
         width: usize,
         levels: usize,
         classes: usize,
         cnn: &CnnConfig,
+        polar: Option<PolarView>,
         rng: &mut StdRng,
         device: &Device,
     ) -> Result<Self, RlError> {
-        let encoder = CnnEncoder::new((0, height, width, levels), cnn, rng, device)
-            .map_err(|reason| RlError::Config { field: "tandem.cnn", reason })?;
+        let encoder = CnnEncoder::with_view((0, height, width, levels), cnn, polar, rng, device)
+            .map_err(|reason| RlError::Config { field: "tandem.cnn, tandem.polar", reason })?;
         let head = orthogonal_linear(cnn.features, classes, 0.01, rng, device);
-        Ok(number_params(Discriminator { encoder, head }, 1))
+        let polar = polar.map(|view| (view, view.bins(height, width)));
+        Ok(number_params(Discriminator { encoder, head, grid: (height, width, levels), polar }, 1))
     }
 
-    /// Class logits `[batch, classes]` of grids `[batch, height * width]`.
-    pub fn forward(&self, grids: Tensor<2>) -> Tensor<2> {
-        self.head.forward(self.encoder.forward(&grids))
+    /// Class logits `[batch, classes]` of `batch` grids (`height * width`
+    /// codes each, side by side).
+    pub fn logits(&self, grids: &[f32], batch: usize, device: &Device) -> Tensor<2> {
+        let (h, w, levels) = self.grid;
+        let features = match &self.polar {
+            Some((view, bins)) => {
+                let size = levels.max(1) * view.bins_per_channel();
+                let mut pictures = vec![0.0f32; batch * size];
+                for (grid, out) in grids.chunks(h * w).zip(pictures.chunks_mut(size)) {
+                    view.picture(bins, levels, grid, out);
+                }
+                let shape = [batch, levels.max(1), view.angles, view.rings];
+                self.encoder.forward_picture(Tensor::from_data(TensorData::new(pictures, shape), device))
+            }
+            None => self.encoder.forward(&tensor2(grids, batch, h * w, device)),
+        };
+        self.head.forward(features)
     }
 }
 
@@ -169,7 +201,7 @@ pub fn probabilities(
     for row in raw_obs.chunks(obs_dim).take(batch) {
         grids.extend_from_slice(layout.grid_of(row));
     }
-    let logits = to_vec(model.forward(tensor2(&grids, batch, h * w, device)));
+    let logits = to_vec(model.logits(&grids, batch, device));
     let uniform = 1.0 / layout.classes as f32;
     for ((row, logits), obs) in
         out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)).zip(raw_obs.chunks(obs_dim))
@@ -257,7 +289,7 @@ impl Tandem {
         }
         let (_, h, w, levels) = layout.grid;
         let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0xD15C);
-        let model = Discriminator::new(h, w, levels, layout.classes, &config.cnn, &mut rng, device)?;
+        let model = Discriminator::new(h, w, levels, layout.classes, &config.cnn, config.polar, &mut rng, device)?;
         Ok(Tandem {
             grids: vec![0; config.buffer_size * h * w],
             labels: vec![0; config.buffer_size],
@@ -314,7 +346,8 @@ impl Tandem {
         }
         let (h, w) = (self.layout.grid.1, self.layout.grid.2);
         let cells = h * w;
-        let rotate = self.config.rotate && h == w;
+        // A polar discriminator answers the same for every quarter turn.
+        let rotate = self.config.rotate && h == w && self.config.polar.is_none();
         let (mut loss_sum, mut acc_sum) = (0.0f64, 0.0f64);
         let mut grids = vec![0.0f32; batch * cells];
         let mut labels = vec![0i64; batch];
@@ -327,9 +360,8 @@ impl Tandem {
                 quarter_turns(src, h, turns, dst);
                 labels[b] = i64::from(self.labels[k]);
             }
-            let x = tensor2(&grids, batch, cells, &self.device);
             let y = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [batch]), &self.device);
-            let logp = log_softmax(self.model.forward(x), 1);
+            let logp = log_softmax(self.model.logits(&grids, batch, &self.device), 1);
             let picked = logp.clone().gather(1, y.clone().unsqueeze_dim(1)).flatten::<1>(0, 1);
             let loss = -picked.mean();
             let correct = logp.argmax(1).flatten::<1>(0, 1).equal(y).int().sum();
@@ -389,6 +421,36 @@ mod tests {
         let mut again = [0.0f32; 9];
         quarter_turns(&back, 3, 1, &mut again);
         assert_eq!(again.iter().map(|&v| v as u8).collect::<Vec<_>>(), g3.to_vec());
+    }
+
+    #[test]
+    fn a_polar_discriminator_answers_the_same_for_a_quarter_turn_and_a_plain_one_does_not() {
+        let device = Device::flex();
+        let mut rng = StdRng::seed_from_u64(5);
+        let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![3, 3], strides: vec![1, 2], features: 16 };
+        let polar = Some(PolarView { angles: 16, rings: 12 });
+        let turned_logits = |model: &Discriminator, grid: &[u8]| {
+            let mut turned = vec![0.0f32; 2 * 900];
+            quarter_turns(grid, 30, 0, &mut turned[..900]);
+            quarter_turns(grid, 30, 1, &mut turned[900..]);
+            to_vec(model.logits(&turned, 2, &device))
+        };
+        // A random 30 x 30 grid of codes 0 to 3.
+        let grid: Vec<u8> = (0..900).map(|_| rng.random_range(0..4u8)).collect();
+        let d = Discriminator::new(30, 30, 3, 5, &cnn, polar, &mut rng, &device).unwrap();
+        let l = turned_logits(&d, &grid);
+        // (The head starts small: logits near 1e-3.)
+        let size = |l: &[f32]| l[..5].iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+        assert!(size(&l) > 1e-5, "the logits should not all be zero: {l:?}");
+        assert!((0..5).all(|k| (l[k] - l[5 + k]).abs() <= 1e-3 * size(&l)), "{l:?}");
+        // The same CNN on the grid as it is tells the two apart.
+        let plain = CnnConfig { strides: vec![2, 2], ..cnn.clone() };
+        let d = Discriminator::new(30, 30, 3, 5, &plain, None, &mut rng, &device).unwrap();
+        let l = turned_logits(&d, &grid);
+        assert!((0..5).any(|k| (l[k] - l[5 + k]).abs() > 0.05 * size(&l)), "{l:?}");
+        // A view that does not fit the grid is refused.
+        let wide = Some(PolarView { angles: 16, rings: 16 });
+        assert!(Discriminator::new(30, 30, 3, 5, &cnn, wide, &mut rng, &device).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The exported policy acts as the trained burn network: the allocation-
 //! free runtime (tactile-policy) and the ONNX file (run by tract) against
 //! burn on 1,000 random observations, for an MLP policy (Press-v0) and a
-//! CNN + MLP TANDEM policy (Explore-v0: egocentric grid, discriminator).
+//! CNN + MLP TANDEM policy (Explore-v0: egocentric grid, discriminator on
+//! the grid as it is or in polar form).
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,7 @@ use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tactile_env::VecEnv;
-use tactile_rl::{CnnConfig, Policy, Ppo, PpoConfig, TandemConfig};
+use tactile_rl::{CnnConfig, PolarView, Policy, Ppo, PpoConfig, TandemConfig};
 use tract_onnx::prelude::*;
 
 const SAMPLES: usize = 1000;
@@ -128,6 +129,22 @@ fn an_mlp_policy_exports_to_the_runtime_and_to_onnx() {
 #[test]
 fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
+    tandem_exports("explore", cnn, None);
+}
+
+#[test]
+fn a_polar_discriminator_exports_to_the_runtime_and_to_onnx() {
+    // Kernels 3 and 2 wrap one angle bin around each end (an even kernel
+    // wraps unevenly: one more output than input at stride 1); a stride of
+    // 2 halves the angles and rings.
+    let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![3, 2], strides: vec![2, 1], features: 16 };
+    tandem_exports("explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }));
+}
+
+/// Trains a small TANDEM policy for two updates (the discriminator on its
+/// grid as it is, or through `polar`) and compares its exports with burn.
+fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarView>) {
+    let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
     let config = PpoConfig {
         num_envs: 2,
         threads: 1,
@@ -139,14 +156,15 @@ fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
             buffer_size: 100,
             batch_size: 16,
             train_steps: 4,
-            cnn: cnn.clone(),
+            cnn: discriminator_cnn,
+            polar,
             ..TandemConfig::default()
         }),
         cnn: Some(cnn),
         egocentric: true,
         ..PpoConfig::for_task("Explore-v0").unwrap()
     };
-    let dir = temp("explore");
+    let dir = temp(name);
     let burn = trained("Explore-v0", config, 2, &dir);
     let mut rng = StdRng::seed_from_u64(4);
     let mut obs = Vec::with_capacity(SAMPLES * (3600 + 48));
@@ -183,6 +201,16 @@ fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
     std::fs::write(&meta_path, meta.to_string()).unwrap();
     let burn = Policy::load(&dir).unwrap();
     compare(&burn, &dir, &obs);
+    if polar.is_some() {
+        // A polar view that does not fit is refused, naming the field.
+        meta["discriminator"]["polar"]["angles"] = serde_json::json!(6);
+        std::fs::write(&meta_path, meta.to_string()).unwrap();
+        let e = tactile_policy::Policy::load(&dir).err().expect("refused").to_string();
+        assert_eq!(
+            e,
+            format!("{}: discriminator.polar: angles must be a multiple of 4, at least 4", meta_path.display())
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
