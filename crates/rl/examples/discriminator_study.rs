@@ -1,0 +1,181 @@
+//! How well a TANDEM discriminator tells Explore-v0's objects apart on
+//! episodes it never saw, away from co-training: record the grids of a
+//! trained explorer once, then fit discriminators of other shapes on them.
+//!
+//! ```sh
+//! # 1,000 training and 200 held-out episodes of 150 moves (declarations off)
+//! cargo run --release -p tactile-rl --example discriminator_study -- record runs/<run>/final /tmp/grids
+//! # fit a discriminator for 1,000 minibatches of 256 and report every 250
+//! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 plain
+//! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 polar
+//! ```
+//!
+//! `fit` prints the accuracy on the training minibatches and on every
+//! held-out grid, and, per held-out episode, the first move at which the
+//! discriminator is 98 % sure: how many episodes it declares in, how many
+//! of those are right, and the mean move of the declaration.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tactile_env::Env;
+use tactile_rl::{CnnConfig, PolarView, Policy, Tandem, TandemConfig, obs_layout, tandem_layout};
+
+type Error = Box<dyn std::error::Error>;
+
+/// Grids of Explore-v0's 60 x 60 cells, then the taxels.
+const CELLS: usize = 3600;
+/// One stored grid: its cells, the object, the episode, the move.
+const RECORD: usize = CELLS + 1 + 4 + 2;
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["record", policy, out] => {
+            let policy = Policy::load(Path::new(policy))?;
+            std::fs::create_dir_all(out)?;
+            record(&policy, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
+            record(&policy, 200, 150, 2, &Path::new(out).join("test.bin"))
+        }
+        ["fit", dir, minibatches, kind @ ("plain" | "polar")] => {
+            fit(Path::new(dir), minibatches.parse()?, kind == "polar")
+        }
+        _ => Err("usage: discriminator_study record POLICY_DIR OUT_DIR | fit DIR MINIBATCHES plain|polar".into()),
+    }
+}
+
+/// Runs the explorer (sampled moves, never declaring) on `episodes`
+/// episodes of `moves` moves and writes every grid with 3 contact cells
+/// or more.
+fn record(policy: &Policy, episodes: usize, moves: usize, seed: u64, path: &Path) -> Result<(), Error> {
+    let n = 32.min(episodes);
+    let mut envs = (0..n).map(|_| tactile_env::make("Explore-v0", None)).collect::<Result<Vec<_>, _>>()?;
+    let od = envs[0].observation_space().flat_dim();
+    let mut infos: Vec<_> = envs.iter().map(|e| e.new_info()).collect();
+    let mut obs = vec![0.0f32; n * od];
+    let mut actions = vec![0.0f32; n * 2];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let (mut episode, mut count) = (vec![0u32; n], 0);
+    let mut next = 0u32;
+    let mut moved = vec![0u16; n];
+    for (i, env) in envs.iter_mut().enumerate() {
+        env.reset(Some(seed << 32 | u64::from(next)), &mut obs[i * od..(i + 1) * od], &mut infos[i]);
+        (episode[i], next) = (next, next + 1);
+    }
+    while episode.iter().any(|&e| (e as usize) < episodes) {
+        policy.act_with(&obs, &mut actions, Some(&mut rng));
+        for (i, env) in envs.iter_mut().enumerate() {
+            actions[i * 2 + 1] = 0.0; // never declare
+            let o = &mut obs[i * od..(i + 1) * od];
+            env.step(&actions[i * 2..i * 2 + 2], o, &mut infos[i])?;
+            moved[i] += 1;
+            if (episode[i] as usize) < episodes && infos[i].fact("contact_cells").unwrap_or(0.0) >= 3.0 {
+                let grid: Vec<u8> = o[..CELLS].iter().map(|&v| v as u8).collect();
+                out.write_all(&grid)?;
+                out.write_all(&[infos[i].fact("object_id").unwrap_or(0.0) as u8])?;
+                out.write_all(&episode[i].to_le_bytes())?;
+                out.write_all(&moved[i].to_le_bytes())?;
+                count += 1;
+            }
+            if moved[i] as usize >= moves {
+                env.reset(Some(seed << 32 | u64::from(next)), o, &mut infos[i]);
+                (episode[i], next, moved[i]) = (next, next + 1, 0);
+            }
+        }
+    }
+    out.flush()?;
+    println!("{}: {count} grids of {episodes} episodes", path.display());
+    Ok(())
+}
+
+/// Stored grids as raw observations (taxels zero), labels, episodes, moves.
+struct Grids {
+    obs: Vec<f32>,
+    labels: Vec<u8>,
+    episodes: Vec<u32>,
+    moves: Vec<u16>,
+}
+
+fn load(path: &Path, obs_dim: usize) -> Result<Grids, Error> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    let n = bytes.len() / RECORD;
+    let mut g = Grids { obs: vec![0.0; n * obs_dim], labels: vec![], episodes: vec![], moves: vec![] };
+    for (k, r) in bytes.chunks_exact(RECORD).enumerate() {
+        for (dst, &src) in g.obs[k * obs_dim..k * obs_dim + CELLS].iter_mut().zip(&r[..CELLS]) {
+            *dst = f32::from(src);
+        }
+        g.labels.push(r[CELLS]);
+        g.episodes.push(u32::from_le_bytes([r[CELLS + 1], r[CELLS + 2], r[CELLS + 3], r[CELLS + 4]]));
+        g.moves.push(u16::from_le_bytes([r[CELLS + 5], r[CELLS + 6]]));
+    }
+    Ok(g)
+}
+
+/// Fits a discriminator (Explore-v0's shapes: the plain CNN with quarter
+/// turns, or the polar one) and reports on the held-out episodes.
+fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
+    let env = tactile_env::make("Explore-v0", None)?;
+    let od = env.observation_space().flat_dim();
+    let train = load(&dir.join("train.bin"), od)?;
+    let test = load(&dir.join("test.bin"), od)?;
+    let config = if polar {
+        TandemConfig {
+            cnn: CnnConfig { channels: vec![8, 16, 16], kernels: vec![3; 3], strides: vec![1, 2, 1], features: 128 },
+            polar: Some(PolarView { angles: 32, rings: 24 }),
+            ..TandemConfig::default()
+        }
+    } else {
+        TandemConfig { rotate: true, ..TandemConfig::default() }
+    };
+    let config = TandemConfig { buffer_size: train.labels.len(), train_steps: 250, min_evidence_cells: 3, ..config };
+    let (layout, _) = tandem_layout(&config, &obs_layout(env.observation_space(), true), env.action_space())?;
+    let mut tandem = Tandem::new(config, layout, 0, &burn::tensor::Device::flex().autodiff())?;
+    let mut info = env.new_info();
+    let infos: Vec<_> = train
+        .labels
+        .iter()
+        .map(|&l| {
+            info.facts[0].1 = f64::from(l);
+            info.clone()
+        })
+        .collect();
+    tandem.store(&train.obs, od, &infos);
+    println!("{} training grids, {} held-out", train.labels.len(), test.labels.len());
+    let mut rng = StdRng::seed_from_u64(3);
+    let start = std::time::Instant::now();
+    for round in 1..=minibatches / 250 {
+        let (_, train_accuracy) = tandem.train(&mut rng).ok_or("fewer grids than a minibatch")?;
+        let mut probs = vec![0.0f32; test.labels.len() * 10];
+        for (obs, p) in test.obs.chunks(1000 * od).zip(probs.chunks_mut(10_000)) {
+            tandem.probabilities(obs, od, p);
+        }
+        let mut right = 0;
+        let mut first: std::collections::BTreeMap<u32, Option<(u16, bool)>> = Default::default();
+        for (k, p) in probs.chunks(10).enumerate() {
+            let best = tactile_policy::argmax(p);
+            right += usize::from(best == usize::from(test.labels[k]));
+            let e = first.entry(test.episodes[k]).or_insert(None);
+            if e.is_none() && p[best] >= 0.98 {
+                *e = Some((test.moves[k], best == usize::from(test.labels[k])));
+            }
+        }
+        let declared: Vec<(u16, bool)> = first.values().filter_map(|d| *d).collect();
+        let correct = declared.iter().filter(|d| d.1).count();
+        let n = first.len() as f64;
+        println!(
+            "{:>6} minibatches {:>6.0} s: accuracy train {train_accuracy:.3} held-out {:.3}; declared in {:.3} of episodes, right in {:.3} ({:.3} of declarations), at move {:.1}",
+            round * 250,
+            start.elapsed().as_secs_f64(),
+            right as f64 / test.labels.len() as f64,
+            declared.len() as f64 / n,
+            correct as f64 / n,
+            correct as f64 / declared.len().max(1) as f64,
+            declared.iter().map(|d| f64::from(d.0)).sum::<f64>() / declared.len().max(1) as f64,
+        );
+    }
+    Ok(())
+}
