@@ -10,7 +10,7 @@
 use crate::PolarView;
 use crate::Policy;
 use crate::layout::Head;
-use crate::runtime::{Cnn, Dense, Polar};
+use crate::runtime::{Cnn, Conv, Dense, Polar};
 
 /// The opset the graph is written against.
 pub const OPSET: i64 = 17;
@@ -137,6 +137,19 @@ impl Graph {
         self.node("Max", &[&m, &l], &[])
     }
 
+    /// A valid-padding convolution, then ReLU.
+    fn conv_relu(&mut self, x: &str, conv: &Conv) -> String {
+        let (k, s) = (conv.k as i64, conv.stride as i64);
+        let w = self.floats("conv_weight", &[conv.c_out as i64, conv.c_in as i64, k, k], &conv.w);
+        let b = self.floats("conv_bias", &[conv.c_out as i64], &conv.b);
+        let y = self.node(
+            "Conv",
+            &[x, &w, &b],
+            &[Attr::Ints("kernel_shape", vec![k, k]), Attr::Ints("strides", vec![s, s])],
+        );
+        self.node("Relu", &[&y], &[])
+    }
+
     /// Columns `[start, end)` along `axis` of a tensor.
     fn slice(&mut self, x: &str, axis: i64, start: usize, end: usize) -> String {
         let s = self.ints("start", &[1], &[start as i64]);
@@ -159,16 +172,7 @@ impl Graph {
             x = self.cast(&eq, FLOAT);
         }
         for conv in &cnn.convs {
-            let k = conv.k as i64;
-            let w = self.floats("conv_weight", &[conv.c_out as i64, conv.c_in as i64, k, k], &conv.w);
-            let b = self.floats("conv_bias", &[conv.c_out as i64], &conv.b);
-            let s = conv.stride as i64;
-            let y = self.node(
-                "Conv",
-                &[&x, &w, &b],
-                &[Attr::Ints("kernel_shape", vec![k, k]), Attr::Ints("strides", vec![s, s])],
-            );
-            x = self.node("Relu", &[&y], &[]);
+            x = self.conv_relu(&x, conv);
         }
         let flat = self.node("Flatten", &[&x], &[Attr::Int("axis", 1)]);
         let y = self.dense(&flat, &cnn.linear);
@@ -209,22 +213,14 @@ impl Graph {
         let mask = self.floats("polar_mask", &[1, 1, angles as i64, rings as i64], &mask);
         x = self.node("Mul", &[&largest, &mask], &[]);
         for conv in &cnn.convs {
-            let (k, p) = (conv.k as i64, conv.k / 2);
+            let p = conv.k / 2;
             let angles_in = conv.in_hw.0 - 2 * p;
             if p > 0 {
                 let before = self.slice(&x, 2, angles_in - p, angles_in);
                 let after = self.slice(&x, 2, 0, p);
                 x = self.node("Concat", &[&before, &x, &after], &[Attr::Int("axis", 2)]);
             }
-            let w = self.floats("conv_weight", &[conv.c_out as i64, conv.c_in as i64, k, k], &conv.w);
-            let b = self.floats("conv_bias", &[conv.c_out as i64], &conv.b);
-            let s = conv.stride as i64;
-            let y = self.node(
-                "Conv",
-                &[&x, &w, &b],
-                &[Attr::Ints("kernel_shape", vec![k, k]), Attr::Ints("strides", vec![s, s])],
-            );
-            x = self.node("Relu", &[&y], &[]);
+            x = self.conv_relu(&x, conv);
         }
         let pooled = self.node("ReduceMax", &[&x], &[Attr::Ints("axes", vec![2]), Attr::Int("keepdims", 0)]);
         let flat = self.node("Flatten", &[&pooled], &[Attr::Int("axis", 1)]);
