@@ -173,9 +173,7 @@ impl Cnn {
                         (0..angles).map(|a| x[(c * angles + a) * rings + r]).fold(f32::NEG_INFINITY, f32::max);
                 }
             }
-            self.linear.forward(&polar.pooled, features);
-            features[..self.linear.output].iter_mut().for_each(|v| *v = v.max(0.0));
-            return;
+            return dense_relu(&self.linear, &polar.pooled, features);
         }
         let cells = self.height * self.width;
         if self.levels == 0 {
@@ -193,9 +191,14 @@ impl Cnn {
             conv.forward_relu(x, y);
             std::mem::swap(&mut x, &mut y);
         }
-        self.linear.forward(x, features);
-        features[..self.linear.output].iter_mut().for_each(|v| *v = v.max(0.0));
+        dense_relu(&self.linear, x, features);
     }
+}
+
+/// A linear layer, then ReLU.
+fn dense_relu(layer: &Dense, x: &[f32], y: &mut [f32]) {
+    layer.forward(x, y);
+    y[..layer.output].iter_mut().for_each(|v| *v = v.max(0.0));
 }
 
 pub(crate) struct Discriminator {

@@ -124,6 +124,11 @@ impl CnnEncoder {
         Ok(CnnEncoder { convs, linear, grid, polar: polar.is_some() })
     }
 
+    /// The grid it reads: `(offset, height, width, levels)`.
+    pub fn grid(&self) -> (usize, usize, usize, usize) {
+        self.grid
+    }
+
     /// The grid of a batch of flat observations as `[batch, channels, h, w]`.
     pub fn image(&self, obs: &Tensor<2>) -> Tensor<4> {
         let (offset, height, width, levels) = self.grid;

@@ -98,9 +98,6 @@ impl Default for TandemConfig {
 pub struct Discriminator {
     encoder: CnnEncoder,
     head: Linear,
-    /// The grid's `(height, width, levels)`.
-    #[module(skip)]
-    grid: (usize, usize, usize),
     /// The polar view and each cell's bin.
     #[module(skip)]
     polar: Option<(PolarView, Vec<u32>)>,
@@ -124,13 +121,13 @@ impl Discriminator {
             .map_err(|reason| RlError::Config { field: "tandem.cnn, tandem.polar", reason })?;
         let head = orthogonal_linear(cnn.features, classes, 0.01, rng, device);
         let polar = polar.map(|view| (view, view.bins(height, width)));
-        Ok(number_params(Discriminator { encoder, head, grid: (height, width, levels), polar }, 1))
+        Ok(number_params(Discriminator { encoder, head, polar }, 1))
     }
 
     /// Class logits `[batch, classes]` of `batch` grids (`height * width`
     /// codes each, side by side).
     pub fn logits(&self, grids: &[f32], batch: usize, device: &Device) -> Tensor<2> {
-        let (h, w, levels) = self.grid;
+        let (_, h, w, levels) = self.encoder.grid();
         let features = match &self.polar {
             Some((view, bins)) => {
                 let size = levels.max(1) * view.bins_per_channel();
