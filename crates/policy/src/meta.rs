@@ -66,6 +66,18 @@ pub struct DiscriminatorMeta {
     /// grid as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub polar: Option<PolarView>,
+    /// Its probabilities are `softmax(logits / temperature)` (a
+    /// calibration fitted in training; absent: 1).
+    #[serde(default = "unit_temperature", skip_serializing_if = "is_unit")]
+    pub temperature: f32,
+}
+
+fn unit_temperature() -> f32 {
+    1.0
+}
+
+fn is_unit(t: &f32) -> bool {
+    *t == 1.0
 }
 
 /// Where a taxel array's readings sit in the observation, and where its
@@ -204,6 +216,12 @@ impl PolicyMeta {
             let (offset, h, w, _) = dm.layout.grid;
             if dm.layout.action_index > net.action_layout.action_dim || offset + h * w > od || dm.layout.classes < 2 {
                 return Err(bad(path, "discriminator.layout: does not fit the observation and action"));
+            }
+            if !(dm.temperature.is_finite() && dm.temperature > 0.0) {
+                return Err(bad(
+                    path,
+                    format!("discriminator.temperature: {} is not a positive number", dm.temperature),
+                ));
             }
             match &dm.polar {
                 Some(polar) => {

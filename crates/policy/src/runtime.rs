@@ -299,7 +299,11 @@ impl Policy {
                 let mut t = read(&path)?;
                 let (_, h, w, levels) = dm.layout.grid;
                 let cnn = Cnn::load(&mut t, "encoder", (h, w, levels), &dm.cnn, dm.polar, &path)?;
-                let head = Dense::load(&mut t, "head", dm.cnn.features, dm.layout.classes, &path)?;
+                let mut head = Dense::load(&mut t, "head", dm.cnn.features, dm.layout.classes, &path)?;
+                // softmax(logits / T): the temperature folds into the last layer.
+                if dm.temperature != 1.0 {
+                    head.w.iter_mut().chain(&mut head.b).for_each(|v| *v /= dm.temperature);
+                }
                 Some(Discriminator {
                     meta: dm.clone(),
                     cnn,

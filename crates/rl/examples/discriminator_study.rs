@@ -10,10 +10,16 @@
 //! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 polar
 //! ```
 //!
-//! `fit` prints the accuracy on the training minibatches and on every
-//! held-out grid, and, per held-out episode, the first move at which the
-//! discriminator is 98 % sure: how many episodes it declares in, how many
-//! of those are right, and the mean move of the declaration.
+//! `fit` trains on the first 900 recorded episodes and fits a temperature
+//! (as `[tandem] calibration_envs` does in co-training) on the last 100.
+//! Every 250 minibatches it prints the accuracy on the training minibatches
+//! and on every held-out grid (also by the grid's contact cells, in tens),
+//! and, per held-out episode, the first move at which the discriminator is
+//! 98 % sure: how many episodes it declares in, how many of those are
+//! right, the mean move of the declaration and its contact cells. It does
+//! so with the raw probabilities (`T 1.00`) and with the fitted
+//! temperature. `STUDY_CHANNELS=16,32,32` and `STUDY_ANGLES=64` change the
+//! polar CNN's widths and angle bins.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -21,7 +27,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
-use tactile_rl::{CnnConfig, PolarView, Policy, Tandem, TandemConfig, obs_layout, tandem_layout};
+use tactile_rl::{CnnConfig, PolarView, Policy, Tandem, TandemConfig, fit_temperature, obs_layout, tandem_layout};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -97,17 +103,19 @@ struct Grids {
     labels: Vec<u8>,
     episodes: Vec<u32>,
     moves: Vec<u16>,
+    contact: Vec<usize>,
 }
 
 fn load(path: &Path, obs_dim: usize) -> Result<Grids, Error> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)?.read_to_end(&mut bytes)?;
     let n = bytes.len() / RECORD;
-    let mut g = Grids { obs: vec![0.0; n * obs_dim], labels: vec![], episodes: vec![], moves: vec![] };
+    let mut g = Grids { obs: vec![0.0; n * obs_dim], labels: vec![], episodes: vec![], moves: vec![], contact: vec![] };
     for (k, r) in bytes.chunks_exact(RECORD).enumerate() {
         for (dst, &src) in g.obs[k * obs_dim..k * obs_dim + CELLS].iter_mut().zip(&r[..CELLS]) {
             *dst = f32::from(src);
         }
+        g.contact.push(r[..CELLS].iter().filter(|&&c| c == 2).count());
         g.labels.push(r[CELLS]);
         g.episodes.push(u32::from_le_bytes([r[CELLS + 1], r[CELLS + 2], r[CELLS + 3], r[CELLS + 4]]));
         g.moves.push(u16::from_le_bytes([r[CELLS + 5], r[CELLS + 6]]));
@@ -124,14 +132,25 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
     let test = load(&dir.join("test.bin"), od)?;
     let config = if polar {
         TandemConfig {
-            cnn: CnnConfig { channels: vec![8, 16, 16], kernels: vec![3; 3], strides: vec![1, 2, 1], features: 128 },
-            polar: Some(PolarView { angles: 32, rings: 24 }),
+            cnn: CnnConfig {
+                channels: std::env::var("STUDY_CHANNELS")
+                    .map_or(vec![8, 16, 16], |v| v.split(',').map(|c| c.parse().unwrap_or(8)).collect()),
+                kernels: vec![3; 3],
+                strides: vec![1, 2, 1],
+                features: 128,
+            },
+            polar: Some(PolarView {
+                angles: std::env::var("STUDY_ANGLES").map_or(32, |v| v.parse().unwrap_or(32)),
+                rings: 24,
+            }),
             ..TandemConfig::default()
         }
     } else {
         TandemConfig { rotate: true, ..TandemConfig::default() }
     };
-    let config = TandemConfig { buffer_size: train.labels.len(), train_steps: 250, min_evidence_cells: 3, ..config };
+    // The last 100 training episodes are held back to fit a temperature.
+    let calib_from = train.labels.len() - train.episodes.iter().filter(|&&e| e >= 900).count();
+    let config = TandemConfig { buffer_size: calib_from, train_steps: 250, min_evidence_cells: 3, ..config };
     let (layout, _) = tandem_layout(&config, &obs_layout(env.observation_space(), true), env.action_space())?;
     let mut tandem = Tandem::new(config, layout, 0, &burn::tensor::Device::flex().autodiff())?;
     let mut info = env.new_info();
@@ -143,39 +162,79 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
             info.clone()
         })
         .collect();
-    tandem.store(&train.obs, od, &infos);
+    tandem.store(&train.obs[..calib_from * od], od, &infos[..calib_from]);
     println!("{} training grids, {} held-out", train.labels.len(), test.labels.len());
     let mut rng = StdRng::seed_from_u64(3);
     let start = std::time::Instant::now();
     for round in 1..=minibatches / 250 {
         let (_, train_accuracy) = tandem.train(&mut rng).ok_or("fewer grids than a minibatch")?;
-        let mut probs = vec![0.0f32; test.labels.len() * 10];
-        for (obs, p) in test.obs.chunks(1000 * od).zip(probs.chunks_mut(10_000)) {
-            tandem.probabilities(obs, od, p);
-        }
-        let mut right = 0;
-        let mut first: std::collections::BTreeMap<u32, Option<(u16, bool)>> = Default::default();
-        for (k, p) in probs.chunks(10).enumerate() {
-            let best = tactile_policy::argmax(p);
-            right += usize::from(best == usize::from(test.labels[k]));
-            let e = first.entry(test.episodes[k]).or_insert(None);
-            if e.is_none() && p[best] >= 0.98 {
-                *e = Some((test.moves[k], best == usize::from(test.labels[k])));
-            }
-        }
-        let declared: Vec<(u16, bool)> = first.values().filter_map(|d| *d).collect();
-        let correct = declared.iter().filter(|d| d.1).count();
-        let n = first.len() as f64;
+        let probs = probabilities(&tandem, &test.obs, od);
+        let calib = probabilities(&tandem, &train.obs[calib_from * od..], od);
+        // Log-probabilities are logits (up to a constant per grid).
+        let log_probs: Vec<f32> = calib.iter().map(|p| p.max(1e-30).ln()).collect();
+        let temperature = fit_temperature(&log_probs, &train.labels[calib_from..], 10);
+        report(&test, &probs, 1.0);
+        report(&test, &probs, temperature);
         println!(
-            "{:>6} minibatches {:>6.0} s: accuracy train {train_accuracy:.3} held-out {:.3}; declared in {:.3} of episodes, right in {:.3} ({:.3} of declarations), at move {:.1}",
+            "{:>6} minibatches {:>6.0} s: accuracy train {train_accuracy:.3}, temperature {temperature:.2}",
             round * 250,
-            start.elapsed().as_secs_f64(),
-            right as f64 / test.labels.len() as f64,
-            declared.len() as f64 / n,
-            correct as f64 / n,
-            correct as f64 / declared.len().max(1) as f64,
-            declared.iter().map(|d| f64::from(d.0)).sum::<f64>() / declared.len().max(1) as f64,
+            start.elapsed().as_secs_f64()
         );
     }
     Ok(())
+}
+
+fn probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
+    let mut probs = vec![0.0f32; obs.len() / od * 10];
+    for (o, p) in obs.chunks(1000 * od).zip(probs.chunks_mut(10_000)) {
+        tandem.probabilities(o, od, p);
+    }
+    probs
+}
+
+fn scaled(p: &[f32], temperature: f32, out: &mut [f32]) {
+    let logits: Vec<f32> = p.iter().map(|&x| x.max(1e-30).ln() / temperature).collect();
+    let max = logits.iter().cloned().fold(f32::MIN, f32::max);
+    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+    for (o, l) in out.iter_mut().zip(&logits) {
+        *o = (l - max).exp() / sum;
+    }
+}
+
+fn report(test: &Grids, raw: &[f32], temperature: f32) {
+    let mut probs = vec![0.0f32; raw.len()];
+    for (p, q) in raw.chunks(10).zip(probs.chunks_mut(10)) {
+        scaled(p, temperature, q);
+    }
+    let mut buckets = [(0usize, 0usize); 6];
+    for (k, p) in probs.chunks(10).enumerate() {
+        let cells = test.contact[k];
+        let b = (cells / 10).min(5);
+        buckets[b].0 += 1;
+        buckets[b].1 += usize::from(tactile_policy::argmax(p) == usize::from(test.labels[k]));
+    }
+    let acc: Vec<String> = buckets.iter().map(|(n, r)| format!("{:.2}", *r as f64 / (*n).max(1) as f64)).collect();
+    let mut right = 0;
+    let mut first: std::collections::BTreeMap<u32, Option<(u16, bool, usize)>> = Default::default();
+    for (k, p) in probs.chunks(10).enumerate() {
+        let best = tactile_policy::argmax(p);
+        right += usize::from(best == usize::from(test.labels[k]));
+        let e = first.entry(test.episodes[k]).or_insert(None);
+        if e.is_none() && p[best] >= 0.98 {
+            *e = Some((test.moves[k], best == usize::from(test.labels[k]), test.contact[k]));
+        }
+    }
+    let declared: Vec<(u16, bool, usize)> = first.values().filter_map(|d| *d).collect();
+    let correct = declared.iter().filter(|d| d.1).count();
+    let n = first.len() as f64;
+    println!(
+        "  T {temperature:.2}: held-out {:.3} (by contact cells 0-9..50+: {}); declared in {:.3} of episodes, right in {:.3} ({:.3} of declarations), at move {:.1}, contact cells {:.1}",
+        right as f64 / test.labels.len() as f64,
+        acc.join(" "),
+        declared.len() as f64 / n,
+        correct as f64 / n,
+        correct as f64 / declared.len().max(1) as f64,
+        declared.iter().map(|d| f64::from(d.0)).sum::<f64>() / declared.len().max(1) as f64,
+        declared.iter().map(|d| d.2 as f64).sum::<f64>() / declared.len().max(1) as f64,
+    );
 }

@@ -51,7 +51,7 @@ pub use tactile_policy::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolarView, PolicyError,
     PolicyMeta,
 };
-pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, tandem_layout};
+pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, fit_temperature, tandem_layout};
 
 /// The compute device named on the command line: `cpu` (burn's flex
 /// backend, always there), `cuda` or `wgpu` (when compiled with that cargo

@@ -177,6 +177,19 @@ impl PpoConfig {
         if (self.tandem.is_some() || self.egocentric) && self.cnn.is_none() {
             return bad("tandem, egocentric", "need a [cnn] section (a grid for the network)");
         }
+        if let Some(t) = &self.tandem
+            && t.calibration_envs > 0
+        {
+            if t.calibration_envs >= self.num_envs {
+                return bad(
+                    "tandem.calibration_envs",
+                    "must leave at least one of num_envs to train the discriminator",
+                );
+            }
+            if t.calibration_size == 0 {
+                return bad("tandem.calibration_size", "must be positive where calibration_envs is");
+            }
+        }
         Ok(())
     }
 }
@@ -634,6 +647,9 @@ impl Ppo {
                 stats.extra.push(("losses/discriminator_loss", loss));
                 stats.extra.push(("charts/discriminator_accuracy", accuracy));
             }
+            if tandem.config.calibration_envs > 0 {
+                stats.extra.push(("charts/discriminator_temperature", tandem.model.temperature()));
+            }
             let ended = stats.episode_returns.len();
             if ended > 0 {
                 stats.extra.push(("charts/declare_rate", declared as f32 / ended as f32));
@@ -647,10 +663,15 @@ impl Ppo {
 
     /// The names of the extra metrics this learner reports.
     pub fn extra_metrics(&self) -> &'static [&'static str] {
-        if self.tandem.is_some() {
-            &["losses/discriminator_loss", "charts/discriminator_accuracy", "charts/declare_rate"]
-        } else {
-            &[]
+        match &self.tandem {
+            Some(t) if t.config.calibration_envs > 0 => &[
+                "losses/discriminator_loss",
+                "charts/discriminator_accuracy",
+                "charts/declare_rate",
+                "charts/discriminator_temperature",
+            ],
+            Some(_) => &["losses/discriminator_loss", "charts/discriminator_accuracy", "charts/declare_rate"],
+            None => &[],
         }
     }
 

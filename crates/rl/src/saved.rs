@@ -14,7 +14,8 @@
 //! A policy folder plus `trainer.json` (counters, normalisers, each env's
 //! episode index and its actions since that episode began, the replay
 //! buffer's fill), `optimizer.bpk` (Adam's state, burn's burnpack format),
-//! under TANDEM `discriminator_optimizer.bpk` and `replay.bin`, and
+//! under TANDEM `discriminator_optimizer.bpk`, `replay.bin` and, when it
+//! calibrates, `held_out.bin` (the grids it holds out of training), and
 //! `checksums.json` (CRC-32C of every other file, checked before anything
 //! is read). A checkpoint is written into a hidden folder and renamed into
 //! place, so a crash leaves either the whole checkpoint or none.
@@ -240,7 +241,8 @@ impl Policy {
                 let mut rng = StdRng::seed_from_u64(0);
                 Some(
                     Discriminator::new(h, w, levels, dm.layout.classes, &dm.cnn, dm.polar, &mut rng, &device)
-                        .map_err(|e| policy_err(&meta_path, format!("discriminator: {e}")))?,
+                        .map_err(|e| policy_err(&meta_path, format!("discriminator: {e}")))?
+                        .with_temperature(dm.temperature),
                 )
             }
             None => None,
@@ -336,6 +338,7 @@ impl Ppo {
                 threshold: t.config.threshold,
                 cnn: t.config.cnn.clone(),
                 polar: t.config.polar,
+                temperature: t.model.temperature(),
             }),
             action_bounds: action_bounds(act_space),
             taxels: taxel_slots(env),
@@ -407,6 +410,9 @@ pub struct TrainerState {
     pub env_actions: Vec<Vec<f32>>,
     /// The replay buffer's fill and next slot, under TANDEM.
     pub replay: Option<(usize, usize)>,
+    /// The held-out grids' fill and next slot, under a calibrated TANDEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<(usize, usize)>,
     /// Each env's value of the bonus fact after its last step.
     pub bonus_prev: Vec<f64>,
 }
@@ -437,7 +443,12 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
             needs_reset: ppo.needs_reset.clone(),
             env_episodes: env.episodes.clone(),
             env_actions: ppo.histories.clone(),
-            replay: ppo.tandem.as_ref().map(|t| (t.len, t.next)),
+            replay: ppo.tandem.as_ref().map(|t| (t.replay.len, t.replay.next)),
+            held_out: ppo
+                .tandem
+                .as_ref()
+                .filter(|t| t.config.calibration_envs > 0)
+                .map(|t| (t.held_out.len, t.held_out.next)),
             bonus_prev: ppo.bonus_prev.clone(),
         };
         let path = tmp.join("trainer.json");
@@ -448,12 +459,15 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
         if let Some(t) = &ppo.tandem {
             let path = tmp.join("discriminator_optimizer.bpk");
             t.optim.to_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
-            let path = tmp.join("replay.bin");
-            let cells = t.layout.grid.1 * t.layout.grid.2;
-            let mut f = std::io::BufWriter::new(fs::File::create(&path).map_err(io(&path))?);
-            f.write_all(&t.grids[..t.len * cells]).map_err(io(&path))?;
-            f.write_all(&t.labels[..t.len]).map_err(io(&path))?;
-            f.flush().map_err(io(&path))?;
+            let rings = [("replay.bin", &t.replay), ("held_out.bin", &t.held_out)];
+            for (name, ring) in rings.into_iter().take(if t.config.calibration_envs > 0 { 2 } else { 1 }) {
+                let path = tmp.join(name);
+                let mut f = std::io::BufWriter::new(fs::File::create(&path).map_err(io(&path))?);
+                for part in ring.bytes() {
+                    f.write_all(part).map_err(io(&path))?;
+                }
+                f.flush().map_err(io(&path))?;
+            }
         }
         // Checksums of everything, checked before a resume reads anything.
         let mut sums = BTreeMap::new();
@@ -529,21 +543,22 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
     ppo.optim = ppo.optim.load_record(record);
     if let Some(t) = &mut ppo.tandem {
         let path = dir.join("discriminator.safetensors");
-        t.model = load_module(t.model.clone(), &path)?;
+        let temperature = PolicyMeta::read(dir)
+            .map_err(|e| ckpt_err(&dir.join("meta.json"), e.to_string()))?
+            .discriminator
+            .map_or(1.0, |d| d.temperature);
+        t.model = load_module(t.model.clone(), &path)?.with_temperature(temperature);
         let path = dir.join("discriminator_optimizer.bpk");
         let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
         t.optim = t.optim.clone().load_record(record);
         let path = dir.join("replay.bin");
-        let bytes = fs::read(&path).map_err(io(&path))?;
-        let cells = t.layout.grid.1 * t.layout.grid.2;
         let (len, next) = state.replay.unwrap_or((0, 0));
-        if len > t.config.buffer_size || next >= t.config.buffer_size.max(1) || bytes.len() != len * (cells + 1) {
-            return Err(ckpt_err(&path, "does not hold the replay buffer trainer.json describes"));
+        t.replay.restore(&fs::read(&path).map_err(io(&path))?, len, next).map_err(|e| ckpt_err(&path, e))?;
+        if t.config.calibration_envs > 0 {
+            let path = dir.join("held_out.bin");
+            let (len, next) = state.held_out.unwrap_or((0, 0));
+            t.held_out.restore(&fs::read(&path).map_err(io(&path))?, len, next).map_err(|e| ckpt_err(&path, e))?;
         }
-        t.grids[..len * cells].copy_from_slice(&bytes[..len * cells]);
-        t.labels[..len].copy_from_slice(&bytes[len * cells..]);
-        t.len = len;
-        t.next = next;
     }
     ppo.obs_rms = state.obs_rms.clone();
     ppo.ret_rms = state.ret_rms.clone();

@@ -23,6 +23,7 @@ fn small_explore() -> PpoConfig {
             batch_size: 16,
             train_steps: 2,
             cnn: cnn.clone(),
+            calibration_envs: 1,
             ..TandemConfig::default()
         }),
         cnn: Some(cnn),
@@ -45,9 +46,11 @@ fn bits(ppo: &Ppo) -> Vec<u32> {
     for (_, _, v) in named_params(&ppo.model) {
         out.extend(v.iter().map(|x| x.to_bits()));
     }
-    for (_, _, v) in named_params(&ppo.tandem.as_ref().unwrap().model) {
+    let discriminator = &ppo.tandem.as_ref().unwrap().model;
+    for (_, _, v) in named_params(discriminator) {
         out.extend(v.iter().map(|x| x.to_bits()));
     }
+    out.push(discriminator.temperature().to_bits());
     out.extend(ppo.obs_rms.mean.iter().map(|x| x.to_bits() as u32));
     out
 }
@@ -79,6 +82,9 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     resumed.restore_env(&mut env_c).unwrap();
     let mut c = resumed.ppo;
     assert_eq!(c.updates, 2);
+    // The calibration has run (after the second update) and came back.
+    let t = c.tandem.as_ref().unwrap().model.temperature();
+    assert!(t != 1.0 && t.is_finite() && t > 0.0, "temperature {t}");
     for _ in 0..2 {
         returns_b.push(c.iterate(&mut env_c).unwrap().episode_returns);
     }

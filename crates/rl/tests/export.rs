@@ -129,7 +129,7 @@ fn an_mlp_policy_exports_to_the_runtime_and_to_onnx() {
 #[test]
 fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
-    tandem_exports("explore", cnn, None);
+    tandem_exports("explore", cnn, None, true);
 }
 
 #[test]
@@ -138,12 +138,13 @@ fn a_polar_discriminator_exports_to_the_runtime_and_to_onnx() {
     // wraps unevenly: one more output than input at stride 1); a stride of
     // 2 halves the angles and rings.
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![3, 2], strides: vec![2, 1], features: 16 };
-    tandem_exports("explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }));
+    tandem_exports("explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }), false);
 }
 
 /// Trains a small TANDEM policy for two updates (the discriminator on its
-/// grid as it is, or through `polar`) and compares its exports with burn.
-fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarView>) {
+/// grid as it is, or through `polar`; `calibrate`d or not) and compares its
+/// exports with burn.
+fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarView>, calibrate: bool) {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
     let config = PpoConfig {
         num_envs: 2,
@@ -158,6 +159,7 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
             train_steps: 4,
             cnn: discriminator_cnn,
             polar,
+            calibration_envs: usize::from(calibrate),
             ..TandemConfig::default()
         }),
         cnn: Some(cnn),
@@ -190,13 +192,26 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
         obs.extend_from_slice(&grid);
         obs.extend((0..48).map(|_| rng.random_range(0.0..0.5f32)));
     }
+    let meta_path = dir.join("meta.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    // A calibrated discriminator carries its temperature, which the runtime
+    // and the ONNX graph fold into the last layer. The one fitted after two
+    // updates may be anything (a barely trained network): a temperature
+    // of 1/4 that spreads the probabilities apart stands in for it.
+    let fitted = meta["discriminator"].get("temperature").and_then(|t| t.as_f64());
+    assert_eq!(fitted.is_some(), calibrate, "{:?}", meta["discriminator"]);
+    let burn = if calibrate {
+        meta["discriminator"]["temperature"] = serde_json::json!(0.25);
+        std::fs::write(&meta_path, meta.to_string()).unwrap();
+        Policy::load(&dir).unwrap()
+    } else {
+        burn
+    };
     // A barely trained discriminator is never 98 % sure: set the threshold
     // near the median top probability so that about half the grids declare.
     let probs = burn.class_probabilities(&obs).unwrap();
     let mut tops: Vec<f32> = probs.chunks(10).map(|p| p.iter().copied().fold(0.0, f32::max)).collect();
     tops.sort_by(f32::total_cmp);
-    let meta_path = dir.join("meta.json");
-    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
     // The threshold sits in the widest gap between neighbouring top
     // probabilities near the median, so that no grid lies within float
     // rounding of it (burn, the runtime and ONNX round differently).
@@ -213,6 +228,13 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
     std::fs::write(&meta_path, meta.to_string()).unwrap();
     let burn = Policy::load(&dir).unwrap();
     compare(&burn, &dir, &obs);
+    if calibrate {
+        let mut bad = meta.clone();
+        bad["discriminator"]["temperature"] = serde_json::json!(-1.0);
+        std::fs::write(&meta_path, bad.to_string()).unwrap();
+        let e = tactile_policy::Policy::load(&dir).err().expect("refused").to_string();
+        assert_eq!(e, format!("{}: discriminator.temperature: -1 is not a positive number", meta_path.display()));
+    }
     if polar.is_some() {
         // A polar view that does not fit is refused, naming the field.
         meta["discriminator"]["polar"]["angles"] = serde_json::json!(6);
