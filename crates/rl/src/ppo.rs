@@ -177,18 +177,8 @@ impl PpoConfig {
         if (self.tandem.is_some() || self.egocentric) && self.cnn.is_none() {
             return bad("tandem, egocentric", "need a [cnn] section (a grid for the network)");
         }
-        if let Some(t) = &self.tandem
-            && t.calibration_envs > 0
-        {
-            if t.calibration_envs >= self.num_envs {
-                return bad(
-                    "tandem.calibration_envs",
-                    "must leave at least one of num_envs to train the discriminator",
-                );
-            }
-            if t.calibration_size == 0 {
-                return bad("tandem.calibration_size", "must be positive where calibration_envs is");
-            }
+        if self.tandem.as_ref().is_some_and(|t| t.calibration_envs > 0 && t.calibration_envs >= self.num_envs) {
+            return bad("tandem.calibration_envs", "must leave at least one of num_envs to train the discriminator");
         }
         Ok(())
     }
@@ -816,6 +806,11 @@ mod tests {
         let explore = PpoConfig::for_task("Explore-v0").unwrap();
         assert!(explore.cnn.is_some() && explore.tandem.is_some());
         assert_eq!(PpoConfig::for_task("NoSuchTask-v0").unwrap(), PpoConfig::default());
+        // Calibrating on every env would leave none to train on.
+        let mut all_held_out = explore.clone();
+        all_held_out.tandem.as_mut().unwrap().calibration_envs = explore.num_envs;
+        let e = all_held_out.validate().unwrap_err().to_string();
+        assert!(e.contains("tandem.calibration_envs") && e.contains("at least one of num_envs"), "{e}");
     }
 
     #[test]

@@ -459,8 +459,8 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
         if let Some(t) = &ppo.tandem {
             let path = tmp.join("discriminator_optimizer.bpk");
             t.optim.to_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
-            let rings = [("replay.bin", &t.replay), ("held_out.bin", &t.held_out)];
-            for (name, ring) in rings.into_iter().take(if t.config.calibration_envs > 0 { 2 } else { 1 }) {
+            let held_out = (t.config.calibration_envs > 0).then_some(("held_out.bin", &t.held_out));
+            for (name, ring) in std::iter::once(("replay.bin", &t.replay)).chain(held_out) {
                 let path = tmp.join(name);
                 let mut f = std::io::BufWriter::new(fs::File::create(&path).map_err(io(&path))?);
                 for part in ring.bytes() {

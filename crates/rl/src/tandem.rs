@@ -352,9 +352,6 @@ impl Replay {
     }
 
     fn push(&mut self, grid: &[f32], label: u8) {
-        if self.labels.is_empty() {
-            return;
-        }
         let slot = &mut self.grids[self.next * self.cells..(self.next + 1) * self.cells];
         for (dst, &src) in slot.iter_mut().zip(grid) {
             *dst = src.clamp(0.0, 255.0) as u8;
@@ -404,6 +401,12 @@ impl Tandem {
         let (_, h, w, levels) = layout.grid;
         let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0xD15C);
         let model = Discriminator::new(h, w, levels, layout.classes, &config.cnn, config.polar, &mut rng, device)?;
+        if config.calibration_envs > 0 && config.calibration_size == 0 {
+            return Err(RlError::Config {
+                field: "tandem.calibration_size",
+                reason: "must be positive where calibration_envs is",
+            });
+        }
         let calibration = if config.calibration_envs > 0 { config.calibration_size } else { 0 };
         Ok(Tandem {
             replay: Replay::new(config.buffer_size, h * w),
@@ -469,8 +472,8 @@ impl Tandem {
 
     /// `train_steps` minibatches of cross-entropy from the buffer; returns
     /// the mean loss and accuracy (before each step), or `None` while the
-    /// buffer holds less than a minibatch.
-    /// The temperature is then fitted on the held-out grids.
+    /// buffer holds less than a minibatch. Under calibration, the
+    /// temperature is then fitted on the held-out grids.
     pub fn train(&mut self, rng: &mut StdRng) -> Option<(f32, f32)> {
         let trained = self.train_steps(rng);
         if trained.is_some() {
@@ -641,6 +644,9 @@ mod tests {
         };
         let (layout, _) = tandem_layout(&config, &obs, &act).unwrap();
         let device = Device::flex().autodiff();
+        let no_room = TandemConfig { calibration_size: 0, ..config.clone() };
+        let e = Tandem::new(no_room, layout.clone(), 0, &device).err().expect("refused").to_string();
+        assert!(e.contains("tandem.calibration_size"), "{e}");
         let mut t = Tandem::new(config, layout, 0, &device).unwrap();
         let mut rng = StdRng::seed_from_u64(1);
         // One step of 12 envs: random grids, classes 0 1 2 0 1 2 ...
