@@ -280,6 +280,7 @@ fn eval(
                 "success_rate": report.success_rate,
                 "mean_episode_len": report.mean_episode_len,
                 "mean_success_len": report.mean_success_len,
+                "final_facts": report.final_facts,
                 "stochastic": stochastic,
             })
         );
@@ -292,6 +293,10 @@ fn eval(
             "mean return {:.3}, success rate {:.3}, mean length {:.1} ({wall_s:.1} s)",
             report.mean_return, report.success_rate, report.mean_episode_len
         );
+        if !report.final_facts.is_empty() {
+            let facts: Vec<String> = report.final_facts.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+            println!("at the end of an episode, on average: {}", facts.join(", "));
+        }
     }
     Ok(())
 }

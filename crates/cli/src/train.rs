@@ -324,6 +324,7 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
                 "success_rate": eval.success_rate,
                 "mean_episode_len": eval.mean_episode_len,
                 "mean_success_len": eval.mean_success_len,
+                "final_facts": eval.final_facts,
                 "eval_stochastic": ppo.config.eval_stochastic,
                 "run_dir": dir.display().to_string(),
                 "policy_dir": final_dir.display().to_string(),

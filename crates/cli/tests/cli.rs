@@ -231,6 +231,10 @@ fn a_resumed_run_ends_bit_for_bit_as_one_that_never_stopped() {
         assert_eq!(ea[key], eb[key], "{key}");
     }
     assert_eq!(ea["stochastic"], false);
+    // Press-v0's facts at the episodes' end: the target force is drawn in
+    // the task's range (0.5 to 5 N).
+    let target = ea["final_facts"]["target_force_n"].as_f64().unwrap_or_else(|| panic!("no facts in {ea}"));
+    assert!((0.5..=5.0).contains(&target), "{ea}");
     // Sampled actions are seeded: the same seed gives the same figures.
     let s1 = run_json(&["eval", a_s, "--episodes", "4", "--seed", "3", "--stochastic", "--json"]);
     let s2 = run_json(&["eval", a_s, "--episodes", "4", "--seed", "3", "--stochastic", "--json"]);

@@ -203,6 +203,9 @@ pub struct EvalReport {
     pub mean_episode_len: f64,
     /// Mean length of the successful episodes (0 without any).
     pub mean_success_len: f64,
+    /// Each info fact's mean over the episodes, as it stood on their last
+    /// step (Explore-v0: `moves`, `contact_cells`), by name.
+    pub final_facts: std::collections::BTreeMap<String, f64>,
 }
 
 /// Runs `episodes` episodes of the policy on fresh envs of `env_id` seeded
@@ -227,6 +230,7 @@ pub fn evaluate(
     let mut done = vec![false; episodes];
     let (mut returns, mut lengths, mut successes) = (vec![0.0f64; episodes], vec![0u64; episodes], 0usize);
     let mut success_len = 0u64;
+    let mut fact_sums: Vec<(String, f64)> = env.infos[0].facts.iter().map(|(k, _)| (k.to_string(), 0.0)).collect();
     while done.iter().any(|d| !d) {
         policy.act_with(&env.obs, &mut actions, rng.as_mut());
         env.step(&actions)?;
@@ -238,6 +242,9 @@ pub fn evaluate(
             lengths[i] += 1;
             if env.terminated[i] || env.truncated[i] {
                 done[i] = true;
+                for (sum, (_, v)) in fact_sums.iter_mut().zip(&env.infos[i].facts) {
+                    sum.1 += v;
+                }
                 if env.infos[i].success {
                     successes += 1;
                     success_len += lengths[i];
@@ -252,6 +259,7 @@ pub fn evaluate(
         success_rate: successes as f64 / n,
         mean_episode_len: lengths.iter().sum::<u64>() as f64 / n,
         mean_success_len: if successes == 0 { 0.0 } else { success_len as f64 / successes as f64 },
+        final_facts: fact_sums.into_iter().map(|(k, sum)| (k, sum / n)).collect(),
     })
 }
 

@@ -35,6 +35,14 @@ pub struct TandemConfig {
     pub threshold: f32,
     /// Grids kept in the replay buffer (the oldest go first).
     pub buffer_size: usize,
+    /// Store a grid only when the move that led to it added evidence (a
+    /// new contact cell): each episode then gives as many grids as it
+    /// found contact cells, however long it wandered, and the buffer holds
+    /// grids of many episodes instead of long runs of near-identical grids
+    /// from a few (on which the network learns those episodes rather than
+    /// the classes). The held-out grids are chosen the same way, so that
+    /// one long episode cannot fill the calibration ring either.
+    pub new_evidence_only: bool,
     /// Grids in one discriminator minibatch.
     pub batch_size: usize,
     /// Discriminator minibatches after every rollout.
@@ -83,6 +91,11 @@ pub struct TandemConfig {
     pub calibration_envs: usize,
     /// Held-out grids kept for the calibration (the newest).
     pub calibration_size: usize,
+    /// Weight of each new fit in the temperature, in `(0, 1]`: `ln T`
+    /// moves this share of the way to the fitted `ln T` after each
+    /// retraining. 1 takes every fit as it is; less steadies `T` against
+    /// a held-out ring that one long episode can fill.
+    pub calibration_smoothing: f32,
 }
 
 impl Default for TandemConfig {
@@ -92,6 +105,7 @@ impl Default for TandemConfig {
             label_fact: "object_id".into(),
             threshold: 0.98,
             buffer_size: 20_000,
+            new_evidence_only: false,
             batch_size: 256,
             train_steps: 8,
             learning_rate: 1e-3,
@@ -103,6 +117,7 @@ impl Default for TandemConfig {
             polar: None,
             calibration_envs: 0,
             calibration_size: 1024,
+            calibration_smoothing: 1.0,
         }
     }
 }
@@ -282,6 +297,15 @@ pub fn fit_temperature(logits: &[f32], labels: &[u8], classes: usize) -> f32 {
     2.0 / (lo + hi)
 }
 
+/// `T` moved the share `weight` of the way to `fitted`, in `ln T`: the
+/// same factor up as down.
+fn smoothed_temperature(temperature: f32, fitted: f32, weight: f32) -> f32 {
+    if weight >= 1.0 {
+        return fitted;
+    }
+    (temperature.ln() + weight * (fitted.ln() - temperature.ln())).exp()
+}
+
 /// The values of the filled action for a batch of raw observations: `k +
 /// 1` where class `k`'s probability reaches `threshold`, else 0.
 pub fn declare(
@@ -407,6 +431,9 @@ impl Tandem {
                 reason: "must be positive where calibration_envs is",
             });
         }
+        if !(config.calibration_smoothing > 0.0 && config.calibration_smoothing <= 1.0) {
+            return Err(RlError::Config { field: "tandem.calibration_smoothing", reason: "must be in (0, 1]" });
+        }
         let calibration = if config.calibration_envs > 0 { config.calibration_size } else { 0 };
         Ok(Tandem {
             replay: Replay::new(config.buffer_size, h * w),
@@ -434,9 +461,22 @@ impl Tandem {
     /// Stores each env's grid with the true label from its info (grids
     /// without enough evidence, and envs whose info lacks the fact or holds
     /// an out-of-range class, are skipped); the first `calibration_envs`
-    /// envs' grids are held out for the calibration.
-    pub fn store(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info]) {
+    /// envs' grids are held out for the calibration. Under
+    /// `new_evidence_only`, `before` holds the observations the step began
+    /// from, and a grid is stored only if it holds more evidence than its
+    /// env's grid there (without `before`, every grid counts as new).
+    pub fn store(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info], before: Option<&[f32]>) {
         for (env, (row, info)) in raw_obs.chunks(obs_dim).zip(infos).enumerate() {
+            let evidence = |obs: &[f32]| {
+                let code = self.layout.evidence.0;
+                self.layout.grid_of(obs).iter().filter(|&&v| v == code).count()
+            };
+            if self.config.new_evidence_only
+                && let Some(before) = before
+                && evidence(row) <= evidence(&before[env * obs_dim..(env + 1) * obs_dim])
+            {
+                continue;
+            }
             let Some(label) = info.fact(&self.config.label_fact) else { continue };
             let usable = label >= 0.0 && label < self.layout.classes as f64 && self.layout.has_evidence(row);
             if !usable {
@@ -448,7 +488,8 @@ impl Tandem {
     }
 
     /// Fits the temperature on the held-out grids (once the network has
-    /// trained on something).
+    /// trained on something) and moves `T` towards it by
+    /// `calibration_smoothing` (in `ln T`).
     fn calibrate(&mut self) {
         let (cells, held_out) = (self.layout.grid.1 * self.layout.grid.2, self.held_out.len);
         if held_out == 0 {
@@ -466,7 +507,8 @@ impl Tandem {
             }
             logits.extend(to_vec(model.logits(&floats[..batch * cells], batch, &inner)));
         }
-        let temperature = fit_temperature(&logits, &self.held_out.labels[..held_out], classes);
+        let fitted = fit_temperature(&logits, &self.held_out.labels[..held_out], classes);
+        let temperature = smoothed_temperature(self.model.temperature(), fitted, self.config.calibration_smoothing);
         self.model = self.model.clone().with_temperature(temperature);
     }
 
@@ -647,6 +689,11 @@ mod tests {
         let no_room = TandemConfig { calibration_size: 0, ..config.clone() };
         let e = Tandem::new(no_room, layout.clone(), 0, &device).err().expect("refused").to_string();
         assert!(e.contains("tandem.calibration_size"), "{e}");
+        for weight in [0.0, 1.5, f32::NAN] {
+            let bad = TandemConfig { calibration_smoothing: weight, ..config.clone() };
+            let e = Tandem::new(bad, layout.clone(), 0, &device).err().expect("refused").to_string();
+            assert!(e.contains("tandem.calibration_smoothing") && e.contains("(0, 1]"), "{e}");
+        }
         let mut t = Tandem::new(config, layout, 0, &device).unwrap();
         let mut rng = StdRng::seed_from_u64(1);
         // One step of 12 envs: random grids, classes 0 1 2 0 1 2 ...
@@ -663,14 +710,14 @@ mod tests {
             .collect();
         // Envs 0 and 1 are held out; with too few grids to train on yet,
         // the temperature stays 1.
-        t.store(&batch, 66, &infos[..]);
+        t.store(&batch, 66, &infos[..], None);
         assert_eq!((t.replay.len, t.held_out.len, &t.held_out.labels[..]), (10, 2, &[0, 1, 0][..]));
         assert!(t.train(&mut rng).is_none());
         assert_eq!(t.model.temperature(), 1.0);
         assert_eq!(&t.replay.labels[..10], &[2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
         // Once trained, it fits the temperature on the held-out ring (the
         // newest 3 grids).
-        t.store(&batch, 66, &infos[..]);
+        t.store(&batch, 66, &infos[..], None);
         assert!(t.train(&mut rng).is_some());
         let floats: Vec<f32> = t.held_out.grids.iter().map(|&c| f32::from(c)).collect();
         let logits = to_vec(t.model.valid().logits(&floats, 3, &Device::flex()));
@@ -678,6 +725,54 @@ mod tests {
         assert_eq!(t.model.temperature(), fit_temperature(&logits, &t.held_out.labels, 3));
         assert!(t.model.temperature() != 1.0);
         assert_eq!(t.replay.len, 20);
+    }
+
+    #[test]
+    fn a_smoothed_temperature_moves_its_share_of_the_way_in_log_space() {
+        assert_eq!(smoothed_temperature(3.0, 0.5, 1.0), 0.5);
+        // Half way from 1 to 4 in ln T is 2; from 4 to 1, also 2.
+        assert!((smoothed_temperature(1.0, 4.0, 0.5) - 2.0).abs() < 1e-6);
+        assert!((smoothed_temperature(4.0, 1.0, 0.5) - 2.0).abs() < 1e-6);
+        // A tenth a time, twenty fits of 8 take 1 to 8^(1 - 0.9^20).
+        let t = (0..20).fold(1.0, |t, _| smoothed_temperature(t, 8.0, 0.1));
+        assert!((t - 8f32.powf(1.0 - 0.9f32.powi(20))).abs() < 1e-4, "{t}");
+    }
+
+    #[test]
+    fn only_grids_that_gained_evidence_are_stored_when_asked() {
+        let (obs, act) = spaces();
+        let config = TandemConfig {
+            buffer_size: 100,
+            new_evidence_only: true,
+            cnn: CnnConfig { channels: vec![4], kernels: vec![3], strides: vec![1], features: 8 },
+            calibration_envs: 1,
+            ..TandemConfig::default()
+        };
+        let (layout, _) = tandem_layout(&config, &obs, &act).unwrap();
+        let mut t = Tandem::new(config, layout, 0, &Device::flex().autodiff()).unwrap();
+        // Four envs, env 0 held out; each grid's contact cells (code 2)
+        // before and after the step: env 0 gains one, env 1 none (it only
+        // moved through free space), env 2 gains two, env 3 starts a new
+        // episode (fewer than before).
+        let (mut before, mut after) = (vec![0.0f32; 4 * 66], vec![0.0f32; 4 * 66]);
+        for (env, (b, a)) in [(2, 3), (4, 4), (1, 3), (5, 0)].into_iter().enumerate() {
+            before[env * 66..env * 66 + b].fill(2.0);
+            after[env * 66..env * 66 + a].fill(2.0);
+            after[env * 66 + 40 + env] = 1.0; // tells the grids apart
+        }
+        let infos: Vec<Info> = (0..4)
+            .map(|k| {
+                let mut info = Info::new(&[], &["object_id"]);
+                info.facts[0].1 = (k % 3) as f64;
+                info
+            })
+            .collect();
+        t.store(&after, 66, &infos, Some(&before));
+        assert_eq!((t.held_out.len, t.held_out.labels[0]), (1, 0));
+        assert_eq!((t.replay.len, t.replay.labels[0], t.replay.grid(0)[42]), (1, 2, 1));
+        // Without the earlier observations every grid is new.
+        t.store(&after, 66, &infos, None);
+        assert_eq!((t.held_out.len, t.replay.len), (2, 4));
     }
 
     #[test]
@@ -728,7 +823,7 @@ mod tests {
             infos.push(info);
             batch.extend(grid(k % 3, &mut rng));
         }
-        t.store(&batch, 66, &infos);
+        t.store(&batch, 66, &infos, None);
         assert_eq!(t.replay.len, 300);
         let mut last = (0.0, 0.0);
         for _ in 0..150 {
@@ -751,7 +846,7 @@ mod tests {
         t.probabilities(&fresh, 66, &mut probs);
         assert!(probs.iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-6));
         let next = t.replay.next;
-        t.store(&fresh, 66, &infos[..3]);
+        t.store(&fresh, 66, &infos[..3], None);
         assert_eq!(t.replay.next, next);
         t.layout.evidence = (2.0, 8);
         t.declare(&fresh, 66, &mut out);

@@ -7,7 +7,9 @@ use std::path::Path;
 use burn::tensor::Device;
 use tactile_env::VecEnv;
 use tactile_rl::weights::named_params;
-use tactile_rl::{CnnConfig, FactBonus, Policy, Ppo, PpoConfig, TandemConfig, load_checkpoint, save_checkpoint};
+use tactile_rl::{
+    CnnConfig, FactBonus, Policy, Ppo, PpoConfig, TandemConfig, evaluate, load_checkpoint, save_checkpoint,
+};
 
 fn small_explore() -> PpoConfig {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
@@ -24,6 +26,7 @@ fn small_explore() -> PpoConfig {
             train_steps: 2,
             cnn: cnn.clone(),
             calibration_envs: 1,
+            calibration_smoothing: 0.5,
             ..TandemConfig::default()
         }),
         cnn: Some(cnn),
@@ -104,6 +107,16 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     a.policy("Explore-v0").unwrap().act(&env_a.obs, &mut x);
     loaded.act(&env_a.obs, &mut y);
     assert_eq!(x, y);
+
+    // An evaluation reports the facts as they stood at each episode's end:
+    // every step but a declaration is a move, and a move gains at most one
+    // contact cell (facts read after the autoreset would be zeros).
+    let report = evaluate(&loaded, "Explore-v0", 4, 7, 1, true).unwrap();
+    let names: Vec<&str> = report.final_facts.keys().map(String::as_str).collect();
+    assert_eq!(names, ["contact_cells", "moves", "object_id"]);
+    let (moves, cells) = (report.final_facts["moves"], report.final_facts["contact_cells"]);
+    assert!(moves >= report.mean_episode_len - 1.0 && moves <= report.mean_episode_len, "{report:?}");
+    assert!(cells >= 1.0 && cells <= moves, "{report:?}");
 
     // Corruption anywhere is caught by the checksums before anything is read.
     for file in ["model.safetensors", "replay.bin", "trainer.json", "optimizer.bpk"] {
