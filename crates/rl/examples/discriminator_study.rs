@@ -162,7 +162,7 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
             info.clone()
         })
         .collect();
-    tandem.store(&train.obs[..calib_from * od], od, &infos[..calib_from], None);
+    tandem.store(&train.obs[..calib_from * od], od, &infos[..calib_from]);
     println!("{} training grids, {} held-out", train.labels.len(), test.labels.len());
     let mut rng = StdRng::seed_from_u64(3);
     let start = std::time::Instant::now();

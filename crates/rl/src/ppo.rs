@@ -558,7 +558,7 @@ impl Ppo {
             env.step(&self.env_actions)?;
             self.global_step += n as u64;
             if let Some(tandem) = &mut self.tandem {
-                tandem.store(&env.obs, od, &env.infos, Some(&self.raw_obs));
+                tandem.store(&env.obs, od, &env.infos);
                 tandem.probabilities(&env.obs, od, &mut probs_next);
             }
             for i in 0..n {

@@ -35,14 +35,6 @@ pub struct TandemConfig {
     pub threshold: f32,
     /// Grids kept in the replay buffer (the oldest go first).
     pub buffer_size: usize,
-    /// Store a grid only when the move that led to it added evidence (a
-    /// new contact cell): each episode then gives as many grids as it
-    /// found contact cells, however long it wandered, and the buffer holds
-    /// grids of many episodes instead of long runs of near-identical grids
-    /// from a few (on which the network learns those episodes rather than
-    /// the classes). The held-out grids are chosen the same way, so that
-    /// one long episode cannot fill the calibration ring either.
-    pub new_evidence_only: bool,
     /// Grids in one discriminator minibatch.
     pub batch_size: usize,
     /// Discriminator minibatches after every rollout.
@@ -105,7 +97,6 @@ impl Default for TandemConfig {
             label_fact: "object_id".into(),
             threshold: 0.98,
             buffer_size: 20_000,
-            new_evidence_only: false,
             batch_size: 256,
             train_steps: 8,
             learning_rate: 1e-3,
@@ -461,22 +452,9 @@ impl Tandem {
     /// Stores each env's grid with the true label from its info (grids
     /// without enough evidence, and envs whose info lacks the fact or holds
     /// an out-of-range class, are skipped); the first `calibration_envs`
-    /// envs' grids are held out for the calibration. Under
-    /// `new_evidence_only`, `before` holds the observations the step began
-    /// from, and a grid is stored only if it holds more evidence than its
-    /// env's grid there (without `before`, every grid counts as new).
-    pub fn store(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info], before: Option<&[f32]>) {
+    /// envs' grids are held out for the calibration.
+    pub fn store(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info]) {
         for (env, (row, info)) in raw_obs.chunks(obs_dim).zip(infos).enumerate() {
-            let evidence = |obs: &[f32]| {
-                let code = self.layout.evidence.0;
-                self.layout.grid_of(obs).iter().filter(|&&v| v == code).count()
-            };
-            if self.config.new_evidence_only
-                && let Some(before) = before
-                && evidence(row) <= evidence(&before[env * obs_dim..(env + 1) * obs_dim])
-            {
-                continue;
-            }
             let Some(label) = info.fact(&self.config.label_fact) else { continue };
             let usable = label >= 0.0 && label < self.layout.classes as f64 && self.layout.has_evidence(row);
             if !usable {
@@ -710,14 +688,14 @@ mod tests {
             .collect();
         // Envs 0 and 1 are held out; with too few grids to train on yet,
         // the temperature stays 1.
-        t.store(&batch, 66, &infos[..], None);
+        t.store(&batch, 66, &infos[..]);
         assert_eq!((t.replay.len, t.held_out.len, &t.held_out.labels[..]), (10, 2, &[0, 1, 0][..]));
         assert!(t.train(&mut rng).is_none());
         assert_eq!(t.model.temperature(), 1.0);
         assert_eq!(&t.replay.labels[..10], &[2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
         // Once trained, it fits the temperature on the held-out ring (the
         // newest 3 grids).
-        t.store(&batch, 66, &infos[..], None);
+        t.store(&batch, 66, &infos[..]);
         assert!(t.train(&mut rng).is_some());
         let floats: Vec<f32> = t.held_out.grids.iter().map(|&c| f32::from(c)).collect();
         let logits = to_vec(t.model.valid().logits(&floats, 3, &Device::flex()));
@@ -736,43 +714,6 @@ mod tests {
         // A tenth a time, twenty fits of 8 take 1 to 8^(1 - 0.9^20).
         let t = (0..20).fold(1.0, |t, _| smoothed_temperature(t, 8.0, 0.1));
         assert!((t - 8f32.powf(1.0 - 0.9f32.powi(20))).abs() < 1e-4, "{t}");
-    }
-
-    #[test]
-    fn only_grids_that_gained_evidence_are_stored_when_asked() {
-        let (obs, act) = spaces();
-        let config = TandemConfig {
-            buffer_size: 100,
-            new_evidence_only: true,
-            cnn: CnnConfig { channels: vec![4], kernels: vec![3], strides: vec![1], features: 8 },
-            calibration_envs: 1,
-            ..TandemConfig::default()
-        };
-        let (layout, _) = tandem_layout(&config, &obs, &act).unwrap();
-        let mut t = Tandem::new(config, layout, 0, &Device::flex().autodiff()).unwrap();
-        // Four envs, env 0 held out; each grid's contact cells (code 2)
-        // before and after the step: env 0 gains one, env 1 none (it only
-        // moved through free space), env 2 gains two, env 3 starts a new
-        // episode (fewer than before).
-        let (mut before, mut after) = (vec![0.0f32; 4 * 66], vec![0.0f32; 4 * 66]);
-        for (env, (b, a)) in [(2, 3), (4, 4), (1, 3), (5, 0)].into_iter().enumerate() {
-            before[env * 66..env * 66 + b].fill(2.0);
-            after[env * 66..env * 66 + a].fill(2.0);
-            after[env * 66 + 40 + env] = 1.0; // tells the grids apart
-        }
-        let infos: Vec<Info> = (0..4)
-            .map(|k| {
-                let mut info = Info::new(&[], &["object_id"]);
-                info.facts[0].1 = (k % 3) as f64;
-                info
-            })
-            .collect();
-        t.store(&after, 66, &infos, Some(&before));
-        assert_eq!((t.held_out.len, t.held_out.labels[0]), (1, 0));
-        assert_eq!((t.replay.len, t.replay.labels[0], t.replay.grid(0)[42]), (1, 2, 1));
-        // Without the earlier observations every grid is new.
-        t.store(&after, 66, &infos, None);
-        assert_eq!((t.held_out.len, t.replay.len), (2, 4));
     }
 
     #[test]
@@ -823,7 +764,7 @@ mod tests {
             infos.push(info);
             batch.extend(grid(k % 3, &mut rng));
         }
-        t.store(&batch, 66, &infos, None);
+        t.store(&batch, 66, &infos);
         assert_eq!(t.replay.len, 300);
         let mut last = (0.0, 0.0);
         for _ in 0..150 {
@@ -846,7 +787,7 @@ mod tests {
         t.probabilities(&fresh, 66, &mut probs);
         assert!(probs.iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-6));
         let next = t.replay.next;
-        t.store(&fresh, 66, &infos[..3], None);
+        t.store(&fresh, 66, &infos[..3]);
         assert_eq!(t.replay.next, next);
         t.layout.evidence = (2.0, 8);
         t.declare(&fresh, 66, &mut out);
