@@ -85,8 +85,9 @@ pub struct TandemConfig {
     pub calibration_size: usize,
     /// Weight of each new fit in the temperature, in `(0, 1]`: `ln T`
     /// moves this share of the way to the fitted `ln T` after each
-    /// retraining. 1 takes every fit as it is; less steadies `T` against
-    /// a held-out ring that one long episode can fill.
+    /// retraining. 1 takes every fit as it is; less damps a single
+    /// outlying fit, though not a drift that lasts (on Explore-v0, 0.1 did
+    /// not stop `T` swinging between 2 and 7 as the explorer changed).
     pub calibration_smoothing: f32,
 }
 
@@ -292,7 +293,7 @@ pub fn fit_temperature(logits: &[f32], labels: &[u8], classes: usize) -> f32 {
 /// same factor up as down.
 fn smoothed_temperature(temperature: f32, fitted: f32, weight: f32) -> f32 {
     if weight >= 1.0 {
-        return fitted;
+        return fitted; // exactly, as before the smoothing existed
     }
     (temperature.ln() + weight * (fitted.ln() - temperature.ln())).exp()
 }

@@ -116,6 +116,8 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     assert_eq!(names, ["contact_cells", "moves", "object_id"]);
     let (moves, cells) = (report.final_facts["moves"], report.final_facts["contact_cells"]);
     assert!(moves >= report.mean_episode_len - 1.0 && moves <= report.mean_episode_len, "{report:?}");
+    // (These seeded episodes do touch the object, so the bound is not
+    // met by zeros.)
     assert!(cells >= 1.0 && cells <= moves, "{report:?}");
 
     // Corruption anywhere is caught by the checksums before anything is read.
