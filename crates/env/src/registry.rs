@@ -65,6 +65,11 @@ fn build_explore(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, En
     Ok(Box::new(Explore::new(c)?))
 }
 
+fn build_explore_v1(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let c: ExploreConfig = config::load(spec.config_toml, "envs/Explore-v1.toml", user)?;
+    Ok(Box::new(Explore::versioned("Explore-v1", c)?))
+}
+
 fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let c: PressConfig = config::load(spec.config_toml, "envs/Press-v0.toml", user)?;
     Ok(Box::new(Press::new(c)?))
@@ -88,6 +93,15 @@ const REGISTRY: &[EnvSpec] = &[
         config_toml: include_str!("../../../envs/Explore-v0.toml"),
         random_action: explore_action,
         build: build_explore,
+    },
+    EnvSpec {
+        id: "Explore-v1",
+        summary: "Explore-v0 as TANDEM set it up: its kind of objects (notched simple 8-gons), each episode begun against the object",
+        success: "a right declaration of the object's identity",
+        max_episode_steps: 2000,
+        config_toml: include_str!("../../../envs/Explore-v1.toml"),
+        random_action: explore_action,
+        build: build_explore_v1,
     },
     EnvSpec {
         id: "Pendulum-v1",

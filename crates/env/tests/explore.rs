@@ -34,6 +34,12 @@ fn moving_into_a_known_edge_marks_the_right_cell() {
         moves += 1;
         assert!(moves < 60, "no contact after {moves} moves");
     }
+    // The approach ends with the move that touched: the finger's surface
+    // (5 mm ahead of its centre) had `hit - 5 mm` to go, in 5 mm moves (the
+    // last one cut short).
+    assert_eq!(info.fact("approach_moves"), Some(f64::from(moves)));
+    let expected_moves = ((hit - 0.005) / 0.005).ceil();
+    assert!((f64::from(moves) - f64::from(expected_moves)).abs() <= 1.0, "{moves} moves for a {hit} m approach");
     let grid = env.grid();
     let contacts: Vec<usize> = (0..grid.len()).filter(|&i| grid[i] == cell::CONTACT).collect();
     assert_eq!(contacts.len(), 1);
@@ -60,6 +66,10 @@ fn moving_into_a_known_edge_marks_the_right_cell() {
     let imax = (0..taxels.len()).max_by(|&a, &b| taxels[a].total_cmp(&taxels[b])).unwrap();
     let around = imax % 16;
     assert!(around <= 1 || around >= 15, "the most loaded taxel is at {around}/16 around the finger");
+    // Later moves count as moves, not as approach.
+    env.step(&[3.0, 0.0], &mut obs, &mut info).unwrap();
+    assert_eq!(info.fact("moves"), Some(f64::from(moves + 1)));
+    assert_eq!(info.fact("approach_moves"), Some(f64::from(moves)));
 }
 
 #[test]
@@ -109,4 +119,50 @@ fn the_start_is_clear_of_the_object_and_depends_on_the_seed() {
     }
     let objects: std::collections::BTreeSet<usize> = starts.iter().map(|s| s.0).collect();
     assert!(objects.len() >= 5, "20 episodes drew only {objects:?}");
+}
+
+#[test]
+fn explore_v1_starts_against_the_object_with_no_move_counted() {
+    let mut env = tactile_env::make("Explore-v1", None).unwrap();
+    assert_eq!(env.id(), "Explore-v1");
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    let mut info = env.new_info();
+    let mut first = Vec::new();
+    for seed in 0..20 {
+        env.reset(Some(seed), &mut obs, &mut info);
+        assert_eq!(info.fact("moves"), Some(0.0));
+        assert_eq!(info.fact("approach_moves"), Some(0.0));
+        assert!(info.fact("contact_cells").unwrap() >= 1.0, "seed {seed}: not touching");
+        // The grid shows the touch, the cells passed on the way, and the
+        // taxels still feel the object.
+        let grid = &obs[..3600];
+        assert!(grid.contains(&2.0) && grid.contains(&1.0) && grid.contains(&3.0));
+        assert!(obs[3600..].iter().sum::<f32>() > 0.05, "seed {seed}: the taxels feel nothing");
+        if seed == 0 {
+            first = obs.clone();
+        }
+    }
+    env.reset(Some(0), &mut obs, &mut info);
+    assert_eq!(obs, first, "the same seed, the same start");
+    // The first move counts as a move, the approach is over.
+    env.step(&[0.0, 0.0], &mut obs, &mut info).unwrap();
+    assert_eq!((info.fact("moves"), info.fact("approach_moves")), (Some(1.0), Some(0.0)));
+}
+
+#[test]
+fn a_touching_start_stops_one_finger_radius_from_the_outline() {
+    use tactile_env::tasks::{ObjectSet, StartState};
+    let config =
+        ExploreConfig { object_set: ObjectSet::Tandem, start: StartState::Touching, ..ExploreConfig::default() };
+    let mut env = Explore::new(config).unwrap();
+    let mut obs = vec![0.0; env.observation_space().flat_dim()];
+    let mut info = env.new_info();
+    for seed in 0..10 {
+        env.reset(Some(seed), &mut obs, &mut info);
+        let polygon = env.placed_polygon();
+        let finger = env.finger_m();
+        let gap = tactile_env::tasks::polygons::distance_to_boundary(&polygon, finger);
+        assert!(!tactile_env::tasks::polygons::contains(&polygon, finger), "seed {seed}: the finger is inside");
+        assert!((gap - 0.005).abs() < 0.0015, "seed {seed}: the finger's centre is {gap} m from the outline");
+    }
 }

@@ -8,6 +8,10 @@
 //! # fit a discriminator for 1,000 minibatches of 256 and report every 250
 //! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 plain
 //! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 polar
+//! # the same grids from a scripted contour follower instead of a policy
+//! cargo run --release -p tactile-rl --example discriminator_study -- record-tracer /tmp/grids
+//! # on Explore-v1 (TANDEM's objects and start)
+//! STUDY_ENV=Explore-v1 cargo run --release -p tactile-rl --example discriminator_study -- record-tracer /tmp/grids
 //! ```
 //!
 //! `fit` trains on the first 900 recorded episodes and fits a temperature
@@ -41,23 +45,130 @@ fn main() -> Result<(), Error> {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["record", policy, out] => {
             let policy = Policy::load(Path::new(policy))?;
+            let mut explorer = Explorer::Policy(Box::new(policy));
             std::fs::create_dir_all(out)?;
-            record(&policy, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
-            record(&policy, 200, 150, 2, &Path::new(out).join("test.bin"))
+            record(&mut explorer, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
+            record(&mut explorer, 200, 150, 2, &Path::new(out).join("test.bin"))
+        }
+        ["record-tracer", out] => {
+            let mut explorer = Explorer::Tracer(Vec::new());
+            std::fs::create_dir_all(out)?;
+            record(&mut explorer, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
+            record(&mut explorer, 200, 150, 2, &Path::new(out).join("test.bin"))
         }
         ["fit", dir, minibatches, kind @ ("plain" | "polar")] => {
             fit(Path::new(dir), minibatches.parse()?, kind == "polar")
         }
-        _ => Err("usage: discriminator_study record POLICY_DIR OUT_DIR | fit DIR MINIBATCHES plain|polar".into()),
+        _ => Err("usage: discriminator_study record POLICY_DIR OUT_DIR | record-tracer OUT_DIR | fit DIR MINIBATCHES plain|polar".into()),
     }
 }
 
-/// Runs the explorer (sampled moves, never declaring) on `episodes`
-/// episodes of `moves` moves and writes every grid with 3 contact cells
-/// or more.
-fn record(policy: &Policy, episodes: usize, moves: usize, seed: u64, path: &Path) -> Result<(), Error> {
+/// The task: `STUDY_ENV` (Explore-v0 or Explore-v1), Explore-v0 by default.
+fn study_env() -> String {
+    std::env::var("STUDY_ENV").unwrap_or_else(|_| "Explore-v0".into())
+}
+
+/// Who chooses the moves: a trained explorer (sampled moves), or a
+/// scripted contour follower (one state per env).
+enum Explorer {
+    Policy(Box<Policy>),
+    Tracer(Vec<Tracer>),
+}
+
+/// A scripted contour follower: straight to the workspace's centre (the
+/// object stands there, within its jitter) until the first touch, then
+/// around the object with the wall on its right. It taps the wall side
+/// (a blocked move is a touch and marks a contact cell), then moves ahead.
+/// A face that slants into its way stops the move ahead with a new touch:
+/// it steps out once and goes ahead again. A touch ahead that finds nothing
+/// new is a corner: it turns left. A tap that finds no wall is the other
+/// corner: it turns right. Each new contact cell costs about two moves.
+#[derive(Clone, Copy, Default)]
+struct Tracer {
+    /// The heading once in contact (a move: +x, -x, +y, -y).
+    heading: Option<usize>,
+    /// What the last move was, and the contact cells before it.
+    last: Leg,
+    cells: usize,
+}
+
+#[derive(Clone, Copy, Default, PartialEq)]
+enum Leg {
+    #[default]
+    Approach,
+    Tap,
+    Ahead,
+    Out,
+}
+
+/// The direction a quarter turn to the right of `d` (x right, y up).
+fn right_of(d: usize) -> usize {
+    [3, 2, 0, 1][d]
+}
+
+fn left_of(d: usize) -> usize {
+    [2, 3, 1, 0][d]
+}
+
+impl Tracer {
+    /// The next move, from the raw observation (the grid, then taxels):
+    /// whether the last move was blocked shows in the taxels.
+    fn act(&mut self, obs: &[f32]) -> usize {
+        let touched = obs[CELLS..].iter().sum::<f32>() > 0.05;
+        let cells = obs[..CELLS].iter().filter(|&&c| c == 2.0).count();
+        let new_cell = cells > self.cells;
+        self.cells = cells;
+        let (heading, next) = match (self.last, self.heading) {
+            (Leg::Approach, _) if !touched => {
+                let side = (CELLS as f64).sqrt() as i32;
+                let at = obs[..CELLS].iter().position(|&c| c == 3.0).unwrap_or(0) as i32;
+                let (dx, dy) = (side / 2 - at % side, side / 2 - at / side);
+                let toward = match (dx.abs() >= dy.abs(), dx > 0, dy > 0) {
+                    (true, true, _) => 0,
+                    (true, false, _) => 1,
+                    (false, _, true) => 2,
+                    (false, _, false) => 3,
+                };
+                // The heading that would put the wall on the right.
+                self.heading = Some(left_of(toward));
+                return toward;
+            }
+            // The first touch: the wall is on the right; go ahead.
+            (Leg::Approach, Some(h)) => (h, Leg::Ahead),
+            // Touching from the start (Explore-v1): the wall lies where the
+            // most loaded taxel faces (taxel k of each ring of 16 faces
+            // k/16 of a turn counter-clockwise from +x).
+            (Leg::Approach, None) => {
+                let taxels = &obs[CELLS..];
+                let most = (0..taxels.len()).max_by(|&a, &b| taxels[a].total_cmp(&taxels[b])).unwrap_or(0);
+                let toward = [0, 2, 1, 3][((most % 16 + 2) / 4) % 4];
+                (left_of(toward), Leg::Ahead)
+            }
+            (Leg::Tap, Some(h)) if touched => (h, Leg::Ahead),
+            // No wall: round a convex corner, that way is ahead now.
+            (Leg::Tap, Some(h)) => (right_of(h), Leg::Tap),
+            (Leg::Ahead, Some(h)) if !touched => (h, Leg::Tap),
+            (Leg::Ahead, Some(h)) if new_cell => (h, Leg::Out),
+            // Blocked with nothing new: a concave corner, turn left.
+            (Leg::Ahead, Some(h)) => (left_of(h), Leg::Ahead),
+            (Leg::Out, Some(h)) => (h, Leg::Ahead),
+            (_, None) => (0, Leg::Tap),
+        };
+        self.heading = Some(heading);
+        self.last = next;
+        match next {
+            Leg::Tap => right_of(heading),
+            Leg::Out => left_of(heading),
+            _ => heading,
+        }
+    }
+}
+
+/// Runs the explorer (never declaring) on `episodes` episodes of `moves`
+/// moves and writes every grid with 3 contact cells or more.
+fn record(explorer: &mut Explorer, episodes: usize, moves: usize, seed: u64, path: &Path) -> Result<(), Error> {
     let n = 32.min(episodes);
-    let mut envs = (0..n).map(|_| tactile_env::make("Explore-v0", None)).collect::<Result<Vec<_>, _>>()?;
+    let mut envs = (0..n).map(|_| tactile_env::make(&study_env(), None)).collect::<Result<Vec<_>, _>>()?;
     let od = envs[0].observation_space().flat_dim();
     let mut infos: Vec<_> = envs.iter().map(|e| e.new_info()).collect();
     let mut obs = vec![0.0f32; n * od];
@@ -72,7 +183,15 @@ fn record(policy: &Policy, episodes: usize, moves: usize, seed: u64, path: &Path
         (episode[i], next) = (next, next + 1);
     }
     while episode.iter().any(|&e| (e as usize) < episodes) {
-        policy.act_with(&obs, &mut actions, Some(&mut rng));
+        match explorer {
+            Explorer::Policy(policy) => policy.act_with(&obs, &mut actions, Some(&mut rng)),
+            Explorer::Tracer(tracers) => {
+                tracers.resize(n, Tracer::default());
+                for (i, t) in tracers.iter_mut().enumerate() {
+                    actions[i * 2] = t.act(&obs[i * od..(i + 1) * od]) as f32;
+                }
+            }
+        }
         for (i, env) in envs.iter_mut().enumerate() {
             actions[i * 2 + 1] = 0.0; // never declare
             let o = &mut obs[i * od..(i + 1) * od];
@@ -87,6 +206,9 @@ fn record(policy: &Policy, episodes: usize, moves: usize, seed: u64, path: &Path
                 count += 1;
             }
             if moved[i] as usize >= moves {
+                if let Explorer::Tracer(tracers) = explorer {
+                    tracers[i] = Tracer::default();
+                }
                 env.reset(Some(seed << 32 | u64::from(next)), o, &mut infos[i]);
                 (episode[i], next, moved[i]) = (next, next + 1, 0);
             }
@@ -126,7 +248,7 @@ fn load(path: &Path, obs_dim: usize) -> Result<Grids, Error> {
 /// Fits a discriminator (Explore-v0's shapes: the plain CNN with quarter
 /// turns, or the polar one) and reports on the held-out episodes.
 fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
-    let env = tactile_env::make("Explore-v0", None)?;
+    let env = tactile_env::make(&study_env(), None)?;
     let od = env.observation_space().flat_dim();
     let train = load(&dir.join("train.bin"), od)?;
     let test = load(&dir.join("test.bin"), od)?;

@@ -139,6 +139,7 @@ impl Default for PpoConfig {
 const TASK_DEFAULTS: &[(&str, &str)] = &[
     ("EdgeFollow-v0", include_str!("../../../envs/EdgeFollow-v0.ppo.toml")),
     ("Explore-v0", include_str!("../../../envs/Explore-v0.ppo.toml")),
+    ("Explore-v1", include_str!("../../../envs/Explore-v1.ppo.toml")),
     ("Pendulum-v1", include_str!("../../../envs/Pendulum-v1.ppo.toml")),
     ("Press-v0", include_str!("../../../envs/Press-v0.ppo.toml")),
 ];

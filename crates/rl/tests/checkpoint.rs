@@ -113,12 +113,15 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     // contact cell (facts read after the autoreset would be zeros).
     let report = evaluate(&loaded, "Explore-v0", 4, 7, 1, true).unwrap();
     let names: Vec<&str> = report.final_facts.keys().map(String::as_str).collect();
-    assert_eq!(names, ["contact_cells", "moves", "object_id"]);
+    assert_eq!(names, ["approach_moves", "contact_cells", "moves", "object_id"]);
     let (moves, cells) = (report.final_facts["moves"], report.final_facts["contact_cells"]);
     assert!(moves >= report.mean_episode_len - 1.0 && moves <= report.mean_episode_len, "{report:?}");
     // (These seeded episodes do touch the object, so the bound is not
     // met by zeros.)
     assert!(cells >= 1.0 && cells <= moves, "{report:?}");
+    // Every episode touched, so each approach ended within it.
+    let approach = report.final_facts["approach_moves"];
+    assert!(approach >= 1.0 && approach <= moves, "{report:?}");
 
     // Corruption anywhere is caught by the checksums before anything is read.
     for file in ["model.safetensors", "replay.bin", "trainer.json", "optimizer.bpk"] {

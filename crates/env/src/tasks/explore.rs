@@ -1,5 +1,13 @@
-//! `Explore-v0`: TANDEM's task (Xu et al.): find which of 10 extruded
-//! polygons the finger is touching, by touch alone.
+//! `Explore-v0` and `Explore-v1`: TANDEM's task (Xu et al.): find which of
+//! 10 extruded polygons the finger is touching, by touch alone.
+//!
+//! `Explore-v1` is the same task set up as TANDEM's own code sets it up
+//! (`object_set = "tandem"`, `start = "touching"`): its kind of objects
+//! (simple 8-gons through random points, notched, not star-shaped), and
+//! each episode begun against the object, the approach not counted as
+//! moves. TANDEM's published move counts (52.3 in simulation) are of that
+//! task. `Explore-v0` keeps its own rounder objects, which are much alike,
+//! and its start anywhere in the workspace.
 //!
 //! ## Description
 //! One of 10 polygon prisms (`assets/objects/`, radius <= 0.1 m, 0.05 m
@@ -30,19 +38,27 @@
 //! ## Starting State
 //! Object uniform among the 10, yaw uniform in `[0, 2 pi)`, offset uniform
 //! in `+-jitter_m`; the finger on a random cell centre at least 2 mm clear
-//! of the object.
+//! of the object. With `start = "touching"` (v1), guarded moves then bring
+//! it against the object ([`StartState::Touching`]); the episode starts
+//! there with `moves` at 0 and the cells passed and the touch in the grid.
 //!
 //! ## Episode End
 //! Terminated by a declaration (success if right); truncated after 2000
 //! moves (the registry's time limit) or on a physics fault.
 //!
 //! ## Arguments
-//! `envs/Explore-v0.toml`, every key of [`ExploreConfig`]. The info's facts
-//! carry `object_id` (the truth, for supervised training of a classifier),
-//! `moves` and `contact_cells`.
+//! `envs/Explore-v0.toml` and `envs/Explore-v1.toml`, every key of
+//! [`ExploreConfig`]. The info's facts carry `object_id` (the truth, for
+//! supervised training of a classifier), `moves`, `contact_cells` and
+//! `approach_moves`: the moves up to and including the first that touched
+//! the object (0 in v1, which starts touching). TANDEM starts its episodes
+//! at that touch, so on v0 its move counts compare with
+//! `moves - approach_moves`.
 //!
 //! ## Version History
-//! - v0: first version.
+//! - v0: first version. The `approach_moves` fact came later; the task's
+//!   states, observations and rewards did not change with it.
+//! - v1: TANDEM's objects and start (above); all else as v0.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -84,6 +100,39 @@ pub struct ExploreConfig {
     pub random_yaw: bool,
     /// Reward per move (subtracted).
     pub time_penalty: f32,
+    /// The objects: `"star"` (v0's own) or `"tandem"` (TANDEM's kind).
+    pub object_set: ObjectSet,
+    /// Where an episode starts: `"random"` (v0: anywhere clear of the
+    /// object) or `"touching"` (TANDEM's: brought from there against the
+    /// object by guarded moves that are not counted).
+    pub start: StartState,
+}
+
+/// Where an episode starts.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StartState {
+    /// On a random cell clear of the object.
+    #[default]
+    Random,
+    /// Against the object: from the random cell, guarded moves towards the
+    /// nearest point of the object's outline until the first touch, their
+    /// cells and the touch marked in the grid, none of them counted as a
+    /// move (TANDEM's `start_on_border`).
+    Touching,
+}
+
+/// The two sets of 10 objects (`tasks::polygons`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectSet {
+    /// Star-shaped 8-gons, vertices at sorted angles and radii of 4 to
+    /// 10 cm (`assets/objects/polygon_<k>.obj`); rounded and much alike.
+    #[default]
+    Star,
+    /// TANDEM's kind: simple 8-gons through random points of the 10 cm disc
+    /// (`assets/objects/tandem_<k>.obj`), notched and more distinct.
+    Tandem,
 }
 
 impl Default for ExploreConfig {
@@ -101,6 +150,8 @@ impl Default for ExploreConfig {
             jitter_m: 0.005,
             random_yaw: true,
             time_penalty: 0.01,
+            object_set: ObjectSet::Star,
+            start: StartState::Random,
         }
     }
 }
@@ -121,6 +172,7 @@ const DIRECTIONS: [[f32; 2]; 4] = [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1
 
 /// The explore env.
 pub struct Explore {
+    id: &'static str,
     config: ExploreConfig,
     polygons: Vec<Vec<[f32; 2]>>,
     scene: Scene,
@@ -136,23 +188,27 @@ pub struct Explore {
     current: usize,
     contact_cells: u32,
     moves: u32,
+    approach_moves: u32,
     object: usize,
     yaw_rad: f32,
     offset_m: [f32; 2],
     target_m: [f32; 2],
 }
 
-fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
-    super::invalid("Explore-v0", field, value, reason)
-}
-
 impl Explore {
-    /// An explore env with these parameters; the objects are read from
-    /// `assets/objects/`.
+    /// An explore env with these parameters, as `Explore-v0`; the objects
+    /// are read from `assets/objects/`.
     pub fn new(config: ExploreConfig) -> Result<Self, EnvError> {
+        Self::versioned("Explore-v0", config)
+    }
+
+    /// The same under a registered id (`Explore-v1` is this task with
+    /// TANDEM's objects and start); errors name that id.
+    pub fn versioned(id: &'static str, config: ExploreConfig) -> Result<Self, EnvError> {
+        let invalid = |field, value, reason| super::invalid(id, field, value, reason);
         let c = &config;
         super::check_ranges(
-            "Explore-v0",
+            id,
             &[
                 ("workspace_m", c.workspace_m),
                 ("cell_m", c.cell_m),
@@ -191,7 +247,10 @@ impl Explore {
                 drive: None,
                 colliders: vec![ColliderDesc {
                     shape: ShapeDesc::Mesh {
-                        file: format!("objects/polygon_{k}.obj"),
+                        file: match c.object_set {
+                            ObjectSet::Star => format!("objects/polygon_{k}.obj"),
+                            ObjectSet::Tandem => format!("objects/tandem_{k}.obj"),
+                        },
                         scale: [1.0; 3],
                         collision: MeshCollision::Trimesh,
                     },
@@ -261,7 +320,11 @@ impl Explore {
             ("declare".into(), Space::Discrete { n: OBJECT_COUNT as u32 + 1 }),
         ]);
         Ok(Explore {
-            polygons: polygons::polygons(OBJECT_SEED, OBJECT_COUNT),
+            id,
+            polygons: match config.object_set {
+                ObjectSet::Star => polygons::polygons(OBJECT_SEED, OBJECT_COUNT),
+                ObjectSet::Tandem => polygons::tandem_polygons(OBJECT_SEED, OBJECT_COUNT),
+            },
             frame: scene.new_frame(sensor),
             config,
             scene,
@@ -276,6 +339,7 @@ impl Explore {
             current: 0,
             contact_cells: 0,
             moves: 0,
+            approach_moves: 0,
             object: 0,
             yaw_rad: 0.0,
             offset_m: [0.0; 2],
@@ -344,6 +408,7 @@ impl Explore {
         self.grid.fill(cell::UNEXPLORED);
         self.contact_cells = 0;
         self.moves = 0;
+        self.approach_moves = 0;
         self.current = self.cell_of(finger_m).unwrap_or(0);
         self.grid[self.current] = cell::CURRENT;
         self.frame.normal_n.fill(0.0);
@@ -361,6 +426,7 @@ impl Explore {
         info.facts[0].1 = self.object as f64;
         info.facts[1].1 = f64::from(self.moves);
         info.facts[2].1 = f64::from(self.contact_cells);
+        info.facts[3].1 = f64::from(self.approach_moves);
     }
 
     fn observe(&self, obs: &mut [f32]) {
@@ -379,6 +445,32 @@ impl Explore {
         // Contact is never overwritten by passing through a neighbour cell.
         if old != cell::CONTACT || code == cell::CONTACT {
             self.grid[index] = code;
+        }
+    }
+
+    /// Guarded moves, not counted, from the finger towards the nearest
+    /// point of the outline (along the axis with more to go) until the
+    /// first touch. The finger's centre is within a move of that point
+    /// after a few moves more than the distance, closer than its radius, so
+    /// it touches; the bound only guards against a physics fault.
+    fn approach(&mut self, polygon: &[[f32; 2]]) {
+        let bound = 4 * self.side;
+        for _ in 0..bound {
+            if self.contact_cells > 0 {
+                return;
+            }
+            let at = self.finger_m();
+            let to = polygons::closest_point(polygon, at);
+            let (dx, dy) = (to[0] - at[0], to[1] - at[1]);
+            let dir = match (dx.abs() >= dy.abs(), dx >= 0.0, dy >= 0.0) {
+                (true, true, _) => 0,
+                (true, false, _) => 1,
+                (false, _, true) => 2,
+                (false, _, false) => 3,
+            };
+            if !self.guarded_move(DIRECTIONS[dir]) {
+                return;
+            }
         }
     }
 
@@ -437,7 +529,7 @@ impl Explore {
 
 impl Env for Explore {
     fn id(&self) -> &str {
-        "Explore-v0"
+        self.id
     }
     fn observation_space(&self) -> &Space {
         &self.obs_space
@@ -449,7 +541,7 @@ impl Env for Explore {
         &["declare", "time"]
     }
     fn fact_names(&self) -> &[&'static str] {
-        &["object_id", "moves", "contact_cells"]
+        &["object_id", "moves", "contact_cells", "approach_moves"]
     }
 
     fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
@@ -493,6 +585,11 @@ impl Env for Explore {
             }
         };
         self.reset_to(object, yaw, offset, finger, obs, info);
+        if self.config.start == StartState::Touching {
+            self.approach(&polygon);
+            self.write_facts(info);
+            self.observe(obs);
+        }
     }
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
@@ -508,7 +605,12 @@ impl Env for Explore {
             return Ok(Step { reward, terminated: true, truncated: false });
         }
         self.moves += 1;
-        if !self.guarded_move(DIRECTIONS[mv]) {
+        let approaching = self.contact_cells == 0;
+        let moved = self.guarded_move(DIRECTIONS[mv]);
+        if approaching {
+            self.approach_moves = self.moves;
+        }
+        if !moved {
             self.write_facts(info);
             self.observe(obs);
             return Ok(super::fault_step(info, obs));

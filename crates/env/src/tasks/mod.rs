@@ -7,7 +7,7 @@ pub mod polygons;
 mod press;
 
 pub use edge_follow::{EdgeFollow, EdgeFollowConfig, edge_follow_terms};
-pub use explore::{Explore, ExploreConfig, cell};
+pub use explore::{Explore, ExploreConfig, ObjectSet, StartState, cell};
 pub use pendulum::{Pendulum, PendulumConfig, angle_normalize, pendulum_terms};
 pub use press::{Press, PressConfig, press_terms};
 

@@ -2,7 +2,9 @@
 //! deterministically from one seed and stored as OBJ meshes under
 //! `assets/objects/` (`cargo run -p tactile-env --example gen_objects`
 //! writes them; a test checks that the stored files are what this code
-//! makes).
+//! makes). Two sets: [`polygons`] (star-shaped, Explore-v0's default) and
+//! [`tandem_polygons`] (TANDEM's kind: any simple polygon through random
+//! points, notches and all).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -19,6 +21,9 @@ pub const MAX_RADIUS_M: f32 = 0.1;
 pub const MIN_RADIUS_M: f32 = 0.04;
 /// Extrusion height (m).
 pub const HEIGHT_M: f32 = 0.05;
+/// Smallest gap between a vertex and an edge not its own in
+/// [`tandem_polygons`] (m): a finger 1 cm wide can feel every feature.
+pub const MIN_FEATURE_M: f32 = 0.01;
 
 /// The `count` polygons of `seed`: each a counter-clockwise list of
 /// `SEGMENTS` vertices (m) at sorted random angles (at least a twentieth of
@@ -49,25 +54,154 @@ pub fn polygons(seed: u64, count: usize) -> Vec<Vec<[f32; 2]>> {
         .collect()
 }
 
-/// The OBJ text of a polygon extruded from z = 0 to `HEIGHT_M`: a centre
-/// vertex fans the caps (the polygon is star-shaped about it), quads close
-/// the sides, every face wound counter-clockwise seen from outside.
+/// The `count` polygons of TANDEM's kind for `seed`: `SEGMENTS` points
+/// uniform in the disc of radius `MAX_RADIUS_M`, joined into a simple
+/// polygon by undoing crossing edges (each undoing shortens the outline, so
+/// it ends), counter-clockwise. A draw where a vertex comes within
+/// `MIN_FEATURE_M` of an edge not its own is drawn again. Unlike
+/// [`polygons`], these need not be star-shaped: they have notches and
+/// spikes, and differ from each other more.
+pub fn tandem_polygons(seed: u64, count: usize) -> Vec<Vec<[f32; 2]>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            loop {
+                let mut p: Vec<[f32; 2]> = (0..SEGMENTS)
+                    .map(|_| {
+                        let r = MAX_RADIUS_M * rng.random::<f32>().sqrt();
+                        let a = rng.random_range(0.0..std::f32::consts::TAU);
+                        [r * a.cos(), r * a.sin()]
+                    })
+                    .collect();
+                untangle(&mut p);
+                if signed_area(&p) < 0.0 {
+                    p.reverse();
+                }
+                if min_feature(&p) >= MIN_FEATURE_M {
+                    break p;
+                }
+            }
+        })
+        .collect()
+}
+
+/// Reverses the run between two crossing edges until none cross (2-opt).
+fn untangle(p: &mut [[f32; 2]]) {
+    let n = p.len();
+    loop {
+        let mut crossed = false;
+        for i in 0..n {
+            for j in i + 2..n {
+                if i == 0 && j == n - 1 {
+                    continue; // adjacent through the wrap
+                }
+                if segments_cross(p[i], p[i + 1], p[j], p[(j + 1) % n]) {
+                    p[i + 1..=j].reverse();
+                    crossed = true;
+                }
+            }
+        }
+        if !crossed {
+            return;
+        }
+    }
+}
+
+fn cross(o: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+}
+
+/// Whether segments ab and cd cross at a point inside both.
+fn segments_cross(a: [f32; 2], b: [f32; 2], c: [f32; 2], d: [f32; 2]) -> bool {
+    let (d1, d2) = (cross(a, b, c), cross(a, b, d));
+    let (d3, d4) = (cross(c, d, a), cross(c, d, b));
+    d1 * d2 < 0.0 && d3 * d4 < 0.0
+}
+
+/// The signed area (positive when counter-clockwise).
+fn signed_area(p: &[[f32; 2]]) -> f32 {
+    let n = p.len();
+    0.5 * (0..n).map(|i| cross([0.0; 2], p[i], p[(i + 1) % n])).sum::<f32>()
+}
+
+/// The smallest distance from a vertex to an edge not its own.
+fn min_feature(p: &[[f32; 2]]) -> f32 {
+    let n = p.len();
+    let mut best = f32::INFINITY;
+    for (v, &q) in p.iter().enumerate() {
+        for i in 0..n {
+            if i == v || (i + 1) % n == v {
+                continue;
+            }
+            best = best.min(distance_to_boundary(&[p[i], p[(i + 1) % n]], q));
+        }
+    }
+    best
+}
+
+/// Triangles (vertex indices, counter-clockwise) covering a simple
+/// counter-clockwise polygon, by clipping ears.
+fn triangulate(polygon: &[[f32; 2]]) -> Vec<[usize; 3]> {
+    let mut left: Vec<usize> = (0..polygon.len()).collect();
+    let mut out = Vec::new();
+    while left.len() > 3 {
+        let m = left.len();
+        let ear = (0..m).find(|&k| {
+            let (a, b, c) = (left[(k + m - 1) % m], left[k], left[(k + 1) % m]);
+            let (pa, pb, pc) = (polygon[a], polygon[b], polygon[c]);
+            cross(pa, pb, pc) > 0.0
+                && left.iter().all(|&o| {
+                    o == a
+                        || o == b
+                        || o == c
+                        || !(cross(pa, pb, polygon[o]) >= 0.0
+                            && cross(pb, pc, polygon[o]) >= 0.0
+                            && cross(pc, pa, polygon[o]) >= 0.0)
+                })
+        });
+        // A simple polygon always has an ear; fall back to the first
+        // vertex should rounding hide it.
+        let k = ear.unwrap_or(0);
+        out.push([left[(k + m - 1) % m], left[k], left[(k + 1) % m]]);
+        left.remove(k);
+    }
+    out.push([left[0], left[1], left[2]]);
+    out
+}
+
+/// The OBJ text of a polygon extruded from z = 0 to `HEIGHT_M`, every face
+/// wound counter-clockwise seen from outside: quads close the sides; a
+/// centre vertex fans the caps where the polygon is star-shaped about the
+/// origin ([`polygons`]), clipped ears cover them otherwise
+/// ([`tandem_polygons`]).
 pub fn extruded_obj(polygon: &[[f32; 2]], name: &str) -> String {
     let n = polygon.len();
+    let star = (0..n).all(|i| cross([0.0; 2], polygon[i], polygon[(i + 1) % n]) > 0.0);
     let mut s = format!("# {name}: a TANDEM polygon extruded {HEIGHT_M} m (tactile-env tasks/polygons.rs)\n");
     for z in [0.0, HEIGHT_M] {
         for p in polygon {
             s += &format!("v {:.6} {:.6} {:.6}\n", p[0], p[1], z);
         }
-        s += &format!("v 0.000000 0.000000 {z:.6}\n");
+        if star {
+            s += &format!("v 0.000000 0.000000 {z:.6}\n");
+        }
     }
-    // Vertex numbers (1-based): bottom ring 1..=n, bottom centre n+1, top
-    // ring n+2..=2n+1, top centre 2n+2.
-    let (bc, t0, tc) = (n + 1, n + 2, 2 * n + 2);
+    // Vertex numbers (1-based): bottom ring 1..=n, (bottom centre n+1), top
+    // ring from t0, (top centre 2n+2).
+    let t0 = if star { n + 2 } else { n + 1 };
+    if !star {
+        for [a, b, c] in triangulate(polygon) {
+            s += &format!("f {} {} {}\n", c + 1, b + 1, a + 1);
+            s += &format!("f {} {} {}\n", t0 + a, t0 + b, t0 + c);
+        }
+    }
+    let (bc, tc) = (n + 1, 2 * n + 2);
     for i in 0..n {
         let j = (i + 1) % n;
-        s += &format!("f {} {} {}\n", bc, j + 1, i + 1);
-        s += &format!("f {} {} {}\n", tc, t0 + i, t0 + j);
+        if star {
+            s += &format!("f {} {} {}\n", bc, j + 1, i + 1);
+            s += &format!("f {} {} {}\n", tc, t0 + i, t0 + j);
+        }
         s += &format!("f {} {} {} {}\n", i + 1, j + 1, t0 + j, t0 + i);
     }
     s
@@ -91,16 +225,25 @@ pub fn contains(polygon: &[[f32; 2]], p: [f32; 2]) -> bool {
 
 /// Distance from `p` to the polygon's boundary.
 pub fn distance_to_boundary(polygon: &[[f32; 2]], p: [f32; 2]) -> f32 {
+    let q = closest_point(polygon, p);
+    ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt()
+}
+
+/// The point of the polygon's boundary nearest to `p`.
+pub fn closest_point(polygon: &[[f32; 2]], p: [f32; 2]) -> [f32; 2] {
     let n = polygon.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (polygon[i], polygon[(i + 1) % n]);
-            let (abx, aby) = (b[0] - a[0], b[1] - a[1]);
-            let t = (((p[0] - a[0]) * abx + (p[1] - a[1]) * aby) / (abx * abx + aby * aby)).clamp(0.0, 1.0);
-            let (dx, dy) = (a[0] + t * abx - p[0], a[1] + t * aby - p[1]);
-            (dx * dx + dy * dy).sqrt()
-        })
-        .fold(f32::INFINITY, f32::min)
+    let mut best = (f32::INFINITY, p);
+    for i in 0..n {
+        let (a, b) = (polygon[i], polygon[(i + 1) % n]);
+        let (abx, aby) = (b[0] - a[0], b[1] - a[1]);
+        let t = (((p[0] - a[0]) * abx + (p[1] - a[1]) * aby) / (abx * abx + aby * aby)).clamp(0.0, 1.0);
+        let q = [a[0] + t * abx, a[1] + t * aby];
+        let d2 = (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2);
+        if d2 < best.0 {
+            best = (d2, q);
+        }
+    }
+    best.1
 }
 
 /// Where a ray from `origin` along the unit `dir` first meets the polygon's
@@ -131,13 +274,59 @@ mod tests {
 
     #[test]
     fn the_stored_objects_are_what_the_generator_makes() {
-        let polys = polygons(OBJECT_SEED, OBJECT_COUNT);
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/objects");
-        for (k, p) in polys.iter().enumerate() {
-            let name = format!("polygon_{k}");
-            let stored = std::fs::read_to_string(dir.join(format!("{name}.obj")))
-                .unwrap_or_else(|e| panic!("assets/objects/{name}.obj: {e} (run the gen_objects example)"));
-            assert_eq!(stored, extruded_obj(p, &name), "{name}.obj differs from the generator's output");
+        let sets =
+            [("polygon", polygons(OBJECT_SEED, OBJECT_COUNT)), ("tandem", tandem_polygons(OBJECT_SEED, OBJECT_COUNT))];
+        for (set, objects) in &sets {
+            for (k, p) in objects.iter().enumerate() {
+                let name = format!("{set}_{k}");
+                let stored = std::fs::read_to_string(dir.join(format!("{name}.obj")))
+                    .unwrap_or_else(|e| panic!("assets/objects/{name}.obj: {e} (run the gen_objects example)"));
+                assert_eq!(stored, extruded_obj(p, &name), "{name}.obj differs from the generator's output");
+            }
+        }
+    }
+
+    #[test]
+    fn tandem_polygons_are_simple_counter_clockwise_and_finger_sized() {
+        let objects = tandem_polygons(OBJECT_SEED, OBJECT_COUNT);
+        let mut star_shaped = 0;
+        for p in &objects {
+            assert_eq!(p.len(), SEGMENTS);
+            assert!(p.iter().all(|v| (v[0] * v[0] + v[1] * v[1]).sqrt() <= MAX_RADIUS_M));
+            let n = p.len();
+            for i in 0..n {
+                for j in 0..n {
+                    let adjacent = i == j || (i + 1) % n == j || (j + 1) % n == i;
+                    assert!(adjacent || !segments_cross(p[i], p[(i + 1) % n], p[j], p[(j + 1) % n]), "{p:?}");
+                }
+            }
+            assert!(signed_area(p) > 0.0);
+            assert!(min_feature(p) >= MIN_FEATURE_M);
+            star_shaped += usize::from((0..n).all(|i| cross([0.0; 2], p[i], p[(i + 1) % n]) > 0.0));
+        }
+        // TANDEM's kind: most are not star-shaped about the centre.
+        assert!(star_shaped <= 3, "{star_shaped} of 10 are star-shaped");
+    }
+
+    #[test]
+    fn clipped_ears_cover_the_polygon_once() {
+        // An L (concave, not star-shaped about the origin) and the set.
+        let l = vec![[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0], [1.0, 3.0], [0.0, 3.0]];
+        for p in std::iter::once(l).chain(tandem_polygons(OBJECT_SEED, OBJECT_COUNT)) {
+            let tris = triangulate(&p);
+            assert_eq!(tris.len(), p.len() - 2);
+            let mut area = 0.0;
+            for [a, b, c] in tris {
+                let t = 0.5 * cross(p[a], p[b], p[c]);
+                assert!(t > 0.0, "a triangle wound clockwise");
+                area += t;
+            }
+            assert!(
+                (area - signed_area(&p)).abs() <= 1e-6 * signed_area(&p).max(1.0),
+                "{area} against {}",
+                signed_area(&p)
+            );
         }
     }
 
@@ -162,6 +351,8 @@ mod tests {
         let sq = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
         assert!(contains(&sq, [0.5, 0.5]) && !contains(&sq, [1.5, 0.0]));
         assert!((distance_to_boundary(&sq, [0.0, 0.5]) - 0.5).abs() < 1e-6);
+        assert_eq!(closest_point(&sq, [3.0, 0.5]), [1.0, 0.5]);
+        assert_eq!(closest_point(&sq, [3.0, 4.0]), [1.0, 1.0]);
         assert_eq!(ray_hit(&sq, [-3.0, 0.0], [1.0, 0.0]), Some(2.0));
         assert_eq!(ray_hit(&sq, [-3.0, 0.0], [-1.0, 0.0]), None);
     }
