@@ -450,9 +450,9 @@ impl Explore {
 
     /// Guarded moves, not counted, from the finger towards the nearest
     /// point of the outline (along the axis with more to go) until the
-    /// first touch. The finger's centre is within a move of that point
-    /// after a few moves more than the distance, closer than its radius, so
-    /// it touches; the bound only guards against a physics fault.
+    /// first touch. Each move brings the finger's centre nearer that point,
+    /// and it touches once within a radius of the outline; the bound only
+    /// guards against a physics fault (which the next step reports).
     fn approach(&mut self, polygon: &[[f32; 2]]) {
         let bound = 4 * self.side;
         for _ in 0..bound {
