@@ -2,6 +2,7 @@
 
 mod bench;
 mod export;
+mod malloc;
 mod plot;
 mod record;
 mod train;
@@ -467,6 +468,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
+    malloc::keep_freed_memory();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,33 @@
+//! glibc's allocator, tuned for training on the CPU.
+//!
+//! A PPO update allocates and frees tensors of tens of megabytes many
+//! times a second (a minibatch of 512 occupancy grids is 7 MB a channel).
+//! By default glibc maps each such block fresh from the kernel and gives
+//! it back on free, or trims the heap top after it, so every use
+//! page-faults and zeroes the pages again. Measured on Explore-v1 (the
+//! first 40,960 steps, two threads), that was a fifth of the time:
+//! 637 against 800 steps a second with the two settings below, at the
+//! same peak memory (286 MB against 285 MB).
+
+/// Keeps blocks under 32 MiB on the heap and the freed heap (up to
+/// 256 MiB) in the process, so that buffers are reused, not faulted in
+/// again. Settings the user made through `MALLOC_MMAP_THRESHOLD_` or
+/// `MALLOC_TRIM_THRESHOLD_` are left alone. Call it first thing in `main`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn keep_freed_memory() {
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() || std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_some() {
+        return;
+    }
+    // SAFETY: `mallopt` only sets two of glibc's tuning parameters (both
+    // documented as safe to change at any time); it is called from `main`
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
+/// Other platforms' allocators are left as they are.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn keep_freed_memory() {}
