@@ -138,8 +138,7 @@ impl CnnEncoder {
         if levels == 0 {
             return grid;
         }
-        let channels: Vec<Tensor<4>> = (1..=levels).map(|k| grid.clone().equal_elem(k as f32).float()).collect();
-        Tensor::cat(channels, 1)
+        one_hot(grid, levels, 1)
     }
 
     /// Features `[batch, features]` of a batch of flat observations (an
@@ -164,7 +163,7 @@ impl CnnEncoder {
         let grid = obs.clone().slice([0..batch, offset..offset + height * width]).reshape([batch, height, width, 1]);
         let mut x = tiled_patches(grid, stem.kernel_size[0]);
         if levels > 0 {
-            x = Tensor::cat((1..=levels).map(|l| x.clone().equal_elem(l as f32).float()).collect(), 3);
+            x = one_hot(x, levels, 3);
         }
         let x = relu(conv_as_matmul(x, stem)).permute([0, 3, 1, 2]);
         self.forward_from(x, 1)
@@ -191,6 +190,12 @@ impl CnnEncoder {
         }
         relu(self.linear.forward(x.flatten(1, 3)))
     }
+}
+
+/// Codes `1..=levels` of `x` as one-hot blocks side by side along `dim`
+/// (block `k - 1` marks the cells holding code `k`; code 0 is all zeros).
+fn one_hot(x: Tensor<4>, levels: usize, dim: usize) -> Tensor<4> {
+    Tensor::cat((1..=levels).map(|k| x.clone().equal_elem(k as f32).float()).collect(), dim)
 }
 
 /// The `k x k` patches that tile `x` `[batch, height, width, channels]`
