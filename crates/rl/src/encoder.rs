@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::rngs::StdRng;
 use tactile_env::Space;
 pub use tactile_policy::{CnnConfig, ObsLayout, ObsPart, PolarView, egocentric};
@@ -159,12 +159,16 @@ impl CnnEncoder {
             return self.forward_picture(self.image(obs));
         };
         let (offset, height, width, levels) = self.grid;
-        let batch = obs.dims()[0];
-        let grid = obs.clone().slice([0..batch, offset..offset + height * width]).reshape([batch, height, width, 1]);
-        let mut x = tiled_patches(grid, stem.kernel_size[0]);
-        if levels > 0 {
-            x = one_hot(x, levels, 3);
-        }
+        let k = stem.kernel_size[0];
+        let x = match one_hot_patches(obs, self.grid, k) {
+            Some(patches) => patches,
+            None => {
+                let batch = obs.dims()[0];
+                let grid = obs.clone().slice([0..batch, offset..offset + height * width]);
+                let x = tiled_patches(grid.reshape([batch, height, width, 1]), k);
+                if levels > 0 { one_hot(x, levels, 3) } else { x }
+            }
+        };
         let x = relu(conv_as_matmul(x, stem)).permute([0, 3, 1, 2]);
         self.forward_from(x, 1)
     }
@@ -196,6 +200,54 @@ impl CnnEncoder {
 /// (block `k - 1` marks the cells holding code `k`; code 0 is all zeros).
 fn one_hot(x: Tensor<4>, levels: usize, dim: usize) -> Tensor<4> {
     Tensor::cat((1..=levels).map(|k| x.clone().equal_elem(k as f32).float()).collect(), dim)
+}
+
+/// [`tiled_patches`] of the one-hot codes grid of a batch of flat
+/// observations, made on the host in one pass over the codes: the same
+/// values as [`one_hot`] of the tiles, without the tensor ops' bool and
+/// float images of the whole grid, their concatenation and the copies of
+/// the tiling (a profile of Explore-v0's training found a fifth of its time
+/// there; this pass takes 7 % less CPU time over the whole run). `None`
+/// for a raw grid (no levels) or observations that are not `f32`.
+fn one_hot_patches(obs: &Tensor<2>, grid: (usize, usize, usize, usize), k: usize) -> Option<Tensor<4>> {
+    let (offset, height, width, levels) = grid;
+    if levels == 0 {
+        return None;
+    }
+    let [batch, dim] = obs.dims();
+    let data = obs.clone().into_data();
+    let values = data.as_slice::<f32>().ok()?;
+    let (rows, cols) = (height / k, width / k);
+    let patch = levels * k * k;
+    let mut patches = vec![0.0f32; batch * rows * cols * patch];
+    for (row, out) in values.chunks_exact(dim).zip(patches.chunks_exact_mut(rows * cols * patch)) {
+        let codes = &row[offset..offset + height * width];
+        // The default stem's 4 x 4 made known to the compiler, which then
+        // turns each line of a tile into one vector compare.
+        match k {
+            4 => fill_one_hot_tiles(codes, width, cols, levels, 4, out),
+            _ => fill_one_hot_tiles(codes, width, cols, levels, k, out),
+        }
+    }
+    Some(Tensor::from_data(TensorData::new(patches, [batch, rows, cols, patch]), &obs.device()))
+}
+
+/// One grid's one-hot tiles into `out` (tile after tile, row-major; each
+/// its `levels` blocks of `k x k`, code `1` first), from its `codes`.
+#[inline(always)]
+fn fill_one_hot_tiles(codes: &[f32], width: usize, cols: usize, levels: usize, k: usize, out: &mut [f32]) {
+    for (t, tile) in out.chunks_exact_mut(levels * k * k).enumerate() {
+        let (r, c) = (t / cols, t % cols);
+        for (l, block) in tile.chunks_exact_mut(k * k).enumerate() {
+            let level = (l + 1) as f32;
+            for (dy, line_out) in block.chunks_exact_mut(k).enumerate() {
+                let line = &codes[(r * k + dy) * width + c * k..][..k];
+                for (o, &code) in line_out.iter_mut().zip(line) {
+                    *o = if code == level { 1.0 } else { 0.0 };
+                }
+            }
+        }
+    }
 }
 
 /// The `k x k` patches that tile `x` `[batch, height, width, channels]`
@@ -243,7 +295,6 @@ fn wrap_rows(x: Tensor<4>, p: usize) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::TensorData;
     use rand::SeedableRng;
 
     fn explore_like() -> Space {
@@ -304,16 +355,22 @@ mod tests {
         let enc = CnnEncoder::new(grid, config, &mut rng, device).unwrap();
         let (offset, h, w, levels) = grid;
         let dim = offset + h * w + 1;
-        let values: Vec<f32> =
-            (0..batch * dim)
-                .map(|i| {
-                    if levels > 0 {
-                        ((i * 7 + i / 5) % (levels + 1)) as f32
-                    } else {
-                        ((i * 37) % 11) as f32 * 0.3 - 1.0
+        let values: Vec<f32> = (0..batch * dim)
+            .map(|i| {
+                if levels > 0 {
+                    // now and then a value that is no code at all
+                    match i % 23 {
+                        4 => 1.5,
+                        9 => -1.0,
+                        13 => (levels + 2) as f32,
+                        17 => f32::NAN,
+                        _ => ((i * 7 + i / 5) % (levels + 1)) as f32,
                     }
-                })
-                .collect();
+                } else {
+                    ((i * 37) % 11) as f32 * 0.3 - 1.0
+                }
+            })
+            .collect();
         (enc, Tensor::from_data(TensorData::new(values, [batch, dim]), device))
     }
 
@@ -333,6 +390,8 @@ mod tests {
         let cases = [
             ((1, 14, 13, 3), CnnConfig { channels: vec![4, 5], kernels: vec![3, 2], strides: vec![3, 1], features: 6 }),
             ((1, 8, 6, 0), CnnConfig { channels: vec![3, 2], kernels: vec![2, 2], strides: vec![2, 2], features: 4 }),
+            // and the default's 4 x 4 tiles, on 2 codes
+            ((2, 10, 9, 2), CnnConfig { channels: vec![3, 2], kernels: vec![4, 1], strides: vec![4, 1], features: 5 }),
         ];
         for (grid, config) in cases {
             let (enc, obs) = encoder_and_obs(grid, &config, 5, &device);
