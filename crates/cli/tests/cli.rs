@@ -146,7 +146,8 @@ fn train_writes_a_run_folder_and_reports_json() {
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert!(csv.starts_with("global_step,wall_s,charts/episodic_return"));
     assert!(csv.lines().next().unwrap().contains("rewards/force_error"));
-    assert_eq!(csv.lines().count(), 3, "a header and one row per update:\n{csv}");
+    let rows = 1 + 2048 / PRESS_BATCH;
+    assert_eq!(csv.lines().count() as u64, rows, "a header and one row per update:\n{csv}");
     let events = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -190,6 +191,10 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     out
 }
 
+/// Steps per PPO update in Press-v0's defaults (`envs/Press-v0.ppo.toml`:
+/// 8 envs x 64 steps).
+const PRESS_BATCH: u64 = 8 * 64;
+
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tactile-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -211,12 +216,15 @@ fn metrics_without_times(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn a_resumed_run_ends_bit_for_bit_as_one_that_never_stopped() {
-    // Press-v0 trains with a constant learning rate, so a run of 4096 steps
-    // extended to 8192 is the same run as one of 8192 steps.
+    // With a constant learning rate (Press-v0 anneals its own), a run of
+    // 4096 steps extended to 8192 is the same run as one of 8192 steps.
     let (a, b) = (temp("whole"), temp("halves"));
     let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
-    run_json(&["train", "Press-v0", "--steps", "8192", "--eval-episodes", "2", "--json", "--out", a_s]);
-    run_json(&["train", "Press-v0", "--steps", "4096", "--eval-episodes", "2", "--json", "--out", b_s]);
+    let constant = temp("constant-lr.toml");
+    std::fs::write(&constant, "anneal_lr = false\n").unwrap();
+    let c = constant.to_str().unwrap();
+    run_json(&["train", "Press-v0", "--config", c, "--steps", "8192", "--eval-episodes", "2", "--json", "--out", a_s]);
+    run_json(&["train", "Press-v0", "--config", c, "--steps", "4096", "--eval-episodes", "2", "--json", "--out", b_s]);
     let v = run_json(&["train", "Press-v0", "--resume", b_s, "--steps", "8192", "--threads", "2", "--json"]);
     assert_eq!(v["steps"], 8192);
     let weights = |d: &std::path::Path| std::fs::read(d.join("final/model.safetensors")).unwrap();
@@ -242,6 +250,7 @@ fn a_resumed_run_ends_bit_for_bit_as_one_that_never_stopped() {
     assert_eq!((&s1["mean_return"], &s1["mean_episode_len"]), (&s2["mean_return"], &s2["mean_episode_len"]));
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
+    let _ = std::fs::remove_file(&constant);
 }
 
 #[test]
@@ -269,8 +278,9 @@ fn ctrl_c_writes_a_checkpoint_and_the_run_resumes_from_it() {
     let checkpoints: Vec<_> = std::fs::read_dir(dir.join("checkpoints")).unwrap().collect();
     assert_eq!(checkpoints.len(), 1);
     let rows = std::fs::read_to_string(dir.join("metrics.csv")).unwrap().lines().count() as u64 - 1;
-    let v = run_json(&["train", "Press-v0", "--resume", d, "--steps", &((rows + 1) * 1024).to_string(), "--json"]);
-    assert_eq!(v["steps"].as_u64().unwrap(), (rows + 1) * 1024);
+    let steps = (rows + 1) * PRESS_BATCH;
+    let v = run_json(&["train", "Press-v0", "--resume", d, "--steps", &steps.to_string(), "--json"]);
+    assert_eq!(v["steps"].as_u64().unwrap(), steps);
     assert!(dir.join("final/meta.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -283,7 +293,7 @@ fn bad_resumes_and_policy_folders_fail_cleanly_and_leave_the_run_alone() {
     let before = snapshot(&dir);
     let cases: &[(&[&str], &str)] = &[
         (&["train", "Pendulum-v1", "--resume", d], "the run trains Press-v0, not Pendulum-v1"),
-        (&["train", "Press-v0", "--resume", d, "--num-envs", "8"], "num_envs differ"),
+        (&["train", "Press-v0", "--resume", d, "--num-envs", "4"], "num_envs differ"),
         (&["train", "Press-v0", "--resume", d, "--seed", "9"], "seed differ"),
         (&["train", "Press-v0", "--resume", d, "--algo", "tandem"], "cannot resume as tandem"),
         (&["train", "Press-v0", "--resume", "/nonexistent/run"], "not a run folder"),

@@ -9,7 +9,7 @@
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::tensor::activation::{log_softmax, tanh};
+use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -63,6 +63,14 @@ impl Mlp {
         }
         x
     }
+}
+
+/// tanh, computed as `2 sigmoid(2x) - 1`: the same function to about 1e-7
+/// (absolute), and on the CPU backend several times cheaper, because there
+/// tanh is glibc's scalar `tanhf` (about 45 ns an element on a 2.5 GHz
+/// Xeon, half of a PPO update of the 64x64 MLP) and sigmoid is `expf`.
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
 }
 
 /// A `[input, output]` linear layer with an orthogonal weight of `gain`
@@ -329,4 +337,29 @@ pub fn tensor2(data: &[f32], rows: usize, cols: usize, device: &Device) -> Tenso
 /// A `[n]` tensor from a slice.
 pub fn tensor1(data: &[f32], device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(data.to_vec(), [data.len()]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tanh_by_sigmoid_matches_tanh_and_its_derivative() {
+        let device = Device::flex().autodiff();
+        // Both signs, near zero (where 2 sigmoid(2x) - 1 cancels), the
+        // saturated tails, and values whose exp over- or underflows.
+        let xs: Vec<f32> =
+            (-400..=400).map(|i| i as f32 * 0.025).chain([1e-6, -1e-6, 1e-3, 60.0, -60.0, 1e4, -1e4]).collect();
+        let x = Tensor::<1>::from_data(TensorData::new(xs.clone(), [xs.len()]), &device).require_grad();
+        let y = tanh(x.clone());
+        let grads = y.clone().sum().backward();
+        let ys = y.into_data().try_into_vec::<f32>().unwrap();
+        let gs = x.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
+        for ((&x, &y), &g) in xs.iter().zip(&ys).zip(&gs) {
+            let want = x.tanh();
+            assert!((y - want).abs() <= 2e-7, "tanh({x}) = {y}, want {want}");
+            assert!((g - (1.0 - want * want)).abs() <= 5e-7, "tanh'({x}) = {g}, want {}", 1.0 - want * want);
+        }
+        assert_eq!((ys[0], ys[800]), (-1.0, 1.0), "saturates exactly");
+    }
 }
