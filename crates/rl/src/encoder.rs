@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use tactile_env::Space;
 pub use tactile_policy::{CnnConfig, ObsLayout, ObsPart, PolarView, egocentric};
@@ -152,7 +152,8 @@ impl CnnEncoder {
     /// pass take half the time on burn's CPU backend (the default encoder,
     /// 512 grids of 60 x 60: 42 ms against 85), whose direct convolution
     /// walks a strided kernel cell by cell; and the one-hot image is never
-    /// made.
+    /// made. The convolutions after it run as products too, over patches
+    /// gathered by index ([`gathered_patches`]).
     pub fn forward(&self, obs: &Tensor<2>) -> Tensor<2> {
         let tiling = |c: &&Conv2d| c.stride == c.kernel_size && c.kernel_size[0] == c.kernel_size[1];
         let Some(stem) = self.convs.first().filter(tiling).filter(|_| !self.polar) else {
@@ -167,20 +168,21 @@ impl CnnEncoder {
             let grid = obs.clone().slice([0..batch, offset..offset + height * width]);
             tiled_patches(grid.reshape([batch, height, width, 1]), k)
         };
-        let x = relu(conv_as_matmul(x, stem)).permute([0, 3, 1, 2]);
-        self.forward_from(x, 1)
+        let mut x = relu(conv_as_matmul(x, stem));
+        // The later convolutions as products over their gathered patches,
+        // the images kept channels-last throughout.
+        for conv in &self.convs[1..] {
+            let (k, s) = (conv.kernel_size[0], conv.stride[0]);
+            x = relu(conv_as_matmul(gathered_patches(x, k, s), conv));
+        }
+        relu(self.linear.forward(x.permute([0, 3, 1, 2]).flatten(1, 3)))
     }
 
     /// Features `[batch, features]` of pictures `[batch, channels, h, w]`:
     /// [`CnnEncoder::image`]'s, or polar pictures `[batch, channels,
     /// angles, rings]` ([`PolarView::picture`]) for a polar encoder.
-    pub fn forward_picture(&self, x: Tensor<4>) -> Tensor<2> {
-        self.forward_from(x, 0)
-    }
-
-    /// The network from convolution `first` on (its input `x`).
-    fn forward_from(&self, mut x: Tensor<4>, first: usize) -> Tensor<2> {
-        for conv in &self.convs[first..] {
+    pub fn forward_picture(&self, mut x: Tensor<4>) -> Tensor<2> {
+        for conv in &self.convs {
             if self.polar {
                 let p = conv.weight.dims()[2] / 2;
                 x = wrap_rows(x, p);
@@ -257,6 +259,32 @@ fn tiled_patches(x: Tensor<4>, k: usize) -> Tensor<4> {
         .reshape([batch, rows, cols, k, k, channels])
         .permute([0, 1, 2, 5, 3, 4])
         .reshape([batch, rows, cols, channels * k * k])
+}
+
+/// The `k x k` patches of a valid convolution of stride `s` over `x`
+/// `[batch, height, width, channels]`, gathered by one `select`:
+/// `[batch, rows, columns, channels * k * k]`, laid out as in
+/// [`tiled_patches`]. With [`conv_as_matmul`] it replaces burn's direct
+/// convolution, which on the CPU backend took a third of Explore-v0's
+/// training time for the default encoder's two 3 x 3 convolutions.
+fn gathered_patches(x: Tensor<4>, k: usize, s: usize) -> Tensor<4> {
+    let [batch, height, width, channels] = x.dims();
+    let (rows, cols) = ((height - k) / s + 1, (width - k) / s + 1);
+    let size = channels * k * k;
+    let mut index = Vec::with_capacity(rows * cols * size);
+    for r in 0..rows {
+        for c in 0..cols {
+            for ch in 0..channels {
+                for dy in 0..k {
+                    for dx in 0..k {
+                        index.push((((r * s + dy) * width + c * s + dx) * channels + ch) as i64);
+                    }
+                }
+            }
+        }
+    }
+    let index = Tensor::<1, Int>::from_data(TensorData::new(index, [rows * cols * size]), &x.device());
+    x.reshape([batch, height * width * channels]).select(1, index).reshape([batch, rows, cols, size])
 }
 
 /// A convolution's output `[batch, rows, columns, out]` from its input's
