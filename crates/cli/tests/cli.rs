@@ -146,7 +146,7 @@ fn train_writes_a_run_folder_and_reports_json() {
     let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert!(csv.starts_with("global_step,wall_s,charts/episodic_return"));
     assert!(csv.lines().next().unwrap().contains("rewards/force_error"));
-    let rows = 1 + 2048 / PRESS_BATCH;
+    let rows = 1 + 2048 / press_batch();
     assert_eq!(csv.lines().count() as u64, rows, "a header and one row per update:\n{csv}");
     let events = std::fs::read_dir(&dir)
         .unwrap()
@@ -191,9 +191,11 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     out
 }
 
-/// Steps per PPO update in Press-v0's defaults (`envs/Press-v0.ppo.toml`:
-/// 8 envs x 64 steps).
-const PRESS_BATCH: u64 = 8 * 64;
+/// Steps per PPO update in Press-v0's defaults (`envs/Press-v0.ppo.toml`).
+fn press_batch() -> u64 {
+    let config = tactile_rl::PpoConfig::for_task("Press-v0").unwrap();
+    (config.num_envs * config.num_steps) as u64
+}
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tactile-{name}-{}", std::process::id()));
@@ -278,7 +280,7 @@ fn ctrl_c_writes_a_checkpoint_and_the_run_resumes_from_it() {
     let checkpoints: Vec<_> = std::fs::read_dir(dir.join("checkpoints")).unwrap().collect();
     assert_eq!(checkpoints.len(), 1);
     let rows = std::fs::read_to_string(dir.join("metrics.csv")).unwrap().lines().count() as u64 - 1;
-    let steps = (rows + 1) * PRESS_BATCH;
+    let steps = (rows + 1) * press_batch();
     let v = run_json(&["train", "Press-v0", "--resume", d, "--steps", &steps.to_string(), "--json"]);
     assert_eq!(v["steps"].as_u64().unwrap(), steps);
     assert!(dir.join("final/meta.json").exists());

@@ -316,7 +316,8 @@ fn wrap_rows(x: Tensor<4>, p: usize) -> Tensor<4> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
+    use burn::module::Param;
+    use rand::{Rng, SeedableRng};
 
     fn explore_like() -> Space {
         Space::Dict(vec![
@@ -373,7 +374,18 @@ mod tests {
         device: &Device,
     ) -> (CnnEncoder, Tensor<2>) {
         let mut rng = StdRng::seed_from_u64(3);
-        let enc = CnnEncoder::new(grid, config, &mut rng, device).unwrap();
+        let mut enc = CnnEncoder::new(grid, config, &mut rng, device).unwrap();
+        // Conv2d draws its initial weights from burn's unseeded RNG; these
+        // come from `rng`, so that the test is the same on every run (the
+        // biases positive, so that the ReLUs pass something).
+        for conv in &mut enc.convs {
+            let dims = conv.weight.dims();
+            let w: Vec<f32> = (0..dims.iter().product()).map(|_| rng.random_range(-0.5..0.5)).collect();
+            conv.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, dims), device));
+            let out = dims[0];
+            let b: Vec<f32> = (0..out).map(|_| rng.random_range(0.05..0.2)).collect();
+            conv.bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(b, [out]), device)));
+        }
         let (offset, h, w, levels) = grid;
         let dim = offset + h * w + 1;
         let values: Vec<f32> = (0..batch * dim)

@@ -69,7 +69,7 @@ impl Mlp {
 /// (absolute), and on the CPU backend several times cheaper, because there
 /// tanh is glibc's scalar `tanhf` (about 45 ns an element on a 2.5 GHz
 /// Xeon, half of a PPO update of the 64x64 MLP) and sigmoid is `expf`.
-pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
 }
 
