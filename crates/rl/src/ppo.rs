@@ -803,7 +803,7 @@ mod tests {
             c.validate().unwrap();
         }
         let edge = PpoConfig::for_task("EdgeFollow-v0").unwrap();
-        assert_eq!((edge.num_envs, edge.num_steps, edge.gamma), (16, 128, 0.9));
+        assert_eq!((edge.num_envs, edge.num_steps, edge.gamma), (16, 128, 0.95));
         let explore = PpoConfig::for_task("Explore-v0").unwrap();
         assert!(explore.cnn.is_some() && explore.tandem.is_some());
         assert_eq!(PpoConfig::for_task("NoSuchTask-v0").unwrap(), PpoConfig::default());
