@@ -15,7 +15,7 @@ id=$1; shift
 run=""
 if [[ $# -gt 0 && $1 != "--" ]]; then run=$1; shift; fi
 [[ ${1:-} == "--" ]] && shift
-train_cmd="tactile train $id $*"
+train_cmd="tactile train $id${*:+ $*}"
 if [[ -z $run ]]; then
   run=$(mktemp -d)/run
   "$TACTILE" train "$id" "$@" --out "$run" --json > "$run.train.json"
