@@ -34,7 +34,7 @@ pub fn policy_dir(dir: &Path) -> PathBuf {
 
 /// Observations the policy meets: `episodes` seeded episodes of its task
 /// driven by the trained policy itself, at most `steps` each.
-fn visited_observations(policy: &tactile_rl::Policy, episodes: u64, steps: usize) -> Result<Vec<f32>> {
+fn visited_observations(policy: &tactile_rl::TrainedPolicy, episodes: u64, steps: usize) -> Result<Vec<f32>> {
     let env_id = &policy.meta.env_id;
     let mut env = tactile_env::make(env_id, None).with_context(|| format!("making {env_id}"))?;
     let (od, ad) = (env.observation_space().flat_dim(), env.action_space().flat_dim());
@@ -103,7 +103,7 @@ fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
 /// the trained network on observations from seeded episodes.
 pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
     let dir = policy_dir(dir);
-    let trained = tactile_rl::Policy::load(&dir)?;
+    let trained = tactile_rl::TrainedPolicy::load(&dir)?;
     let mut meta: PolicyMeta = trained.meta.clone();
     // Folders written before the bounds and taxels were recorded get them
     // from the task.

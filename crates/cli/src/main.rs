@@ -259,7 +259,7 @@ fn eval(
     json_out: bool,
 ) -> Result<()> {
     let dir = export::policy_dir(dir);
-    let policy = tactile_rl::Policy::load(&dir)?;
+    let policy = tactile_rl::TrainedPolicy::load(&dir)?;
     let env_id = policy.meta.env_id.clone();
     let start = std::time::Instant::now();
     let trained_stochastic = policy.meta.training.get("eval_stochastic").and_then(|v| v.as_bool());

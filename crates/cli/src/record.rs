@@ -107,7 +107,7 @@ pub fn record(
     stochastic: Option<bool>,
     out: &Path,
 ) -> Result<Recorded> {
-    let policy = policy_dir.map(|d| tactile_rl::Policy::load(&crate::export::policy_dir(d))).transpose()?;
+    let policy = policy_dir.map(|d| tactile_rl::TrainedPolicy::load(&crate::export::policy_dir(d))).transpose()?;
     let env_id = match (env_id, &policy) {
         (Some(id), Some(p)) if id != p.meta.env_id => {
             bail!("the policy was trained on {}, not {id}", p.meta.env_id)

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::json;
 use tactile_env::VecEnv;
 use tactile_rl::{
-    Ppo, PpoConfig, RunInfo, RunWriter, checkpoint_dir, evaluate, list_checkpoints, load_checkpoint, save_checkpoint,
+    Overrides, Ppo, PpoConfig, ResumePlan, RunInfo, RunWriter, checkpoint_dir, evaluate, list_checkpoints,
+    load_checkpoint, save_checkpoint,
 };
 
 /// What the command line asked for.
@@ -86,48 +87,18 @@ fn install_ctrl_c() {
     }
 }
 
-/// The algorithm: `tandem` where the task's defaults co-train a
-/// discriminator (Explore-v0), else `ppo`; `--algo ppo` on such a task is
-/// the All-in-one baseline.
-fn apply_algo(c: &mut PpoConfig, algo: Option<&str>, env_id: &str) -> Result<&'static str> {
-    match algo {
-        None if c.tandem.is_some() => Ok("tandem"),
-        None | Some("ppo") => {
-            c.tandem = None;
-            Ok("ppo")
+impl TrainArgs {
+    /// What the flags set on top of the task's (or the run's) config.
+    fn overrides(&self) -> Overrides<'_> {
+        Overrides {
+            file: self.config.as_deref(),
+            algo: self.algo.as_deref(),
+            total_steps: self.steps,
+            num_envs: self.num_envs,
+            threads: self.threads,
+            seed: self.seed,
         }
-        Some("tandem") if c.tandem.is_some() => Ok("tandem"),
-        Some("tandem") => bail!("{env_id} has no [tandem] section in its PPO config: TANDEM needs a task to classify"),
-        Some(other) => bail!("unknown algorithm `{other}` (expected ppo or tandem)"),
     }
-}
-
-/// The command-line flags on top of a config.
-fn apply_flags(c: &mut PpoConfig, args: &TrainArgs) {
-    if let Some(s) = args.steps {
-        c.total_steps = s;
-    }
-    if let Some(n) = args.num_envs {
-        c.num_envs = n;
-    }
-    if let Some(k) = args.threads {
-        c.threads = k;
-    }
-    if let Some(s) = args.seed {
-        c.seed = s;
-    }
-}
-
-/// The PPO config of a new run: the task's defaults, a user's TOML on top,
-/// then the command-line flags.
-fn config(args: &TrainArgs) -> Result<(PpoConfig, &'static str)> {
-    let base = toml::to_string(&PpoConfig::for_task(&args.env_id)?).context("serialising the task's PPO defaults")?;
-    let mut c: PpoConfig =
-        tactile_env::load_config(&base, &format!("envs/{}.ppo.toml", args.env_id), args.config.as_deref())?;
-    apply_flags(&mut c, args);
-    let algo = apply_algo(&mut c, args.algo.as_deref(), &args.env_id)?;
-    c.validate()?;
-    Ok((c, algo))
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
@@ -135,7 +106,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(dir) = args.resume.clone() {
         return resume(args, &dir);
     }
-    let (config, algo) = config(&args)?;
+    let (config, algo) = PpoConfig::for_new_run(&args.env_id, &args.overrides())?;
+    let algo = algo.as_str();
     let device = tactile_rl::device(&args.device)?;
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let dir = args
@@ -155,62 +127,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         version: env!("CARGO_PKG_VERSION"),
         commit: tactile_rl::build_commit(),
     };
-    let writer = RunWriter::create(&dir, &info, &terms, ppo.extra_metrics()).context("creating the run folder")?;
+    let writer = RunWriter::create(&dir, &info, &terms, &ppo.extra_metrics()).context("creating the run folder")?;
     train_loop(ppo, env, writer, &args, Instant::now())
 }
 
 /// Goes on with the run in `dir` from its latest checkpoint. Everything is
 /// checked before anything in the folder is touched.
 fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path)
-        .with_context(|| format!("{}: not a run folder", config_path.display()))?;
-    let saved: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", config_path.display()))?;
-    let run_env = saved.get("env_id").and_then(|v| v.as_str()).unwrap_or_default();
-    if run_env != args.env_id {
-        bail!(
-            "{}: the run trains {run_env}, not {} (resume it with `tactile train {run_env} --resume ...`)",
-            dir.display(),
-            args.env_id
-        );
-    }
-    let Some(latest) = list_checkpoints(dir)?.pop() else {
-        bail!("{}: no checkpoint to resume from (checkpoints/ is empty or missing)", dir.display());
-    };
-    // The checkpoint's config, with what the command line asks for on top;
-    // only the length of the run and the threads may change.
-    let state_text = std::fs::read_to_string(latest.join("trainer.json"))
-        .with_context(|| format!("{}: no trainer.json", latest.display()))?;
-    let state: serde_json::Value = serde_json::from_str(&state_text)
-        .with_context(|| format!("{}: trainer.json is not valid JSON", latest.display()))?;
-    let saved_config: PpoConfig = serde_json::from_value(state.get("config").cloned().unwrap_or_default())
-        .with_context(|| format!("{}: trainer.json has no valid config", latest.display()))?;
-    let mut wanted = match &args.config {
-        Some(file) => {
-            let base = toml::to_string(&saved_config).context("serialising the run's config")?;
-            tactile_env::load_config::<PpoConfig>(&base, "the run's config", Some(file))?
-        }
-        None => saved_config.clone(),
-    };
-    apply_flags(&mut wanted, &args);
-    let saved_algo = if saved_config.tandem.is_some() { "tandem" } else { "ppo" };
-    if args.algo.as_deref().is_some_and(|a| a != saved_algo) {
-        bail!(
-            "{}: the run trains with {saved_algo}; it cannot resume as {}",
-            dir.display(),
-            args.algo.as_deref().unwrap_or("")
-        );
-    }
-    let differing = differences(&saved_config, &wanted);
-    if !differing.is_empty() {
-        bail!(
-            "{}: cannot resume with another config ({} differ); only --steps and --threads may change",
-            dir.display(),
-            differing.join(", ")
-        );
-    }
-    wanted.validate()?;
+    let plan = ResumePlan::new(dir, &args.env_id, &args.overrides())?;
+    let (latest, wanted) = (plan.checkpoint, plan.config);
     let device = tactile_rl::device(&args.device)?;
     let mut env = VecEnv::make(&args.env_id, wanted.num_envs, wanted.threads, None)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
@@ -220,28 +145,11 @@ fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
     resumed.ppo.config.total_steps = wanted.total_steps;
     resumed.ppo.config.threads = wanted.threads;
     let terms: Vec<&str> = env.infos[0].reward_terms.iter().map(|(t, _)| *t).collect();
-    let writer = RunWriter::reopen(dir, &terms, resumed.ppo.extra_metrics(), resumed.ppo.global_step)?;
+    let writer = RunWriter::reopen(dir, &terms, &resumed.ppo.extra_metrics(), resumed.ppo.global_step)?;
     if !args.json {
         eprintln!("resuming {} from {} (step {})", args.env_id, latest.display(), resumed.ppo.global_step);
     }
     train_loop(resumed.ppo, env, writer, &args, Instant::now())
-}
-
-/// The fields (TOML keys) in which two configs differ, the length of the
-/// run and the threads aside.
-fn differences(a: &PpoConfig, b: &PpoConfig) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
-        (serde_json::to_value(a), serde_json::to_value(b))
-    else {
-        return vec!["config".into()];
-    };
-    a.keys()
-        .chain(b.keys())
-        .filter(|k| *k != "total_steps" && *k != "threads" && a.get(*k) != b.get(*k))
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &TrainArgs, start: Instant) -> Result<()> {

@@ -23,7 +23,8 @@ fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, EnvError> {
 }
 
 /// The parameters of a task: the built-in defaults `base` (the text of
-/// `envs/<id>.toml`), with the keys of `user` (a file) on top.
+/// `envs/<id>.toml`), with the keys of `user` (a file) on top, table by
+/// table.
 ///
 /// `T` must deny unknown fields and default every field: the user's file
 /// is first checked alone, so that an unknown key or a wrong type is
@@ -32,19 +33,28 @@ pub fn load<T: DeserializeOwned + Default>(base: &str, base_origin: &str, user: 
     let Some(path) = user else {
         return parse(base, base_origin);
     };
-    let text = std::fs::read_to_string(path).map_err(|source| EnvError::Io { path: path.to_owned(), source })?;
-    let origin = path.display().to_string();
-    let _checked: T = parse(&text, &origin)?;
-    let mut merged: toml::Table = parse(base, base_origin)?;
-    let over: toml::Table = parse(&text, &origin)?;
-    merge(&mut merged, over);
-    let merged_text = toml::to_string(&merged).map_err(|e| EnvError::Config {
+    load_over(parse(base, base_origin)?, base_origin, Some(path))
+}
+
+/// The same over defaults given as a TOML table (a config serialised
+/// without going through text).
+pub fn load_over<T: DeserializeOwned + Default>(
+    mut base: toml::Table,
+    base_origin: &str,
+    user: Option<&Path>,
+) -> Result<T, EnvError> {
+    let origin = user.map_or(base_origin.to_owned(), |p| p.display().to_string());
+    if let Some(path) = user {
+        let text = std::fs::read_to_string(path).map_err(|source| EnvError::Io { path: path.to_owned(), source })?;
+        let _checked: T = parse(&text, &origin)?;
+        merge(&mut base, parse(&text, &origin)?);
+    }
+    toml::Value::Table(base).try_into().map_err(|e: toml::de::Error| EnvError::Config {
         origin,
         line: 0,
         column: 0,
-        message: e.to_string(),
-    })?;
-    parse(&merged_text, &path.display().to_string())
+        message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
+    })
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {

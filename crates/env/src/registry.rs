@@ -27,11 +27,21 @@ pub struct EnvSpec {
     pub max_episode_steps: u32,
     /// The built-in parameters (`envs/<id>.toml`).
     pub config_toml: &'static str,
+    /// The built-in PPO defaults (`envs/<id>.ppo.toml`), which tactile-rl
+    /// reads.
+    pub ppo_toml: &'static str,
     /// What a random rollout of this task draws as its action (for
     /// benchmarks): a uniform sample of the action space, except where
     /// that would only measure resets.
     pub random_action: RandomAction,
     build: Builder,
+}
+
+impl EnvSpec {
+    /// Where its built-in parameters come from, as errors name it.
+    pub fn config_origin(&self) -> String {
+        format!("envs/{}.toml", self.id)
+    }
 }
 
 /// Draws a random action for a space into a buffer.
@@ -51,27 +61,27 @@ fn explore_action(space: &Space, rng: &mut StdRng, out: &mut [f32]) {
 }
 
 fn build_pendulum(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
-    let c: PendulumConfig = config::load(spec.config_toml, "envs/Pendulum-v1.toml", user)?;
+    let c: PendulumConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(Pendulum::new(c)?))
 }
 
 fn build_edge_follow(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
-    let c: EdgeFollowConfig = config::load(spec.config_toml, "envs/EdgeFollow-v0.toml", user)?;
+    let c: EdgeFollowConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(EdgeFollow::new(c)?))
 }
 
 fn build_explore(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
-    let c: ExploreConfig = config::load(spec.config_toml, "envs/Explore-v0.toml", user)?;
+    let c: ExploreConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(Explore::new(c)?))
 }
 
 fn build_explore_v1(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
-    let c: ExploreConfig = config::load(spec.config_toml, "envs/Explore-v1.toml", user)?;
+    let c: ExploreConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(Explore::versioned("Explore-v1", c)?))
 }
 
 fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
-    let c: PressConfig = config::load(spec.config_toml, "envs/Press-v0.toml", user)?;
+    let c: PressConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(Press::new(c)?))
 }
 
@@ -82,6 +92,7 @@ const REGISTRY: &[EnvSpec] = &[
         success: "pad centre within 1 cm of the goal",
         max_episode_steps: 150,
         config_toml: include_str!("../../../envs/EdgeFollow-v0.toml"),
+        ppo_toml: include_str!("../../../envs/EdgeFollow-v0.ppo.toml"),
         random_action: uniform_action,
         build: build_edge_follow,
     },
@@ -91,6 +102,7 @@ const REGISTRY: &[EnvSpec] = &[
         success: "a right declaration of the object's identity",
         max_episode_steps: 2000,
         config_toml: include_str!("../../../envs/Explore-v0.toml"),
+        ppo_toml: include_str!("../../../envs/Explore-v0.ppo.toml"),
         random_action: explore_action,
         build: build_explore,
     },
@@ -100,6 +112,7 @@ const REGISTRY: &[EnvSpec] = &[
         success: "a right declaration of the object's identity",
         max_episode_steps: 2000,
         config_toml: include_str!("../../../envs/Explore-v1.toml"),
+        ppo_toml: include_str!("../../../envs/Explore-v1.ppo.toml"),
         random_action: explore_action,
         build: build_explore_v1,
     },
@@ -109,6 +122,7 @@ const REGISTRY: &[EnvSpec] = &[
         success: "none (the return is the measure)",
         max_episode_steps: 200,
         config_toml: include_str!("../../../envs/Pendulum-v1.toml"),
+        ppo_toml: include_str!("../../../envs/Pendulum-v1.ppo.toml"),
         random_action: uniform_action,
         build: build_pendulum,
     },
@@ -118,6 +132,7 @@ const REGISTRY: &[EnvSpec] = &[
         success: "|F - F*| < 5 % of F* for 20 consecutive steps",
         max_episode_steps: 200,
         config_toml: include_str!("../../../envs/Press-v0.toml"),
+        ppo_toml: include_str!("../../../envs/Press-v0.ppo.toml"),
         random_action: uniform_action,
         build: build_press,
     },

@@ -31,7 +31,9 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
-use tactile_rl::{CnnConfig, PolarView, Policy, Tandem, TandemConfig, fit_temperature, obs_layout, tandem_layout};
+use tactile_rl::{
+    CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, tandem_layout,
+};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -44,7 +46,7 @@ fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["record", policy, out] => {
-            let policy = Policy::load(Path::new(policy))?;
+            let policy = TrainedPolicy::load(Path::new(policy))?;
             let mut explorer = Explorer::Policy(Box::new(policy));
             std::fs::create_dir_all(out)?;
             record(&mut explorer, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
@@ -71,7 +73,7 @@ fn study_env() -> String {
 /// Who chooses the moves: a trained explorer (sampled moves), or a
 /// scripted contour follower (one state per env).
 enum Explorer {
-    Policy(Box<Policy>),
+    Policy(Box<TrainedPolicy>),
     Tracer(Vec<Tracer>),
 }
 

@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use tactile_env::Space;
 pub use tactile_policy::{CnnConfig, ObsLayout, ObsPart, PolarView, egocentric};
 
-use crate::policy::orthogonal_linear;
+use crate::init::orthogonal_linear;
 
 /// The layout of an observation space. Without `grids`, every dimension
 /// is a vector dimension; with it, each 2-D Box (of a Dict or alone) at

@@ -7,16 +7,18 @@
 //! orthogonal initialisation, observation and reward normalisation), for
 //! Gaussian, categorical, multi-discrete and Dict action spaces, over an
 //! MLP or a CNN encoder of occupancy grids and taxel images; TANDEM
-//! co-training (a CNN discriminator fills the `declare` action); policy
-//! folders, atomic checkpoints that resume bit for bit, and a run folder
-//! with CSV and TensorBoard metrics.
+//! co-training (a CNN discriminator that fills the `declare` action,
+//! joining PPO's rollout through a [`RolloutHook`]); policy folders, atomic
+//! checkpoints that resume bit for bit, and a run folder with CSV and
+//! TensorBoard metrics.
 //!
 //! ```no_run
 //! use tactile_env::VecEnv;
 //! use tactile_rl::{Ppo, PpoConfig};
 //!
-//! let config = PpoConfig { total_steps: 50_000, num_envs: 8, num_steps: 128, ..PpoConfig::default() };
-//! let mut env = VecEnv::make("Press-v0", config.num_envs, 1, None)?;
+//! let mut config = PpoConfig::for_task("Press-v0")?; // envs/Press-v0.ppo.toml
+//! config.total_steps = 50_000;
+//! let mut env = VecEnv::make("Press-v0", config.num_envs, config.threads, None)?;
 //! env.reset(config.seed)?;
 //! let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
 //! let mut ppo = Ppo::new(config, &obs_space, &act_space, burn::tensor::Device::flex())?;
@@ -28,126 +30,45 @@
 //! # Ok::<(), tactile_rl::RlError>(())
 //! ```
 
+mod checkpoint;
+mod device;
 mod encoder;
+mod error;
+mod eval;
 pub mod gae;
-pub mod policy;
+mod init;
+mod network;
 mod ppo;
-mod run;
-mod saved;
+mod run_folder;
 mod tandem;
 pub mod tensorboard;
+mod trained_policy;
 pub mod weights;
 
+pub use checkpoint::{
+    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, ResumePlan, Resumed, TrainerState, checkpoint_dir, list_checkpoints,
+    load_checkpoint, save_checkpoint, verify_checkpoint,
+};
+pub use device::device;
 pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart, obs_layout};
-pub use ppo::{
-    FactBonus, Ppo, PpoConfig, UpdateStats, clip_global_grad_norm, clip_to_space, normalize_obs, ppo_losses,
+pub use error::RlError;
+pub use eval::{EvalReport, evaluate};
+pub use init::{orthogonal, orthogonal_linear};
+pub use network::{
+    ActionLayout, ActorCritic, Head, Mlp, action_layout, log_prob_entropy, number_params, sample, tensor1, tensor2,
+    to_vec,
 };
-pub use run::{EvalReport, RunInfo, RunWriter, evaluate, read_metrics};
-pub use saved::{
-    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, Policy, Resumed, TrainerState, action_bounds, build_commit,
-    checkpoint_dir, list_checkpoints, load_checkpoint, save_checkpoint, taxel_slots,
-};
+pub use ppo::Ppo;
+pub use ppo::UpdateStats;
+pub use ppo::config::{Algo, FactBonus, Overrides, PpoConfig};
+pub use ppo::hook::{BonusHook, RolloutHook};
+pub use ppo::losses::{clip_global_grad_norm, ppo_losses};
+pub use ppo::plumbing::{clip_to_space, egocentric_layout, normalize_obs};
+pub use ppo::state::PpoState;
+pub use run_folder::{RunConfig, RunInfo, RunWriter, read_metrics};
 pub use tactile_policy::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolarView, PolicyError,
     PolicyMeta,
 };
 pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, fit_temperature, tandem_layout};
-
-/// The compute device named on the command line: `cpu` (burn's flex
-/// backend, always there), `cuda` or `wgpu` (when compiled with that cargo
-/// feature).
-pub fn device(name: &str) -> Result<burn::tensor::Device, RlError> {
-    match name {
-        "cpu" | "flex" => Ok(burn::tensor::Device::flex()),
-        "cuda" => cuda_device(),
-        "wgpu" => wgpu_device(),
-        other => Err(RlError::Device(format!("unknown device `{other}` (expected cpu, cuda or wgpu)"))),
-    }
-}
-
-#[cfg(not(all(feature = "cuda", feature = "wgpu")))]
-fn not_compiled(name: &str) -> RlError {
-    RlError::Device(format!("device `{name}` is not compiled into this build (rebuild with `--features {name}`)"))
-}
-
-#[cfg(feature = "cuda")]
-fn cuda_device() -> Result<burn::tensor::Device, RlError> {
-    Ok(burn::tensor::Device::cuda(0usize))
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda_device() -> Result<burn::tensor::Device, RlError> {
-    Err(not_compiled("cuda"))
-}
-
-#[cfg(feature = "wgpu")]
-fn wgpu_device() -> Result<burn::tensor::Device, RlError> {
-    Ok(burn::tensor::Device::wgpu(Default::default()))
-}
-
-#[cfg(not(feature = "wgpu"))]
-fn wgpu_device() -> Result<burn::tensor::Device, RlError> {
-    Err(not_compiled("wgpu"))
-}
-
-/// Everything that can go wrong in training.
-#[derive(Debug, thiserror::Error)]
-pub enum RlError {
-    /// A hyperparameter is out of range.
-    #[error("PPO config: {field} {reason}")]
-    Config {
-        /// The field(s).
-        field: &'static str,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// A config file is malformed.
-    #[error("{path}: {message}")]
-    ConfigFile {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// The compute device cannot be had.
-    #[error("{0}")]
-    Device(String),
-    /// The env failed.
-    #[error(transparent)]
-    Env(#[from] tactile_env::EnvError),
-    /// A weights file is malformed or does not fit the network.
-    #[error("{path}: {message}")]
-    Weights {
-        /// The file.
-        path: std::path::PathBuf,
-        /// What is wrong, naming the tensor.
-        message: String,
-    },
-    /// A policy folder cannot be used.
-    #[error("{path}: {message}")]
-    Policy {
-        /// The file or folder.
-        path: std::path::PathBuf,
-        /// What is wrong, naming the field.
-        message: String,
-    },
-    /// A checkpoint cannot be used.
-    #[error("{path}: {message}")]
-    Checkpoint {
-        /// The file or folder.
-        path: std::path::PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// A policy folder's files, as tactile-policy reads them.
-    #[error(transparent)]
-    Format(#[from] tactile_policy::PolicyError),
-    /// A file could not be written or read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: std::path::PathBuf,
-        /// What the system said.
-        source: std::io::Error,
-    },
-}
+pub use trained_policy::{TrainedPolicy, action_bounds, build_commit, taxel_slots};

@@ -9,7 +9,7 @@
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, OptimizerRecord};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::Rng;
@@ -19,7 +19,10 @@ use tactile_env::{Info, Space};
 
 use crate::RlError;
 use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout, PolarView};
-use crate::policy::{number_params, orthogonal_linear, tensor2, to_vec};
+use crate::init::orthogonal_linear;
+use crate::network::{number_params, tensor2, to_vec};
+use crate::ppo::UpdateStats;
+use crate::ppo::hook::RolloutHook;
 pub use tactile_policy::{TandemLayout, declare_from};
 
 /// The co-training's settings (`[tandem]` in a PPO config).
@@ -339,32 +342,50 @@ pub struct Tandem {
     pub layout: TandemLayout,
     /// The network (autodiff device).
     pub model: Discriminator,
-    pub(crate) optim: ModuleOptimizer,
+    optim: ModuleOptimizer,
     device: Device,
     /// The grids it trains on (`buffer_size`).
-    pub(crate) replay: Replay,
+    replay: GridRing,
     /// The calibration envs' grids (`calibration_size`).
-    pub(crate) held_out: Replay,
+    held_out: GridRing,
+    /// The explorer's action space (the env's without the filled entry),
+    /// when made for an env ([`Tandem::for_env`]).
+    explorer_space: Option<Space>,
+    /// Its part in the rollout under way.
+    rollout: RolloutScratch,
+}
+
+/// What the discriminator holds during a rollout: the class
+/// probabilities before and after each batch step (they fill `declare`
+/// and pay the shaping reward), what it filled, and how many episodes
+/// ended on a declaration.
+#[derive(Default)]
+struct RolloutScratch {
+    obs_dim: usize,
+    probs: Vec<f32>,
+    probs_next: Vec<f32>,
+    filled: Vec<f32>,
+    declared: usize,
 }
 
 /// Labelled grids, one code per byte, in a ring: once it is full, the
 /// newest replaces the oldest.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Replay {
+struct GridRing {
     cells: usize,
     /// `capacity x cells` codes (the filled part first).
-    pub(crate) grids: Vec<u8>,
+    grids: Vec<u8>,
     /// Their labels.
-    pub(crate) labels: Vec<u8>,
+    labels: Vec<u8>,
     /// Grids stored.
-    pub(crate) len: usize,
+    len: usize,
     /// Where the next grid goes.
-    pub(crate) next: usize,
+    next: usize,
 }
 
-impl Replay {
+impl GridRing {
     fn new(capacity: usize, cells: usize) -> Self {
-        Replay { cells, grids: vec![0; capacity * cells], labels: vec![0; capacity], len: 0, next: 0 }
+        GridRing { cells, grids: vec![0; capacity * cells], labels: vec![0; capacity], len: 0, next: 0 }
     }
 
     fn push(&mut self, grid: &[f32], label: u8) {
@@ -382,12 +403,12 @@ impl Replay {
     }
 
     /// The filled part: its grids, then its labels (a checkpoint's file).
-    pub(crate) fn bytes(&self) -> impl Iterator<Item = &[u8]> {
+    fn bytes(&self) -> impl Iterator<Item = &[u8]> {
         [&self.grids[..self.len * self.cells], &self.labels[..self.len]].into_iter()
     }
 
-    /// Puts back what [`Replay::bytes`] wrote, with its fill and next slot.
-    pub(crate) fn restore(&mut self, bytes: &[u8], len: usize, next: usize) -> Result<(), &'static str> {
+    /// Puts back what [`GridRing::bytes`] wrote, with its fill and next slot.
+    fn restore(&mut self, bytes: &[u8], len: usize, next: usize) -> Result<(), &'static str> {
         if len > self.labels.len() || next >= self.labels.len().max(1) || bytes.len() != len * (self.cells + 1) {
             return Err("does not hold the grids trainer.json describes");
         }
@@ -428,14 +449,78 @@ impl Tandem {
         }
         let calibration = if config.calibration_envs > 0 { config.calibration_size } else { 0 };
         Ok(Tandem {
-            replay: Replay::new(config.buffer_size, h * w),
-            held_out: Replay::new(calibration, h * w),
+            replay: GridRing::new(config.buffer_size, h * w),
+            held_out: GridRing::new(calibration, h * w),
             optim: AdamConfig::new().init(),
             device: device.clone(),
+            explorer_space: None,
+            rollout: RolloutScratch::default(),
             model,
             layout,
             config,
         })
+    }
+
+    /// A fresh discriminator for an env with these observation layout and
+    /// action space ([`tandem_layout`]); the explorer learns the rest of
+    /// the actions.
+    pub fn for_env(
+        config: TandemConfig,
+        obs: &ObsLayout,
+        act_space: &Space,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, RlError> {
+        let (layout, explorer) = tandem_layout(&config, obs, act_space)?;
+        let mut tandem = Tandem::new(config, layout, seed, device)?;
+        tandem.explorer_space = Some(explorer);
+        Ok(tandem)
+    }
+
+    /// The replay buffer's fill and next slot.
+    pub fn replay_fill(&self) -> (usize, usize) {
+        (self.replay.len, self.replay.next)
+    }
+
+    /// The held-out grids' fill and next slot, when it calibrates.
+    pub fn held_out_fill(&self) -> Option<(usize, usize)> {
+        (self.config.calibration_envs > 0).then_some((self.held_out.len, self.held_out.next))
+    }
+
+    /// The grids it keeps, as a checkpoint stores them: per file name
+    /// (`replay.bin`, and `held_out.bin` when it calibrates), the filled
+    /// part's grids, then their labels.
+    pub fn ring_files(&self) -> Vec<(&'static str, [&[u8]; 2])> {
+        fn ring(r: &GridRing) -> [&[u8]; 2] {
+            let mut parts = r.bytes();
+            [parts.next().unwrap_or_default(), parts.next().unwrap_or_default()]
+        }
+        let mut files = vec![("replay.bin", ring(&self.replay))];
+        if self.config.calibration_envs > 0 {
+            files.push(("held_out.bin", ring(&self.held_out)));
+        }
+        files
+    }
+
+    /// Puts back a file of [`Tandem::ring_files`] with its fill and next
+    /// slot.
+    pub fn restore_ring(&mut self, name: &str, bytes: &[u8], fill: (usize, usize)) -> Result<(), &'static str> {
+        let ring = match name {
+            "replay.bin" => &mut self.replay,
+            "held_out.bin" => &mut self.held_out,
+            _ => return Err("is not a ring of the discriminator"),
+        };
+        ring.restore(bytes, fill.0, fill.1)
+    }
+
+    /// Adam's state of the discriminator.
+    pub fn optimizer_record(&self) -> OptimizerRecord {
+        self.optim.to_record()
+    }
+
+    /// Puts back Adam's state from [`Tandem::optimizer_record`].
+    pub fn load_optimizer_record(&mut self, record: OptimizerRecord) {
+        self.optim = self.optim.clone().load_record(record);
     }
 
     /// Fills the action for a batch of raw observations.
@@ -536,6 +621,96 @@ impl Tandem {
         }
         let n = self.config.train_steps.max(1) as f64;
         Some(((loss_sum / n) as f32, (acc_sum / n) as f32))
+    }
+}
+
+/// TANDEM joins PPO's rollout here: it fills `declare` from its
+/// probabilities, pays the shaping reward, stores each grid with its
+/// label, and trains after each update.
+impl RolloutHook for Tandem {
+    fn policy_action_space(&self, _env_space: &Space) -> Result<Space, RlError> {
+        self.explorer_space
+            .clone()
+            .ok_or(RlError::Config { field: "tandem", reason: "was made without an env (use Tandem::for_env)" })
+    }
+
+    fn begin_rollout(&mut self, raw_obs: &[f32], obs_dim: usize) {
+        let n = raw_obs.len() / obs_dim.max(1);
+        let mut r = std::mem::take(&mut self.rollout);
+        r.obs_dim = obs_dim;
+        r.probs.resize(n * self.layout.classes, 0.0);
+        r.probs_next.resize(n * self.layout.classes, 0.0);
+        r.filled.resize(n, 0.0);
+        r.declared = 0;
+        self.probabilities(raw_obs, obs_dim, &mut r.probs);
+        self.rollout = r;
+    }
+
+    fn before_step(&mut self) {
+        let r = &mut self.rollout;
+        declare_from(&r.probs, self.layout.classes, self.config.threshold, &mut r.filled);
+    }
+
+    fn env_action(&self, env: usize, policy_action: &[f32], out: &mut [f32]) -> bool {
+        self.layout.env_action(policy_action, self.rollout.filled[env], out);
+        true
+    }
+
+    fn after_step(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info]) {
+        self.store(raw_obs, obs_dim, infos);
+        let mut next = std::mem::take(&mut self.rollout.probs_next);
+        self.probabilities(raw_obs, obs_dim, &mut next);
+        self.rollout.probs_next = next;
+    }
+
+    fn shape(&mut self, env: usize, info: &Info, terminated: bool, gamma: f32) -> Option<f32> {
+        let classes = self.layout.classes;
+        if self.config.shaping == 0.0 {
+            return None;
+        }
+        let label = info.fact(&self.config.label_fact).filter(|&l| l >= 0.0 && (l as usize) < classes)?;
+        let c = label as usize;
+        let r = &self.rollout;
+        let after = if terminated { 0.0 } else { r.probs_next[env * classes + c] };
+        Some(self.config.shaping * (gamma * after - r.probs[env * classes + c]))
+    }
+
+    fn episode_ends(&mut self, env: usize) {
+        self.rollout.declared += usize::from(self.rollout.filled[env] > 0.0);
+    }
+
+    fn end_step(&mut self) {
+        let r = &mut self.rollout;
+        std::mem::swap(&mut r.probs, &mut r.probs_next);
+    }
+
+    fn after_update(&mut self, rng: &mut StdRng, stats: &mut UpdateStats) {
+        let start = std::time::Instant::now();
+        if let Some((loss, accuracy)) = self.train(rng) {
+            stats.extra.push(("losses/discriminator_loss", loss));
+            stats.extra.push(("charts/discriminator_accuracy", accuracy));
+        }
+        if self.config.calibration_envs > 0 {
+            stats.extra.push(("charts/discriminator_temperature", self.model.temperature()));
+        }
+        let ended = stats.episode_returns.len();
+        if ended > 0 {
+            stats.extra.push(("charts/declare_rate", self.rollout.declared as f32 / ended as f32));
+        }
+        stats.update_s += start.elapsed().as_secs_f64();
+    }
+
+    fn metric_names(&self) -> &'static [&'static str] {
+        if self.config.calibration_envs > 0 {
+            &[
+                "losses/discriminator_loss",
+                "charts/discriminator_accuracy",
+                "charts/declare_rate",
+                "charts/discriminator_temperature",
+            ]
+        } else {
+            &["losses/discriminator_loss", "charts/discriminator_accuracy", "charts/declare_rate"]
+        }
     }
 }
 

@@ -113,7 +113,7 @@ pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M, RlError> {
 mod tests {
     use super::*;
     use crate::encoder::CnnConfig;
-    use crate::policy::ActorCritic;
+    use crate::network::ActorCritic;
     use burn::tensor::Device;
     use tactile_env::Space;
 
@@ -123,7 +123,7 @@ mod tests {
             ("v".into(), Space::uniform_box(-1.0, 1.0, &[3])),
         ]);
         let cnn = CnnConfig { channels: vec![2], kernels: vec![2], strides: vec![2], features: 4 };
-        let layout = crate::policy::action_layout(&Space::Discrete { n: 3 });
+        let layout = crate::network::action_layout(&Space::Discrete { n: 3 });
         ActorCritic::new(&crate::encoder::obs_layout(&space, true), &layout, &[5], Some(&cnn), seed, &Device::flex())
             .unwrap()
     }

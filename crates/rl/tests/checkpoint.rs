@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use tactile_env::VecEnv;
 use tactile_rl::weights::named_params;
 use tactile_rl::{
-    CnnConfig, FactBonus, Policy, Ppo, PpoConfig, TandemConfig, evaluate, load_checkpoint, save_checkpoint,
+    CnnConfig, FactBonus, Ppo, PpoConfig, TandemConfig, TrainedPolicy, evaluate, load_checkpoint, save_checkpoint,
 };
 
 fn small_explore() -> PpoConfig {
@@ -49,7 +49,7 @@ fn bits(ppo: &Ppo) -> Vec<u32> {
     for (_, _, v) in named_params(&ppo.model) {
         out.extend(v.iter().map(|x| x.to_bits()));
     }
-    let discriminator = &ppo.tandem.as_ref().unwrap().model;
+    let discriminator = &ppo.tandem().unwrap().model;
     for (_, _, v) in named_params(discriminator) {
         out.extend(v.iter().map(|x| x.to_bits()));
     }
@@ -86,7 +86,7 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     let mut c = resumed.ppo;
     assert_eq!(c.updates, 2);
     // The calibration has run (after the second update) and came back.
-    let t = c.tandem.as_ref().unwrap().model.temperature();
+    let t = c.tandem().unwrap().model.temperature();
     assert!(t != 1.0 && t.is_finite() && t > 0.0, "temperature {t}");
     for _ in 0..2 {
         returns_b.push(c.iterate(&mut env_c).unwrap().episode_returns);
@@ -99,7 +99,7 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     // CNN, the egocentric view, the normalisation and the discriminator.
     let folder = dir.join("final");
     a.policy("Explore-v0").unwrap().save(&folder).unwrap();
-    let loaded = Policy::load(&folder).unwrap();
+    let loaded = TrainedPolicy::load(&folder).unwrap();
     assert_eq!(loaded.meta.algo, "tandem");
     assert!(loaded.meta.network.egocentric.is_some());
     let ad = act.flat_dim();

@@ -10,12 +10,12 @@ use burn::tensor::Device;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tactile_env::VecEnv;
-use tactile_rl::{CnnConfig, PolarView, Policy, Ppo, PpoConfig, TandemConfig};
+use tactile_rl::{CnnConfig, PolarView, Ppo, PpoConfig, TandemConfig, TrainedPolicy};
 use tract_onnx::prelude::*;
 
 const SAMPLES: usize = 1000;
 
-fn trained(env_id: &str, config: PpoConfig, updates: usize, dir: &Path) -> Policy {
+fn trained(env_id: &str, config: PpoConfig, updates: usize, dir: &Path) -> TrainedPolicy {
     let mut env = VecEnv::make(env_id, config.num_envs, 1, None).unwrap();
     env.reset(config.seed).unwrap();
     let mut ppo = Ppo::new(config, env.observation_space(), env.action_space(), Device::flex()).unwrap();
@@ -55,7 +55,7 @@ fn worst(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Checks the runtime and the ONNX graph against burn on `obs`.
-fn compare(burn: &Policy, dir: &Path, obs: &[f32]) {
+fn compare(burn: &TrainedPolicy, dir: &Path, obs: &[f32]) {
     let mut runtime = tactile_policy::Policy::load(dir).unwrap();
     let (od, ad) = (runtime.meta().obs_dim(), runtime.meta().action_dim());
     let batch = obs.len() / od;
@@ -203,7 +203,7 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
     let burn = if calibrate {
         meta["discriminator"]["temperature"] = serde_json::json!(0.25);
         std::fs::write(&meta_path, meta.to_string()).unwrap();
-        Policy::load(&dir).unwrap()
+        TrainedPolicy::load(&dir).unwrap()
     } else {
         burn
     };
@@ -226,7 +226,7 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
     );
     meta["discriminator"]["threshold"] = serde_json::json!(0.5 * (tops[i] + tops[i + 1]));
     std::fs::write(&meta_path, meta.to_string()).unwrap();
-    let burn = Policy::load(&dir).unwrap();
+    let burn = TrainedPolicy::load(&dir).unwrap();
     compare(&burn, &dir, &obs);
     if calibrate {
         let mut bad = meta.clone();

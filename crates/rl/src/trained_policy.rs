@@ -1,5 +1,6 @@
-//! What training leaves on disk: policy folders (what `tactile eval` and
-//! export read) and checkpoints (what `--resume` reads).
+//! A trained policy as training leaves it: the policy folder (what
+//! `tactile eval`, `record` and `export` read), and the burn networks that
+//! act from it.
 //!
 //! ## The policy folder
 //! - `meta.json` ([`PolicyMeta`]): format and version, env id, the tactile
@@ -10,49 +11,34 @@
 //! - `model.safetensors`: the actor-critic's weights by module path;
 //! - `discriminator.safetensors`: the discriminator's, under TANDEM.
 //!
-//! ## A checkpoint
-//! A policy folder plus `trainer.json` (counters, normalisers, each env's
-//! episode index and its actions since that episode began, the replay
-//! buffer's fill), `optimizer.bpk` (Adam's state, burn's burnpack format),
-//! under TANDEM `discriminator_optimizer.bpk`, `replay.bin` and, when it
-//! calibrates, `held_out.bin` (the grids it holds out of training), and
-//! `checksums.json` (CRC-32C of every other file, checked before anything
-//! is read). A checkpoint is written into a hidden folder and renamed into
-//! place, so a crash leaves either the whole checkpoint or none.
+//! A folder is written into a hidden sibling and renamed into place, so a
+//! crash leaves the whole folder or none.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
-use burn::optim::OptimizerRecord;
 use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
-use tactile_env::wrappers::RunningMeanStd;
-use tactile_env::{Env, Space, VecEnv};
+use tactile_env::{Env, Space};
 
 use tactile_policy::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
     egocentric, normalize,
 };
 
-use crate::policy::{ActorCritic, action_layout, sample, tensor2, to_vec};
+use crate::RlError;
+use crate::network::{ActorCritic, action_layout, sample, tensor2, to_vec};
+use crate::ppo::Ppo;
+use crate::ppo::plumbing::clip_to_space;
 use crate::tandem::{Discriminator, declare};
-use crate::tensorboard::crc32c;
 use crate::weights::{load_module, save_module};
-use crate::{Ppo, PpoConfig, RlError, clip_to_space};
-
-/// The `format` of a checkpoint's `trainer.json`.
-pub const CHECKPOINT_FORMAT: &str = "tactile-checkpoint";
-/// The version of that format this build reads and writes.
-pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
 
 /// A trained policy ready to act: deterministic actions (Gaussian means,
 /// most likely choices), the discriminator filling its action.
-pub struct Policy {
+pub struct TrainedPolicy {
     /// What the policy is.
     pub meta: PolicyMeta,
     model: ActorCritic,
@@ -67,7 +53,7 @@ fn policy_err(path: &Path, message: impl Into<String>) -> RlError {
     RlError::Policy { path: path.to_owned(), message: message.into() }
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> RlError + '_ {
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> RlError + '_ {
     move |source| RlError::Io { path: path.to_owned(), source }
 }
 
@@ -77,7 +63,7 @@ pub fn build_commit() -> &'static str {
     option_env!("TACTILE_COMMIT").unwrap_or("unknown")
 }
 
-impl Policy {
+impl TrainedPolicy {
     /// Deterministic env actions (`batch x act_dim`) for a batch of raw
     /// observations (`batch x obs_dim`): Gaussian means, most likely
     /// choices.
@@ -150,7 +136,7 @@ impl Policy {
     }
 
     /// Writes the policy files into `dir` (which must exist).
-    fn write_files(&self, dir: &Path) -> Result<(), RlError> {
+    pub(crate) fn write_files(&self, dir: &Path) -> Result<(), RlError> {
         let meta_path = dir.join("meta.json");
         let text = serde_json::to_string_pretty(&self.meta).map_err(|e| policy_err(&meta_path, e.to_string()))?;
         fs::write(&meta_path, text + "\n").map_err(io(&meta_path))?;
@@ -172,7 +158,7 @@ impl Policy {
     /// env still has the spaces it was trained on, and every weight.
     pub fn load(dir: &Path) -> Result<Self, RlError> {
         let meta = PolicyMeta::read(dir)?;
-        Policy::from_meta(meta, dir, |model, disc| {
+        TrainedPolicy::from_meta(meta, dir, |model, disc| {
             let model = load_module(model, &dir.join("model.safetensors"))?;
             let disc = match disc {
                 Some(d) => Some(load_module(d, &dir.join("discriminator.safetensors"))?),
@@ -254,13 +240,13 @@ impl Policy {
         {
             return Err(policy_err(&meta_path, "obs_norm does not match the observation space"));
         }
-        Ok(Policy { obs_dim: obs_space.flat_dim(), meta, model, discriminator, act_space, ranges, device })
+        Ok(TrainedPolicy { obs_dim: obs_space.flat_dim(), meta, model, discriminator, act_space, ranges, device })
     }
 }
 
 /// Writes a folder through `write` into a hidden sibling, then renames it
 /// into place (replacing an older folder of that name).
-fn write_atomically(dir: &Path, write: impl FnOnce(&Path) -> Result<(), RlError>) -> Result<(), RlError> {
+pub(crate) fn write_atomically(dir: &Path, write: impl FnOnce(&Path) -> Result<(), RlError>) -> Result<(), RlError> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("policy");
     fs::create_dir_all(parent).map_err(io(parent))?;
@@ -291,18 +277,18 @@ fn write_atomically(dir: &Path, write: impl FnOnce(&Path) -> Result<(), RlError>
 impl Ppo {
     /// The policy as it stands, for `env_id` (whose spaces this learner
     /// was made for).
-    pub fn policy(&self, env_id: &str) -> Result<Policy, RlError> {
+    pub fn policy(&self, env_id: &str) -> Result<TrainedPolicy, RlError> {
         let env = tactile_env::make(env_id, None)?;
         let meta = self.meta(env_id, &env);
         let act_space = env.action_space().clone();
-        Ok(Policy {
+        Ok(TrainedPolicy {
             obs_dim: env.observation_space().flat_dim(),
             ranges: self.norm_ranges().to_vec(),
             model: self.model.valid(),
-            discriminator: self.tandem.as_ref().map(|t| t.model.valid()),
+            discriminator: self.tandem().map(|t| t.model.valid()),
             act_space,
             meta,
-            device: self.device.clone().inner(),
+            device: self.inference_device(),
         })
     }
 
@@ -312,7 +298,7 @@ impl Ppo {
             format: POLICY_FORMAT.into(),
             format_version: POLICY_FORMAT_VERSION,
             env_id: env_id.into(),
-            algo: if self.tandem.is_some() { "tandem" } else { "ppo" }.into(),
+            algo: self.config.algo().as_str().into(),
             tactile_version: env!("CARGO_PKG_VERSION").into(),
             commit: build_commit().into(),
             observation_space: obs_space.describe(),
@@ -333,7 +319,7 @@ impl Ppo {
                 egocentric: self.egocentric_grid(),
                 action_layout: self.layout.clone(),
             },
-            discriminator: self.tandem.as_ref().map(|t| DiscriminatorMeta {
+            discriminator: self.tandem().map(|t| DiscriminatorMeta {
                 layout: t.layout.clone(),
                 threshold: t.config.threshold,
                 cnn: t.config.cnn.clone(),
@@ -374,222 +360,4 @@ pub fn taxel_slots(env: &dyn Env) -> Vec<TaxelSlot> {
             positions_m: t.positions_m,
         })
         .collect()
-}
-
-/// A checkpoint's `trainer.json`: everything of a run that is not a
-/// weight or an optimiser moment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainerState {
-    /// Always [`CHECKPOINT_FORMAT`].
-    pub format: String,
-    /// [`CHECKPOINT_FORMAT_VERSION`] when written.
-    pub format_version: u32,
-    /// The task id.
-    pub env_id: String,
-    /// The config of the run.
-    pub config: PpoConfig,
-    /// Env steps taken.
-    pub global_step: u64,
-    /// Updates done.
-    pub updates: u64,
-    /// Observation statistics.
-    pub obs_rms: RunningMeanStd,
-    /// Discounted-return statistics (reward scaling).
-    pub ret_rms: RunningMeanStd,
-    /// Each env's running discounted return.
-    pub returns_acc: Vec<f64>,
-    /// Each env's undiscounted return so far.
-    pub episode_return: Vec<f64>,
-    /// Each env's episode length so far.
-    pub episode_len: Vec<u32>,
-    /// Each env's pending reset.
-    pub needs_reset: Vec<bool>,
-    /// Each env's episode index since the run's seed.
-    pub env_episodes: Vec<u64>,
-    /// Each env's actions since its episode began.
-    pub env_actions: Vec<Vec<f32>>,
-    /// The replay buffer's fill and next slot, under TANDEM.
-    pub replay: Option<(usize, usize)>,
-    /// The held-out grids' fill and next slot, under a calibrated TANDEM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held_out: Option<(usize, usize)>,
-    /// Each env's value of the bonus fact after its last step.
-    pub bonus_prev: Vec<f64>,
-}
-
-fn ckpt_err(path: &Path, message: impl Into<String>) -> RlError {
-    RlError::Checkpoint { path: path.to_owned(), message: message.into() }
-}
-
-/// Writes the run's state as checkpoint folder `dir` (atomically).
-pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlError> {
-    let env_id = env.id().to_owned();
-    write_atomically(dir, |tmp| {
-        let policy = ppo.policy(&env_id)?;
-        // The checkpoint's weights are the training network's (the same values).
-        policy.write_files(tmp)?;
-        let state = TrainerState {
-            format: CHECKPOINT_FORMAT.into(),
-            format_version: CHECKPOINT_FORMAT_VERSION,
-            env_id: env_id.clone(),
-            config: ppo.config.clone(),
-            global_step: ppo.global_step,
-            updates: ppo.updates,
-            obs_rms: ppo.obs_rms.clone(),
-            ret_rms: ppo.ret_rms.clone(),
-            returns_acc: ppo.returns_acc.clone(),
-            episode_return: ppo.episode_return.clone(),
-            episode_len: ppo.episode_len.clone(),
-            needs_reset: ppo.needs_reset.clone(),
-            env_episodes: env.episodes.clone(),
-            env_actions: ppo.histories.clone(),
-            replay: ppo.tandem.as_ref().map(|t| (t.replay.len, t.replay.next)),
-            held_out: ppo
-                .tandem
-                .as_ref()
-                .filter(|t| t.config.calibration_envs > 0)
-                .map(|t| (t.held_out.len, t.held_out.next)),
-            bonus_prev: ppo.bonus_prev.clone(),
-        };
-        let path = tmp.join("trainer.json");
-        let text = serde_json::to_string(&state).map_err(|e| ckpt_err(&path, e.to_string()))?;
-        fs::write(&path, text).map_err(io(&path))?;
-        let path = tmp.join("optimizer.bpk");
-        ppo.optim.to_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
-        if let Some(t) = &ppo.tandem {
-            let path = tmp.join("discriminator_optimizer.bpk");
-            t.optim.to_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
-            let held_out = (t.config.calibration_envs > 0).then_some(("held_out.bin", &t.held_out));
-            for (name, ring) in std::iter::once(("replay.bin", &t.replay)).chain(held_out) {
-                let path = tmp.join(name);
-                let mut f = std::io::BufWriter::new(fs::File::create(&path).map_err(io(&path))?);
-                for part in ring.bytes() {
-                    f.write_all(part).map_err(io(&path))?;
-                }
-                f.flush().map_err(io(&path))?;
-            }
-        }
-        // Checksums of everything, checked before a resume reads anything.
-        let mut sums = BTreeMap::new();
-        for entry in fs::read_dir(tmp).map_err(io(tmp))? {
-            let path = entry.map_err(io(tmp))?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-            sums.insert(name, crc32c(&fs::read(&path).map_err(io(&path))?));
-        }
-        let path = tmp.join("checksums.json");
-        fs::write(&path, serde_json::to_string_pretty(&sums).unwrap_or_default()).map_err(io(&path))
-    })
-}
-
-/// A run read back from a checkpoint.
-pub struct Resumed {
-    /// The learner, as it was.
-    pub ppo: Ppo,
-    /// Everything else the checkpoint held.
-    pub state: TrainerState,
-}
-
-impl Resumed {
-    /// Puts a fresh VecEnv of the run's task and size where the run left it.
-    pub fn restore_env(&self, env: &mut VecEnv) -> Result<(), RlError> {
-        Ok(env.restore(self.state.config.seed, &self.state.env_episodes, &self.state.env_actions)?)
-    }
-}
-
-/// Reads checkpoint folder `dir` (checksums first) into a learner on
-/// `device`, for envs with these spaces.
-pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device: Device) -> Result<Resumed, RlError> {
-    let sums_path = dir.join("checksums.json");
-    let text = fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
-    let sums: BTreeMap<String, u32> =
-        serde_json::from_str(&text).map_err(|e| ckpt_err(&sums_path, format!("not valid: {e}")))?;
-    for required in ["trainer.json", "optimizer.bpk", "model.safetensors", "meta.json"] {
-        if !sums.contains_key(required) {
-            return Err(ckpt_err(&sums_path, format!("lists no `{required}`")));
-        }
-    }
-    for (name, sum) in &sums {
-        let path = dir.join(name);
-        let bytes = fs::read(&path).map_err(io(&path))?;
-        if crc32c(&bytes) != *sum {
-            return Err(ckpt_err(&path, "checksum mismatch: the file is corrupted or truncated"));
-        }
-    }
-    let path = dir.join("trainer.json");
-    let state: TrainerState = serde_json::from_str(&fs::read_to_string(&path).map_err(io(&path))?)
-        .map_err(|e| ckpt_err(&path, format!("not valid: {e}")))?;
-    if state.format != CHECKPOINT_FORMAT || state.format_version != CHECKPOINT_FORMAT_VERSION {
-        return Err(ckpt_err(
-            &path,
-            format!(
-                "format {} v{} is not {CHECKPOINT_FORMAT} v{CHECKPOINT_FORMAT_VERSION}",
-                state.format, state.format_version
-            ),
-        ));
-    }
-    let n = state.config.num_envs;
-    if [state.returns_acc.len(), state.episode_return.len(), state.episode_len.len(), state.needs_reset.len()]
-        .iter()
-        .chain(&[state.env_episodes.len(), state.env_actions.len(), state.bonus_prev.len()])
-        .any(|&l| l != n)
-        || state.obs_rms.mean.len() != obs_space.flat_dim()
-    {
-        return Err(ckpt_err(&path, "per-env state does not match num_envs or the observation space"));
-    }
-    let mut ppo = Ppo::new(state.config.clone(), obs_space, act_space, device)?;
-    ppo.model = load_module(ppo.model, &dir.join("model.safetensors"))?;
-    let path = dir.join("optimizer.bpk");
-    let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
-    ppo.optim = ppo.optim.load_record(record);
-    if let Some(t) = &mut ppo.tandem {
-        let path = dir.join("discriminator.safetensors");
-        let temperature = PolicyMeta::read(dir)
-            .map_err(|e| ckpt_err(&dir.join("meta.json"), e.to_string()))?
-            .discriminator
-            .map_or(1.0, |d| d.temperature);
-        t.model = load_module(t.model.clone(), &path)?.with_temperature(temperature);
-        let path = dir.join("discriminator_optimizer.bpk");
-        let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
-        t.optim = t.optim.clone().load_record(record);
-        let path = dir.join("replay.bin");
-        let (len, next) = state.replay.unwrap_or((0, 0));
-        t.replay.restore(&fs::read(&path).map_err(io(&path))?, len, next).map_err(|e| ckpt_err(&path, e))?;
-        if t.config.calibration_envs > 0 {
-            let path = dir.join("held_out.bin");
-            let (len, next) = state.held_out.unwrap_or((0, 0));
-            t.held_out.restore(&fs::read(&path).map_err(io(&path))?, len, next).map_err(|e| ckpt_err(&path, e))?;
-        }
-    }
-    ppo.obs_rms = state.obs_rms.clone();
-    ppo.ret_rms = state.ret_rms.clone();
-    ppo.returns_acc = state.returns_acc.clone();
-    ppo.episode_return = state.episode_return.clone();
-    ppo.episode_len = state.episode_len.clone();
-    ppo.needs_reset = state.needs_reset.clone();
-    ppo.histories = state.env_actions.clone();
-    ppo.bonus_prev = state.bonus_prev.clone();
-    ppo.global_step = state.global_step;
-    ppo.updates = state.updates;
-    Ok(Resumed { ppo, state })
-}
-
-/// The checkpoints of a run folder, oldest first (hidden partial ones are
-/// not checkpoints).
-pub fn list_checkpoints(run_dir: &Path) -> Result<Vec<PathBuf>, RlError> {
-    let dir = run_dir.join("checkpoints");
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
-        .map_err(io(&dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("update_")))
-        .collect();
-    found.sort();
-    Ok(found)
-}
-
-/// The folder of the checkpoint after `updates` updates.
-pub fn checkpoint_dir(run_dir: &Path, updates: u64) -> PathBuf {
-    run_dir.join("checkpoints").join(format!("update_{updates:07}"))
 }

@@ -1,0 +1,268 @@
+//! Checkpoints (what `tactile train --resume` reads), and the plan of a
+//! resumed run.
+//!
+//! A checkpoint is a policy folder ([`crate::TrainedPolicy`]) plus
+//! `trainer.json` ([`TrainerState`]: the config, the learner's
+//! [`PpoState`], each env's episode index), `optimizer.bpk` (Adam's state,
+//! burn's burnpack format), under TANDEM `discriminator_optimizer.bpk`,
+//! `replay.bin` and, when it calibrates, `held_out.bin` (the grids it holds
+//! out of training), and `checksums.json` (CRC-32C of every other file,
+//! checked before anything is read). It is written into a hidden folder and
+//! renamed into place, so a crash leaves either the whole checkpoint or
+//! none.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::optim::OptimizerRecord;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use tactile_env::{Space, VecEnv};
+use tactile_policy::PolicyMeta;
+
+use crate::RlError;
+use crate::ppo::Ppo;
+use crate::ppo::config::{Overrides, PpoConfig};
+use crate::ppo::state::PpoState;
+use crate::run_folder::RunConfig;
+use crate::tensorboard::crc32c;
+use crate::trained_policy::{io, write_atomically};
+use crate::weights::load_module;
+
+/// The `format` of a checkpoint's `trainer.json`.
+pub const CHECKPOINT_FORMAT: &str = "tactile-checkpoint";
+/// The version of that format this build reads and writes.
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
+
+/// A checkpoint's `trainer.json`: everything of a run that is not a
+/// weight, an optimiser moment or a stored grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// Always [`CHECKPOINT_FORMAT`].
+    pub format: String,
+    /// [`CHECKPOINT_FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The task id.
+    pub env_id: String,
+    /// The config of the run.
+    pub config: PpoConfig,
+    /// The learner's counters, normalisers and episodes so far.
+    #[serde(flatten)]
+    pub learner: PpoState,
+    /// Each env's episode index since the run's seed.
+    pub env_episodes: Vec<u64>,
+}
+
+impl TrainerState {
+    /// Reads and checks `trainer.json` of checkpoint folder `dir`.
+    pub fn read(dir: &Path) -> Result<Self, RlError> {
+        let path = dir.join("trainer.json");
+        let state: TrainerState = serde_json::from_str(&fs::read_to_string(&path).map_err(io(&path))?)
+            .map_err(|e| ckpt_err(&path, format!("not valid: {e}")))?;
+        if state.format != CHECKPOINT_FORMAT || state.format_version != CHECKPOINT_FORMAT_VERSION {
+            return Err(ckpt_err(
+                &path,
+                format!(
+                    "format {} v{} is not {CHECKPOINT_FORMAT} v{CHECKPOINT_FORMAT_VERSION}",
+                    state.format, state.format_version
+                ),
+            ));
+        }
+        Ok(state)
+    }
+}
+
+fn ckpt_err(path: &Path, message: impl Into<String>) -> RlError {
+    RlError::Checkpoint { path: path.to_owned(), message: message.into() }
+}
+
+/// Writes the run's state as checkpoint folder `dir` (atomically).
+pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlError> {
+    let env_id = env.id().to_owned();
+    write_atomically(dir, |tmp| {
+        // The checkpoint's weights are the training network's (the same values).
+        ppo.policy(&env_id)?.write_files(tmp)?;
+        let state = TrainerState {
+            format: CHECKPOINT_FORMAT.into(),
+            format_version: CHECKPOINT_FORMAT_VERSION,
+            env_id: env_id.clone(),
+            config: ppo.config.clone(),
+            learner: ppo.state(),
+            env_episodes: env.episodes.clone(),
+        };
+        let path = tmp.join("trainer.json");
+        let text = serde_json::to_string(&state).map_err(|e| ckpt_err(&path, e.to_string()))?;
+        fs::write(&path, text).map_err(io(&path))?;
+        let path = tmp.join("optimizer.bpk");
+        ppo.optimizer_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+        if let Some(t) = ppo.tandem() {
+            let path = tmp.join("discriminator_optimizer.bpk");
+            t.optimizer_record().save(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+            for (name, parts) in t.ring_files() {
+                let path = tmp.join(name);
+                let mut f = std::io::BufWriter::new(fs::File::create(&path).map_err(io(&path))?);
+                for part in parts {
+                    f.write_all(part).map_err(io(&path))?;
+                }
+                f.flush().map_err(io(&path))?;
+            }
+        }
+        // Checksums of everything, checked before a resume reads anything.
+        let mut sums = BTreeMap::new();
+        for entry in fs::read_dir(tmp).map_err(io(tmp))? {
+            let path = entry.map_err(io(tmp))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            sums.insert(name, crc32c(&fs::read(&path).map_err(io(&path))?));
+        }
+        let path = tmp.join("checksums.json");
+        fs::write(&path, serde_json::to_string_pretty(&sums).unwrap_or_default()).map_err(io(&path))
+    })
+}
+
+/// Checks every file of checkpoint folder `dir` against `checksums.json`.
+pub fn verify_checkpoint(dir: &Path) -> Result<(), RlError> {
+    let sums_path = dir.join("checksums.json");
+    let text = fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
+    let sums: BTreeMap<String, u32> =
+        serde_json::from_str(&text).map_err(|e| ckpt_err(&sums_path, format!("not valid: {e}")))?;
+    for required in ["trainer.json", "optimizer.bpk", "model.safetensors", "meta.json"] {
+        if !sums.contains_key(required) {
+            return Err(ckpt_err(&sums_path, format!("lists no `{required}`")));
+        }
+    }
+    for (name, sum) in &sums {
+        let path = dir.join(name);
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        if crc32c(&bytes) != *sum {
+            return Err(ckpt_err(&path, "checksum mismatch: the file is corrupted or truncated"));
+        }
+    }
+    Ok(())
+}
+
+/// A run read back from a checkpoint.
+pub struct Resumed {
+    /// The learner, as it was.
+    pub ppo: Ppo,
+    /// Everything else the checkpoint held.
+    pub state: TrainerState,
+}
+
+impl Resumed {
+    /// Puts a fresh VecEnv of the run's task and size where the run left it.
+    pub fn restore_env(&self, env: &mut VecEnv) -> Result<(), RlError> {
+        Ok(env.restore(self.state.config.seed, &self.state.env_episodes, &self.state.learner.env_actions)?)
+    }
+}
+
+/// Reads checkpoint folder `dir` (checksums first) into a learner on
+/// `device`, for envs with these spaces.
+pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device: Device) -> Result<Resumed, RlError> {
+    verify_checkpoint(dir)?;
+    let state = TrainerState::read(dir)?;
+    let path = dir.join("trainer.json");
+    if state.env_episodes.len() != state.config.num_envs {
+        return Err(ckpt_err(&path, "per-env state does not match num_envs or the observation space"));
+    }
+    let mut ppo = Ppo::new(state.config.clone(), obs_space, act_space, device)?;
+    ppo.restore(state.learner.clone())
+        .map_err(|_| ckpt_err(&path, "per-env state does not match num_envs or the observation space"))?;
+    ppo.model = load_module(ppo.model, &dir.join("model.safetensors"))?;
+    let path = dir.join("optimizer.bpk");
+    let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+    ppo.load_optimizer_record(record);
+    if let Some(t) = ppo.tandem_mut() {
+        let path = dir.join("discriminator.safetensors");
+        let temperature = PolicyMeta::read(dir)
+            .map_err(|e| ckpt_err(&dir.join("meta.json"), e.to_string()))?
+            .discriminator
+            .map_or(1.0, |d| d.temperature);
+        t.model = load_module(t.model.clone(), &path)?.with_temperature(temperature);
+        let path = dir.join("discriminator_optimizer.bpk");
+        let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
+        t.load_optimizer_record(record);
+        let fills = [("replay.bin", state.learner.replay), ("held_out.bin", state.learner.held_out)];
+        for (name, fill) in fills {
+            if name == "held_out.bin" && t.held_out_fill().is_none() {
+                continue;
+            }
+            let path = dir.join(name);
+            let bytes = fs::read(&path).map_err(io(&path))?;
+            t.restore_ring(name, &bytes, fill.unwrap_or((0, 0))).map_err(|e| ckpt_err(&path, e))?;
+        }
+    }
+    Ok(Resumed { ppo, state })
+}
+
+/// The checkpoints of a run folder, oldest first (hidden partial ones are
+/// not checkpoints).
+pub fn list_checkpoints(run_dir: &Path) -> Result<Vec<PathBuf>, RlError> {
+    let dir = run_dir.join("checkpoints");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(io(&dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("update_")))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// The folder of the checkpoint after `updates` updates.
+pub fn checkpoint_dir(run_dir: &Path, updates: u64) -> PathBuf {
+    run_dir.join("checkpoints").join(format!("update_{updates:07}"))
+}
+
+/// What a resumed run goes on from, checked before anything in its folder
+/// is touched.
+#[derive(Clone, Debug)]
+pub struct ResumePlan {
+    /// The latest checkpoint.
+    pub checkpoint: PathBuf,
+    /// The run's config with what may change (the length of the run, the
+    /// threads) as asked.
+    pub config: PpoConfig,
+}
+
+impl ResumePlan {
+    /// Plans going on with the run in `run_dir` (of task `env_id`) from
+    /// its latest checkpoint, with `overrides` on top of the run's config;
+    /// refuses anything but a longer or shorter run and other threads.
+    pub fn new(run_dir: &Path, env_id: &str, overrides: &Overrides<'_>) -> Result<Self, RlError> {
+        let bad = |message: String| Err(ckpt_err(run_dir, message));
+        let run = RunConfig::read(run_dir)?;
+        if run.env_id != env_id {
+            let other = &run.env_id;
+            return bad(format!(
+                "the run trains {other}, not {env_id} (resume it with `tactile train {other} --resume ...`)"
+            ));
+        }
+        let Some(checkpoint) = list_checkpoints(run_dir)?.pop() else {
+            return bad("no checkpoint to resume from (checkpoints/ is empty or missing)".into());
+        };
+        verify_checkpoint(&checkpoint)?;
+        let saved = TrainerState::read(&checkpoint)?.config;
+        let mut wanted = match overrides.file {
+            Some(file) => saved.merged_with(file)?,
+            None => saved.clone(),
+        };
+        wanted.apply(overrides);
+        let saved_algo = saved.algo().as_str();
+        if let Some(algo) = overrides.algo.filter(|&a| a != saved_algo) {
+            return bad(format!("the run trains with {saved_algo}; it cannot resume as {algo}"));
+        }
+        let differing = saved.differences(&wanted);
+        if !differing.is_empty() {
+            return bad(format!(
+                "cannot resume with another config ({} differ); only --steps and --threads may change",
+                differing.join(", ")
+            ));
+        }
+        wanted.validate()?;
+        Ok(ResumePlan { checkpoint, config: wanted })
+    }
+}

@@ -1,0 +1,66 @@
+//! The errors of training.
+
+/// Everything that can go wrong in training.
+#[derive(Debug, thiserror::Error)]
+pub enum RlError {
+    /// A hyperparameter is out of range.
+    #[error("PPO config: {field} {reason}")]
+    Config {
+        /// The field(s).
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// An algorithm that is not one of ours.
+    #[error("unknown algorithm `{0}` (expected ppo or tandem)")]
+    UnknownAlgo(String),
+    /// A config file is malformed.
+    #[error("{path}: {message}")]
+    ConfigFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The compute device cannot be had.
+    #[error("{0}")]
+    Device(String),
+    /// The env failed.
+    #[error(transparent)]
+    Env(#[from] tactile_env::EnvError),
+    /// A weights file is malformed or does not fit the network.
+    #[error("{path}: {message}")]
+    Weights {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, naming the tensor.
+        message: String,
+    },
+    /// A policy folder cannot be used.
+    #[error("{path}: {message}")]
+    Policy {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What is wrong, naming the field.
+        message: String,
+    },
+    /// A checkpoint cannot be used.
+    #[error("{path}: {message}")]
+    Checkpoint {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A policy folder's files, as tactile-policy reads them.
+    #[error(transparent)]
+    Format(#[from] tactile_policy::PolicyError),
+    /// A file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,26 @@
+//! `tactile bench ppo`: the gradient phase alone, on a synthetic rollout.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::{Ppo, UpdateStats};
+
+impl Ppo {
+    /// Gradient-phase throughput (samples per second) on a synthetic
+    /// rollout of the configured size.
+    pub fn bench_update(&mut self) -> f64 {
+        let mut rng = StdRng::seed_from_u64(7);
+        let b = &mut self.buffer;
+        b.obs.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        b.actions.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        b.logp.iter_mut().for_each(|x| *x = rng.random_range(-3.0..-1.0));
+        b.values.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        b.rewards.iter_mut().for_each(|x| *x = rng.random_range(-1.0..1.0));
+        b.terminated.fill(false);
+        b.truncated.fill(false);
+        b.valid.fill(true);
+        let mut stats = UpdateStats::default();
+        self.learn(self.config.learning_rate, &mut stats);
+        stats.update_samples as f64 / stats.update_s.max(1e-12)
+    }
+}
