@@ -10,7 +10,7 @@ use tactile_sim::taxel_slide::{EPISODE_STEPS, HOLD_END_STEP, TaxelSlide};
 
 /// Steps through back-to-back episodes; resets happen outside the timing.
 fn env_steps(c: &mut Criterion, name: &str, read_taxels: bool) {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).expect("taxel-slide builds");
+    let mut slide = TaxelSlide::new(&Assets::builtin()).expect("taxel-slide builds");
     let mut group = c.benchmark_group("taxel_slide");
     group.throughput(Throughput::Elements(EPISODE_STEPS as u64));
     group.bench_function(name, |b| {
@@ -39,12 +39,12 @@ fn physics_and_taxels(c: &mut Criterion) {
 }
 
 fn reset(c: &mut Criterion) {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).expect("taxel-slide builds");
+    let mut slide = TaxelSlide::new(&Assets::builtin()).expect("taxel-slide builds");
     c.bench_function("taxel_slide/reset", |b| b.iter(|| slide.reset(0)));
 }
 
 fn taxel_read(c: &mut Criterion) {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).expect("taxel-slide builds");
+    let mut slide = TaxelSlide::new(&Assets::builtin()).expect("taxel-slide builds");
     slide.reset(0);
     for _ in 0..=HOLD_END_STEP {
         slide.step(false);

@@ -449,7 +449,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench { what, steps, num_envs, json, assets, device } => {
-            let assets = assets.map(Assets::new).unwrap_or_else(Assets::workspace);
+            let assets = assets.map(Assets::new).unwrap_or_else(Assets::from_env);
             if matches!(what, BenchWhat::Sim | BenchWhat::All) {
                 bench::sim(steps.unwrap_or(10_000), json, &assets)?;
             }

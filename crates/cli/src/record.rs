@@ -7,17 +7,9 @@ use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
-use tactile_rollout::{
-    BodyRecord, EpisodeRecord, Geometry, RolloutWriter, SceneRecord, SensorRecord, ShapeRecord, StepRecord, flags,
-};
-use tactile_sim::math::Pose;
+use tactile_rollout::{EpisodeRecord, RolloutWriter, SceneRecord, StepRecord, flags};
+use tactile_sim::Assets;
 use tactile_sim::taxel_slide::{EPISODE_STEPS, TaxelSlide};
-use tactile_sim::{Assets, BodyKind, Scene, ShapeView};
-
-fn pose7(p: &Pose) -> [f32; 7] {
-    let (t, q) = (p.translation, p.rotation);
-    [t.x, t.y, t.z, q.x, q.y, q.z, q.w]
-}
 
 /// The static scene of an env, as the rollout records it.
 fn scene_record(env: &dyn Env, env_id: &str) -> SceneRecord {
@@ -25,55 +17,15 @@ fn scene_record(env: &dyn Env, env_id: &str) -> SceneRecord {
     let dt = env.scene().map_or(0.05, |s| s.env_dt_s());
     let mut record = SceneRecord::new(env_id, dt, env.action_space().flat_dim(), terms);
     if let Some(scene) = env.scene() {
-        describe_scene(scene, &mut record);
+        scene.describe(&mut record);
     }
     record
-}
-
-/// Adds `scene`'s bodies and taxel arrays to `record`.
-fn describe_scene(scene: &Scene, record: &mut SceneRecord) {
-    for body in scene.body_views() {
-        let shapes = body
-            .shapes
-            .into_iter()
-            .map(|(view, pose)| ShapeRecord {
-                geometry: match view {
-                    ShapeView::Cuboid { half_extents_m } => Geometry::Cuboid { half_extents_m },
-                    ShapeView::Ball { radius_m } => Geometry::Ball { radius_m },
-                    ShapeView::Capsule { half_height_m, radius_m } => Geometry::Capsule { half_height_m, radius_m },
-                    ShapeView::Cylinder { half_height_m, radius_m } => Geometry::Cylinder { half_height_m, radius_m },
-                    ShapeView::Mesh { vertices_m, triangles } => Geometry::Mesh { vertices_m, triangles },
-                },
-                body_from_shape: pose7(&pose),
-            })
-            .collect();
-        let kind = match body.kind {
-            BodyKind::Static => "static",
-            BodyKind::Dynamic => "dynamic",
-            BodyKind::Kinematic => "kinematic",
-        };
-        record.bodies.push(BodyRecord { name: body.name, kind: kind.into(), shapes });
-    }
-    for i in 0..scene.sensor_count() {
-        let (array, body) = scene.sensor_at(i);
-        let t = array.taxels();
-        record.sensors.push(SensorRecord {
-            name: array.name().to_owned(),
-            body,
-            body_from_pad: pose7(&array.body_from_pad()),
-            positions_m: t.position_m.iter().map(|p| [p.x, p.y, p.z]).collect(),
-            normals: t.normal.iter().map(|n| [n.x, n.y, n.z]).collect(),
-            tangents: t.tangent.iter().map(|n| [n.x, n.y, n.z]).collect(),
-        });
-    }
 }
 
 /// Fills `step` with the env's state after a step or reset.
 fn observe(env: &dyn Env, step: &mut StepRecord) {
     if let Some(scene) = env.scene() {
-        for (i, pose) in step.body_poses.iter_mut().enumerate() {
-            *pose = pose7(&scene.body_pose_at(i));
-        }
+        scene.write_body_poses(&mut step.body_poses);
     }
     for ((normal, shear), frame) in step.normal_n.iter_mut().zip(&mut step.shear_n).zip(env.taxel_frames()) {
         normal.copy_from_slice(&frame.normal_n);
@@ -207,16 +159,14 @@ pub fn record_taxel_slide(episodes: usize, seed: u64, out: &Path) -> Result<Reco
     if out.exists() {
         bail!("{}: exists; remove it or choose another --out (a rollout is never written over)", out.display());
     }
-    let mut slide = TaxelSlide::new(&Assets::workspace()).context("building the taxel-slide scene")?;
+    let mut slide = TaxelSlide::new(&Assets::from_env()).context("building the taxel-slide scene")?;
     let mut scene = SceneRecord::new(TAXEL_SLIDE, slide.scene().env_dt_s(), 0, Vec::new());
-    describe_scene(slide.scene(), &mut scene);
+    slide.scene().describe(&mut scene);
     let file = std::fs::File::create_new(out).with_context(|| format!("creating {}", out.display()))?;
     let mut writer = RolloutWriter::new(std::io::BufWriter::new(file), &scene)?;
     let mut step = StepRecord::empty(&scene);
     let observe = |slide: &TaxelSlide, step: &mut StepRecord| {
-        for (i, pose) in step.body_poses.iter_mut().enumerate() {
-            *pose = pose7(&slide.scene().body_pose_at(i));
-        }
+        slide.scene().write_body_poses(&mut step.body_poses);
         step.normal_n[0].copy_from_slice(&slide.frame().normal_n);
         step.shear_n[0].copy_from_slice(&slide.frame().shear_n);
     };

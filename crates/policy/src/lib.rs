@@ -45,8 +45,8 @@
 
 mod calibration;
 mod error;
-mod layout;
 mod meta;
+mod network_layout;
 mod onnx;
 mod polar;
 mod runtime;
@@ -54,11 +54,11 @@ pub mod safetensors;
 
 pub use calibration::{CALIBRATION_FORMAT, Calibration, FitReport};
 pub use error::PolicyError;
-pub use layout::{
-    ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, argmax, declare_from, egocentric, normalize,
-};
 pub use meta::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
+};
+pub use network_layout::{
+    ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, argmax, declare_from, egocentric, normalize,
 };
 pub use onnx::OPSET;
 pub use polar::{NO_BIN, PolarView};

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout};
+use crate::network_layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout};
 use crate::polar::PolarView;
 use crate::{PolicyError, error::io};
 

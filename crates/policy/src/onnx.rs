@@ -9,7 +9,7 @@
 
 use crate::PolarView;
 use crate::Policy;
-use crate::layout::Head;
+use crate::network_layout::Head;
 use crate::runtime::{Cnn, Conv, Dense, Polar};
 
 /// The opset the graph is written against.

@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::layout::CnnConfig;
+use crate::network_layout::CnnConfig;
 
 /// A cell beyond the last ring.
 pub const NO_BIN: u32 = u32::MAX;

@@ -4,8 +4,8 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::layout::{CnnConfig, declare_from, egocentric, normalize};
 use crate::meta::{DiscriminatorMeta, PolicyMeta};
+use crate::network_layout::{CnnConfig, declare_from, egocentric, normalize};
 use crate::polar::PolarView;
 use crate::safetensors::{Tensors, read, take};
 use crate::{Calibration, PolicyError};

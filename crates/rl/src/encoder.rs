@@ -148,11 +148,9 @@ impl CnnEncoder {
     /// the default's) runs as one matrix product over the grid's patches,
     /// each read from the codes and one-hot encoded ([`tiled_patches`]):
     /// the same function with the same weights as burn's `Conv2d` (a unit
-    /// test compares them), but the whole encoder's forward and backward
-    /// pass take half the time on burn's CPU backend (the default encoder,
-    /// 512 grids of 60 x 60: 42 ms against 85), whose direct convolution
-    /// walks a strided kernel cell by cell; and the one-hot image is never
-    /// made. The convolutions after it run as products too, over patches
+    /// test compares them), but cheaper on burn's CPU backend, whose direct
+    /// convolution walks a strided kernel cell by cell; and the one-hot
+    /// image is never made. The convolutions after it run as products too, over patches
     /// gathered by index ([`gathered_patches`]).
     pub fn forward(&self, obs: &Tensor<2>) -> Tensor<2> {
         let tiling = |c: &&Conv2d| c.stride == c.kernel_size && c.kernel_size[0] == c.kernel_size[1];
@@ -206,8 +204,7 @@ fn one_hot(x: Tensor<4>, levels: usize, dim: usize) -> Tensor<4> {
 /// observations, made on the host in one pass over the codes: the same
 /// values as [`one_hot`] of the tiles, without the tensor ops' bool and
 /// float images of the whole grid, their concatenation and the copies of
-/// the tiling (a profile of Explore-v0's training found a fifth of its time
-/// there; this pass takes 7 % less CPU time over the whole run).
+/// the tiling.
 fn one_hot_patches(obs: &Tensor<2>, grid: (usize, usize, usize, usize), k: usize) -> Tensor<4> {
     let (offset, height, width, levels) = grid;
     let [batch, dim] = obs.dims();
@@ -265,8 +262,7 @@ fn tiled_patches(x: Tensor<4>, k: usize) -> Tensor<4> {
 /// `[batch, height, width, channels]`, gathered by one `select`:
 /// `[batch, rows, columns, channels * k * k]`, laid out as in
 /// [`tiled_patches`]. With [`conv_as_matmul`] it replaces burn's direct
-/// convolution, which on the CPU backend took a third of Explore-v0's
-/// training time for the default encoder's two 3 x 3 convolutions.
+/// convolution, which is slow on the CPU backend.
 fn gathered_patches(x: Tensor<4>, k: usize, s: usize) -> Tensor<4> {
     let [batch, height, width, channels] = x.dims();
     let (rows, cols) = ((height - k) / s + 1, (width - k) / s + 1);

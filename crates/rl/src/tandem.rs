@@ -89,8 +89,8 @@ pub struct TandemConfig {
     /// Weight of each new fit in the temperature, in `(0, 1]`: `ln T`
     /// moves this share of the way to the fitted `ln T` after each
     /// retraining. 1 takes every fit as it is; less damps a single
-    /// outlying fit, though not a drift that lasts (on Explore-v0, 0.1 did
-    /// not stop `T` swinging between 2 and 7 as the explorer changed).
+    /// outlying fit, though not a drift that lasts (what it measured on
+    /// Explore-v0 is in `envs/Explore-v0.ppo.toml`).
     pub calibration_smoothing: f32,
 }
 

@@ -635,6 +635,23 @@ impl Rollout {
                 scene.schema_version
             )));
         }
+        for (i, s) in scene.sensors.iter().enumerate() {
+            let (name, taxels) = (&s.name, s.positions_m.len());
+            if s.body >= scene.bodies.len() {
+                return Err(bad(format!(
+                    "sensor {i} ({name}) is on body {}, the scene has {}",
+                    s.body,
+                    scene.bodies.len()
+                )));
+            }
+            if s.normals.len() != taxels || !(s.tangents.is_empty() || s.tangents.len() == taxels) {
+                return Err(bad(format!(
+                    "sensor {i} ({name}) has {} normals and {} tangents for {taxels} taxels",
+                    s.normals.len(),
+                    s.tangents.len()
+                )));
+            }
+        }
         for (k, s) in steps.iter().enumerate() {
             let fits = s.body_poses.len() == scene.bodies.len()
                 && s.normal_n.len() == scene.sensors.len()
@@ -642,7 +659,10 @@ impl Rollout {
                 && s.action.len() == scene.action_dim
                 && s.terms.len() == scene.reward_terms.len();
             if !fits {
-                return Err(bad(format!("step {k} does not fit the scene's bodies, sensors, action or terms")));
+                return Err(bad(format!(
+                    "step {k} (episode {}, step {}) does not fit the scene's bodies, sensors, action or terms",
+                    s.episode, s.step
+                )));
             }
         }
         Ok(Rollout { scene, steps, episodes, truncated })

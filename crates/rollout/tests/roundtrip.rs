@@ -162,6 +162,21 @@ fn files_that_are_not_rollouts_are_refused_with_one_line() {
 }
 
 #[test]
+fn a_scene_whose_sensors_do_not_fit_its_bodies_or_taxels_is_refused() {
+    let p = Path::new("x.mcap");
+    let mut on_a_missing_body = scene();
+    on_a_missing_body.sensors[0].body = 2;
+    let (bytes, _, _) = record(&on_a_missing_body, true, None);
+    let e = Rollout::from_bytes(&bytes, p).unwrap_err().to_string();
+    assert_eq!(e, "x.mcap: sensor 0 (pad) is on body 2, the scene has 2");
+    let mut short_normals = scene();
+    short_normals.sensors[0].normals.pop();
+    let (bytes, _, _) = record(&short_normals, true, None);
+    let e = Rollout::from_bytes(&bytes, p).unwrap_err().to_string();
+    assert_eq!(e, "x.mcap: sensor 0 (pad) has 15 normals and 16 tangents for 16 taxels");
+}
+
+#[test]
 fn flipped_bytes_inside_a_chunk_are_caught_not_read() {
     let s = scene();
     let (mut bytes, steps, _) = record(&s, true, None);

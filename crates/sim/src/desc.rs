@@ -6,13 +6,14 @@
 //! the file, line and column. Units are in the key names (SI throughout);
 //! the world is z-up.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
-use crate::layout::LayoutDesc;
 use crate::noise::NoiseDesc;
+use crate::taxel_layout::LayoutDesc;
 
 /// A whole scene.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -310,8 +311,8 @@ impl Default for SkinDesc {
 
 impl SkinDesc {
     pub(crate) fn validate(&self, field: &str) -> Result<(), SimError> {
-        crate::layout::positive(&format!("{field}.thickness_m"), self.thickness_m)?;
-        crate::layout::positive(&format!("{field}.stiffness_n_per_m3"), self.stiffness_n_per_m3)?;
+        crate::taxel_layout::positive(&format!("{field}.thickness_m"), self.thickness_m)?;
+        crate::taxel_layout::positive(&format!("{field}.stiffness_n_per_m3"), self.stiffness_n_per_m3)?;
         if !(self.contact_threshold_n.is_finite() && self.contact_threshold_n >= 0.0) {
             return Err(SimError::invalid(
                 format!("{field}.contact_threshold_n"),
@@ -352,46 +353,87 @@ impl SceneDesc {
     }
 }
 
-/// Where asset files (sensor layouts, meshes) are found: a folder on disk,
-/// with the layouts and scenes that ship with tactile built in as a fallback.
-#[derive(Clone, Debug)]
+/// Where asset files (scenes, sensor layouts, meshes, robots) are found:
+/// every file of tactile's `assets/` folder is built in, so a binary or a
+/// Python wheel needs no source tree; a folder of the user's own is
+/// searched first, the built-in files behind it.
+#[derive(Clone, Debug, Default)]
 pub struct Assets {
-    root: PathBuf,
+    root: Option<PathBuf>,
 }
 
-const BUILTIN: &[(&str, &str)] = &[
-    ("sensors/pad_8x8.toml", include_str!("../../../assets/sensors/pad_8x8.toml")),
-    ("sensors/fingertip_hemisphere.toml", include_str!("../../../assets/sensors/fingertip_hemisphere.toml")),
-    ("sensors/phalanx_cylinder.toml", include_str!("../../../assets/sensors/phalanx_cylinder.toml")),
-    ("scenes/taxel-slide.toml", include_str!("../../../assets/scenes/taxel-slide.toml")),
-];
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+/// The environment variable that names a user's own asset folder
+/// ([`Assets::from_env`]).
+pub const ASSETS_ENV: &str = "TACTILE_ASSETS";
 
 impl Assets {
-    /// Assets under `root`.
+    /// The built-in files alone.
+    pub fn builtin() -> Self {
+        Assets { root: None }
+    }
+
+    /// Files under `root` first, the built-in ones behind them.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Assets { root: root.into() }
+        Assets { root: Some(root.into()) }
     }
 
-    /// The `assets/` folder of this source tree (built-in files still work
-    /// where the tree is absent).
-    pub fn workspace() -> Self {
-        Assets::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets"))
-    }
-
-    /// The full path of an asset.
-    pub fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
-    }
-
-    /// Reads a text asset: from disk, else from the built-in copy.
-    pub fn read_text(&self, rel: &str) -> Result<String, SimError> {
-        let path = self.path(rel);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(text),
-            Err(source) => match BUILTIN.iter().find(|(name, _)| *name == rel) {
-                Some((_, text)) => Ok((*text).to_owned()),
-                None => Err(SimError::Io { path, source }),
-            },
+    /// The folder named by `TACTILE_ASSETS` ([`ASSETS_ENV`]) where it is
+    /// set, with the built-in files behind it; else the built-in files
+    /// alone. What the tasks use.
+    pub fn from_env() -> Self {
+        match std::env::var_os(ASSETS_ENV) {
+            Some(dir) if !dir.is_empty() => Assets::new(PathBuf::from(dir)),
+            _ => Assets::builtin(),
         }
     }
+
+    /// The paths of the built-in files (relative to `assets/`), sorted.
+    pub fn builtin_files() -> impl Iterator<Item = &'static str> {
+        BUILTIN.iter().map(|(name, _)| *name)
+    }
+
+    /// The name of an asset in messages: its path under the user's folder
+    /// where it is there, else `assets/<rel>` (the built-in copy).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        match &self.root {
+            Some(root) if root.join(rel).is_file() => root.join(rel),
+            Some(root) if builtin(rel).is_none() => root.join(rel),
+            _ => Path::new("assets").join(rel),
+        }
+    }
+
+    /// The bytes of an asset: the user's file where there is one, else the
+    /// built-in copy.
+    pub fn read(&self, rel: &str) -> Result<Cow<'static, [u8]>, SimError> {
+        if let Some(root) = &self.root {
+            let path = root.join(rel);
+            match std::fs::read(&path) {
+                Ok(bytes) => return Ok(Cow::Owned(bytes)),
+                Err(source) if source.kind() != std::io::ErrorKind::NotFound || builtin(rel).is_none() => {
+                    return Err(SimError::Io { path, source });
+                }
+                Err(_) => {}
+            }
+        }
+        builtin(rel).map(Cow::Borrowed).ok_or_else(|| SimError::Io {
+            path: self.path(rel),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such asset (not built in)"),
+        })
+    }
+
+    /// A text asset, as [`Assets::read`] finds it.
+    pub fn read_text(&self, rel: &str) -> Result<String, SimError> {
+        let bytes = self.read(rel)?;
+        String::from_utf8(bytes.into_owned()).map_err(|_| SimError::Io {
+            path: self.path(rel),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
+        })
+    }
+}
+
+fn builtin(rel: &str) -> Option<&'static [u8]> {
+    let rel = rel.strip_prefix("./").unwrap_or(rel);
+    BUILTIN.binary_search_by(|(name, _)| (*name).cmp(rel)).ok().map(|i| BUILTIN[i].1)
 }

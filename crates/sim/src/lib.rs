@@ -39,7 +39,7 @@
 //!                center_m = [0.0, 0.0, 0.005], normal = [0.0, 0.0, -1.0],
 //!                u_axis = [1.0, 0.0, 0.0] }
 //! "#, "example")?;
-//! let mut scene = Scene::new(&desc, &Assets::workspace())?;
+//! let mut scene = Scene::new(&desc, &Assets::builtin())?;
 //! let skin = scene.sensor("skin")?;
 //! let mut frame = scene.new_frame(skin);
 //! for _ in 0..60 {
@@ -53,11 +53,12 @@
 
 mod desc;
 mod error;
-mod layout;
 mod mesh;
 mod noise;
+mod record;
 mod scene;
 mod sensor;
+mod taxel_layout;
 pub mod taxel_slide;
 
 /// The math types of the public API (glam, as rapier uses them).
@@ -66,12 +67,13 @@ pub mod math {
 }
 
 pub use desc::{
-    Assets, BodyDesc, BodyKind, ColliderDesc, DriveDesc, MeshCollision, PhysicsDesc, RotationDrive, SceneDesc,
-    SensorDesc, SensorFileDesc, ShapeDesc, SkinDesc,
+    ASSETS_ENV, Assets, BodyDesc, BodyKind, ColliderDesc, DriveDesc, MeshCollision, PhysicsDesc, RotationDrive,
+    SceneDesc, SensorDesc, SensorFileDesc, ShapeDesc, SkinDesc,
 };
 pub use error::SimError;
-pub use layout::{LayoutDesc, Taxels};
 pub use mesh::TriMeshData;
 pub use noise::{BinaryDesc, NoiseDesc, NoiseState};
-pub use scene::{BodyId, BodyView, Fault, Scene, SensorId, ShapeView};
+pub use record::pose7;
+pub use scene::{BodyId, Fault, Scene, SensorId};
 pub use sensor::{TaxelArray, TaxelFrame};
+pub use taxel_layout::{LayoutDesc, Taxels};

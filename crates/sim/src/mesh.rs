@@ -19,10 +19,16 @@ impl TriMeshData {
     /// Loads an `.obj` or `.stl` file, chosen by extension.
     pub fn load(path: &Path) -> Result<Self, SimError> {
         let bytes = std::fs::read(path).map_err(|source| SimError::Io { path: path.to_owned(), source })?;
+        Self::parse(&bytes, path)
+    }
+
+    /// Parses the bytes of an `.obj` or `.stl` file, chosen by the
+    /// extension of `path` (which also names it in errors).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, SimError> {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
         let mesh = match ext.as_deref() {
-            Some("obj") => parse_obj(&bytes, path)?,
-            Some("stl") => parse_stl(&bytes, path)?,
+            Some("obj") => parse_obj(bytes, path)?,
+            Some("stl") => parse_stl(bytes, path)?,
             _ => {
                 return Err(SimError::Mesh {
                     path: path.to_owned(),

@@ -84,13 +84,13 @@ impl NoiseDesc {
         non_negative(&f("drift_n_per_sqrt_s"), self.drift_n_per_sqrt_s)?;
         probability(&f("dead_fraction"), self.dead_fraction)?;
         if let Some(s) = self.saturation_n {
-            crate::layout::positive(&f("saturation_n"), s)?;
+            crate::taxel_layout::positive(&f("saturation_n"), s)?;
         }
         if let Some(q) = self.adc_lsb_n {
-            crate::layout::positive(&f("adc_lsb_n"), q)?;
+            crate::taxel_layout::positive(&f("adc_lsb_n"), q)?;
         }
         if let Some(tau) = self.lowpass_tau_s {
-            crate::layout::positive(&f("lowpass_tau_s"), tau)?;
+            crate::taxel_layout::positive(&f("lowpass_tau_s"), tau)?;
         }
         if self.latency_steps > 10_000 {
             return Err(SimError::invalid(f("latency_steps"), self.latency_steps, "must be at most 10000"));

@@ -5,10 +5,10 @@ use rapier3d::prelude::*;
 
 use crate::SimError;
 use crate::desc::{Assets, BodyKind, ColliderDesc, MeshCollision, RotationDrive, SceneDesc, SensorFileDesc, ShapeDesc};
-use crate::layout::{finite3, positive};
 use crate::mesh::TriMeshData;
 use crate::noise::NoiseState;
 use crate::sensor::{TaxelArray, TaxelFrame};
+use crate::taxel_layout::{finite3, positive};
 
 /// A body of a scene, by index (see [`Scene::body`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,82 +33,6 @@ pub enum Fault {
         /// Its position (m).
         position_m: Vector,
     },
-}
-
-/// A collider's geometry as plain data, in its own frame (what rollout
-/// files and viewers draw).
-#[derive(Clone, Debug, PartialEq)]
-pub enum ShapeView {
-    /// A box.
-    Cuboid {
-        /// Half extents (m).
-        half_extents_m: [f32; 3],
-    },
-    /// A sphere.
-    Ball {
-        /// Radius (m).
-        radius_m: f32,
-    },
-    /// A capsule along y.
-    Capsule {
-        /// Half the segment's length (m).
-        half_height_m: f32,
-        /// Radius (m).
-        radius_m: f32,
-    },
-    /// A cylinder along y.
-    Cylinder {
-        /// Half height (m).
-        half_height_m: f32,
-        /// Radius (m).
-        radius_m: f32,
-    },
-    /// A triangle mesh (meshes, convex hulls, decomposed parts).
-    Mesh {
-        /// Vertices (m).
-        vertices_m: Vec<[f32; 3]>,
-        /// Triangles.
-        triangles: Vec<[u32; 3]>,
-    },
-}
-
-/// A body as plain data: its name, kind, and shapes with their poses in
-/// the body frame.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BodyView {
-    /// The body's name.
-    pub name: String,
-    /// How it moves.
-    pub kind: BodyKind,
-    /// Its shapes, each with `body_from_shape`.
-    pub shapes: Vec<(ShapeView, Pose)>,
-}
-
-fn shape_views(shape: &dyn rapier3d::parry::shape::Shape, pose: Pose, out: &mut Vec<(ShapeView, Pose)>) {
-    use rapier3d::parry::shape::TypedShape;
-    let v3 = |v: Vector| [v.x, v.y, v.z];
-    let mesh = |vertices: Vec<[f32; 3]>, triangles: Vec<[u32; 3]>| ShapeView::Mesh { vertices_m: vertices, triangles };
-    let view = match shape.as_typed_shape() {
-        TypedShape::Cuboid(c) => ShapeView::Cuboid { half_extents_m: v3(c.half_extents) },
-        TypedShape::Ball(b) => ShapeView::Ball { radius_m: b.radius },
-        TypedShape::Capsule(c) => {
-            ShapeView::Capsule { half_height_m: (c.segment.b - c.segment.a).length() / 2.0, radius_m: c.radius }
-        }
-        TypedShape::Cylinder(c) => ShapeView::Cylinder { half_height_m: c.half_height, radius_m: c.radius },
-        TypedShape::TriMesh(t) => mesh(t.vertices().iter().map(|&v| v3(v)).collect(), t.indices().to_vec()),
-        TypedShape::ConvexPolyhedron(c) => {
-            let (vertices, triangles) = c.to_trimesh();
-            mesh(vertices.iter().map(|v| [v.x, v.y, v.z]).collect(), triangles)
-        }
-        TypedShape::Compound(c) => {
-            for (part_pose, part) in c.shapes() {
-                shape_views(part.as_ref(), pose * *part_pose, out);
-            }
-            return;
-        }
-        _ => return,
-    };
-    out.push((view, pose));
 }
 
 /// How far from the origin a dynamic body may go before the scene reports
@@ -171,7 +95,7 @@ fn check_positive3(field: &str, v: [f32; 3]) -> Result<(), SimError> {
 
 fn load_mesh(assets: &Assets, file: &str, scale: [f32; 3], field: &str) -> Result<TriMeshData, SimError> {
     check_positive3(&format!("{field}.scale"), scale)?;
-    Ok(TriMeshData::load(&assets.path(file))?.scaled(Vector::from_array(scale)))
+    Ok(TriMeshData::parse(&assets.read(file)?, &assets.path(file))?.scaled(Vector::from_array(scale)))
 }
 
 fn build_shape(
@@ -631,7 +555,7 @@ impl Scene {
     /// Sets every collider's friction to its scene-file value times
     /// `factor` (domain randomisation). A reset restores the file's values.
     pub fn set_friction_scale(&mut self, factor: f32) -> Result<(), SimError> {
-        crate::layout::positive("friction scale", factor)?;
+        crate::taxel_layout::positive("friction scale", factor)?;
         for b in &self.bodies {
             for (k, h) in b.colliders.iter().enumerate() {
                 let base = self.template.colliders[b.first_template_collider + k].0.friction();
@@ -645,7 +569,7 @@ impl Scene {
     /// the cube of its [`Scene::set_body_scale`] factor; the inertia
     /// follows). A reset restores it.
     pub fn set_mass_scale(&mut self, id: BodyId, factor: f32) -> Result<(), SimError> {
-        crate::layout::positive("mass scale", factor)?;
+        crate::taxel_layout::positive("mass scale", factor)?;
         self.bodies[id.0].mass_factor = factor;
         self.apply_mass(id);
         Ok(())
@@ -672,7 +596,7 @@ impl Scene {
     /// that carries a taxel array cannot be scaled (its layout would no
     /// longer fit). A reset restores it.
     pub fn set_body_scale(&mut self, id: BodyId, factor: f32) -> Result<(), SimError> {
-        crate::layout::positive("body scale", factor)?;
+        crate::taxel_layout::positive("body scale", factor)?;
         let b = &self.bodies[id.0];
         if factor != 1.0 && self.sensors.iter().any(|s| s.body == b.handle) {
             return Err(SimError::invalid("body scale", &b.name, "a body with a taxel array cannot be scaled"));
@@ -707,24 +631,20 @@ impl Scene {
         self.bodies.len()
     }
 
-    /// Every body as plain data, in [`BodyId`] order.
-    pub fn body_views(&self) -> Vec<BodyView> {
-        self.bodies
+    /// Body `index`'s name, kind, and its colliders' shapes with their
+    /// `body_from_shape` poses (in insertion order).
+    pub(crate) fn body_parts(&self, index: usize) -> (&str, BodyKind, Vec<(&dyn rapier3d::parry::shape::Shape, Pose)>) {
+        let b = &self.bodies[index];
+        let shapes = b
+            .colliders
             .iter()
-            .map(|b| {
-                let mut shapes = Vec::new();
-                for &h in &b.colliders {
-                    if let Some(c) = self.world.colliders.get(h) {
-                        let pose = c.position_wrt_parent().copied().unwrap_or(*c.position());
-                        shape_views(c.shape(), pose, &mut shapes);
-                    }
-                }
-                BodyView { name: b.name.clone(), kind: b.kind, shapes }
-            })
-            .collect()
+            .filter_map(|&h| self.world.colliders.get(h))
+            .map(|c| (c.shape(), c.position_wrt_parent().copied().unwrap_or(*c.position())))
+            .collect();
+        (&b.name, b.kind, shapes)
     }
 
-    /// The pose of body `index` (in [`Scene::body_views`] order), world frame.
+    /// The pose of body `index` (in insertion order), world frame.
     pub fn body_pose_at(&self, index: usize) -> Pose {
         self.pose(BodyId(index))
     }

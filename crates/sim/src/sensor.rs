@@ -26,8 +26,8 @@
 use rapier3d::prelude::*;
 
 use crate::desc::SkinDesc;
-use crate::layout::Taxels;
 use crate::noise::NoiseState;
+use crate::taxel_layout::Taxels;
 
 /// One reading of a taxel array. Make it with [`TaxelArray::new_frame`] (or
 /// [`crate::Scene::new_frame`]) once and reuse it every step.

@@ -4,7 +4,7 @@ use tactile_sim::{Assets, Scene, SceneDesc, SimError};
 
 fn build(text: &str) -> Result<Scene, SimError> {
     let desc = SceneDesc::from_toml(text, "bad.toml")?;
-    Scene::new(&desc, &Assets::workspace())
+    Scene::new(&desc, &Assets::builtin())
 }
 
 const BODY: &str = r#"

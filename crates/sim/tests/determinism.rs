@@ -3,7 +3,7 @@
 use tactile_sim::{Assets, NoiseDesc, Scene, SceneDesc, TaxelFrame};
 
 fn noisy_slide() -> Scene {
-    let assets = Assets::workspace();
+    let assets = Assets::builtin();
     let mut desc = SceneDesc::from_toml(&assets.read_text("scenes/taxel-slide.toml").unwrap(), "taxel-slide").unwrap();
     desc.sensors[0].noise = Some(NoiseDesc {
         gaussian_sigma_n: 0.002,

@@ -4,7 +4,7 @@ use tactile_sim::math::{Pose, Vector};
 use tactile_sim::{Assets, Fault, Scene, SceneDesc};
 
 fn scene(text: &str) -> Scene {
-    Scene::new(&SceneDesc::from_toml(text, "test").unwrap(), &Assets::workspace()).unwrap()
+    Scene::new(&SceneDesc::from_toml(text, "test").unwrap(), &Assets::builtin()).unwrap()
 }
 
 const GROUND: &str = r#"

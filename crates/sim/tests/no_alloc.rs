@@ -29,7 +29,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn the_taxel_read_path_does_not_allocate() {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).unwrap();
+    let mut slide = TaxelSlide::new(&Assets::builtin()).unwrap();
     slide.reset(0);
     // Warm up through the contact phases (descend, press, slide, push).
     let mut during_reads = 0;

@@ -6,7 +6,7 @@ use tactile_sim::taxel_slide::pad_target_m;
 use tactile_sim::{Assets, NoiseDesc, Scene, SceneDesc, TaxelFrame};
 
 fn slide() -> Scene {
-    let assets = Assets::workspace();
+    let assets = Assets::builtin();
     let desc = SceneDesc::from_toml(&assets.read_text("scenes/taxel-slide.toml").unwrap(), "taxel-slide").unwrap();
     Scene::new(&desc, &assets).unwrap()
 }
@@ -63,7 +63,7 @@ fn weight_on_table(mass_scale: f32, body_scale: f32) -> (f32, Scene) {
         layout = { kind = "grid", rows = 16, cols = 16, pitch_m = 0.00125, center_m = [0.0, 0.0, 0.005],
                    normal = [0.0, 0.0, -1.0], u_axis = [1.0, 0.0, 0.0] }
     "#;
-    let mut s = Scene::new(&SceneDesc::from_toml(text, "t").unwrap(), &Assets::workspace()).unwrap();
+    let mut s = Scene::new(&SceneDesc::from_toml(text, "t").unwrap(), &Assets::builtin()).unwrap();
     let block = s.body("block").unwrap();
     s.set_mass_scale(block, mass_scale).unwrap();
     s.set_body_scale(block, body_scale).unwrap();

@@ -14,7 +14,7 @@ shape = { kind = "box", half_extents_m = [0.2, 0.2, 0.01] }
 
 fn scene(extra: &str) -> Scene {
     let desc = SceneDesc::from_toml(&format!("{GROUND}\n{extra}"), "test").expect("valid scene");
-    Scene::new(&desc, &Assets::workspace()).expect("scene builds")
+    Scene::new(&desc, &Assets::builtin()).expect("scene builds")
 }
 
 fn rest_z(extra: &str, body: &str) -> f32 {

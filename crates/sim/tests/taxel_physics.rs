@@ -29,7 +29,7 @@ fn table_scene(n: u32, pitch_m: f32, skin: &str, object: &str) -> Scene {
         "#
     );
     let desc = SceneDesc::from_toml(&text, "test").expect("valid scene");
-    Scene::new(&desc, &Assets::workspace()).expect("scene builds")
+    Scene::new(&desc, &Assets::builtin()).expect("scene builds")
 }
 
 fn settle_and_read(scene: &mut Scene, env_steps: usize) -> TaxelFrame {
@@ -67,7 +67,7 @@ fn a_resting_block_weighs_m_g_on_the_taxels() {
 
 #[test]
 fn a_flat_press_is_uniform_over_the_whole_pad() {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).unwrap();
+    let mut slide = TaxelSlide::new(&Assets::builtin()).unwrap();
     slide.reset(0);
     for _ in 0..=HOLD_END_STEP {
         slide.step(true);
@@ -153,7 +153,7 @@ fn a_sphere_footprint_follows_the_elastic_foundation_law() {
 
 #[test]
 fn sliding_shear_opposes_the_motion_with_mu_n() {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).unwrap();
+    let mut slide = TaxelSlide::new(&Assets::builtin()).unwrap();
     slide.reset(0);
     // Slide phase, before the pad meets the cube (about 2.85 s = step 171).
     for k in 0..160 {
@@ -173,7 +173,7 @@ fn sliding_shear_opposes_the_motion_with_mu_n() {
 
 #[test]
 fn no_contact_reads_exactly_zero() {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).unwrap();
+    let mut slide = TaxelSlide::new(&Assets::builtin()).unwrap();
     slide.reset(0);
     for _ in 0..10 {
         slide.step(true);
@@ -187,7 +187,7 @@ fn no_contact_reads_exactly_zero() {
 
 #[test]
 fn the_taxel_slide_sanity_figures_hold() {
-    let mut slide = TaxelSlide::new(&Assets::workspace()).unwrap();
+    let mut slide = TaxelSlide::new(&Assets::builtin()).unwrap();
     let ep = slide.run_episode(0);
     assert!((ep.hold.taxel_sum_n - ep.hold.solver_normal_n).abs() < 0.02 * ep.hold.solver_normal_n);
     assert!(ep.hold.nonzero_taxels >= 60);

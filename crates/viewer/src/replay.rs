@@ -77,38 +77,12 @@ impl Replay {
                 None => "holds no steps".into(),
             }));
         }
-        for (i, s) in scene.sensors.iter().enumerate() {
-            if s.body >= scene.bodies.len() {
-                return Err(bad(format!(
-                    "sensor {i} ({}) is on body {}, the scene has {}",
-                    s.name,
-                    s.body,
-                    scene.bodies.len()
-                )));
-            }
-            if s.normals.len() != s.positions_m.len() {
-                return Err(bad(format!(
-                    "sensor {i} ({}) has {} normals for {} taxels",
-                    s.name,
-                    s.normals.len(),
-                    s.positions_m.len()
-                )));
-            }
-        }
-        let mut peak_n = 0.0f32;
-        for (k, s) in steps.iter().enumerate() {
-            let sizes_fit = s.body_poses.len() == scene.bodies.len()
-                && s.normal_n.len() == scene.sensors.len()
-                && s.normal_n.iter().zip(&scene.sensors).all(|(n, sensor)| n.len() == sensor.positions_m.len())
-                && s.terms.len() == scene.reward_terms.len();
-            if !sizes_fit {
-                return Err(bad(format!(
-                    "step {k} (episode {}, step {}) does not fit the scene's bodies, sensors or reward terms",
-                    s.episode, s.step
-                )));
-            }
-            peak_n = s.normal_n.iter().flatten().filter(|v| v.is_finite()).fold(peak_n, |m, &v| m.max(v));
-        }
+        // The reader has checked that every step fits the scene.
+        let peak_n = steps
+            .iter()
+            .flat_map(|s| s.normal_n.iter().flatten())
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, |m, &v| m.max(v));
         let mut episodes: Vec<EpisodeSpan> = Vec::new();
         for (k, s) in steps.iter().enumerate() {
             match episodes.last_mut() {

@@ -306,7 +306,7 @@ impl Explore {
                 noise: None,
             }],
         };
-        let scene = Scene::new(&desc, &Assets::workspace())?;
+        let scene = Scene::new(&desc, &Assets::from_env())?;
         let finger = scene.body("finger")?;
         let objects = (0..OBJECT_COUNT).map(|k| scene.body(&format!("object_{k}"))).collect::<Result<_, _>>()?;
         let sensor = scene.sensor("finger")?;

@@ -274,14 +274,15 @@ mod tests {
 
     #[test]
     fn the_stored_objects_are_what_the_generator_makes() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/objects");
+        let assets = tactile_sim::Assets::builtin();
         let sets =
             [("polygon", polygons(OBJECT_SEED, OBJECT_COUNT)), ("tandem", tandem_polygons(OBJECT_SEED, OBJECT_COUNT))];
         for (set, objects) in &sets {
             for (k, p) in objects.iter().enumerate() {
                 let name = format!("{set}_{k}");
-                let stored = std::fs::read_to_string(dir.join(format!("{name}.obj")))
-                    .unwrap_or_else(|e| panic!("assets/objects/{name}.obj: {e} (run the gen_objects example)"));
+                let stored = assets
+                    .read_text(&format!("objects/{name}.obj"))
+                    .unwrap_or_else(|e| panic!("{e} (run the gen_objects example)"));
                 assert_eq!(stored, extruded_obj(p, &name), "{name}.obj differs from the generator's output");
             }
         }

@@ -193,7 +193,7 @@ impl Press {
             damping_n_s_per_m: c.drive_damping_n_s_per_m,
             rotation: RotationDrive::Locked,
         });
-        let scene = Scene::new(&desc, &Assets::workspace())?;
+        let scene = Scene::new(&desc, &Assets::from_env())?;
         let pad = scene.body("pad")?;
         let sensor = scene.sensor("pad")?;
         let taxels = scene.taxel_array(sensor).taxels().len();
