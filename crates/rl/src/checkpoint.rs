@@ -25,8 +25,10 @@ use tactile_policy::PolicyMeta;
 use crate::RlError;
 use crate::ppo::Ppo;
 use crate::ppo::config::{Overrides, PpoConfig};
+use crate::ppo::hook::BonusHook;
 use crate::ppo::state::PpoState;
 use crate::run_folder::RunConfig;
+use crate::tandem::Tandem;
 use crate::tensorboard::crc32c;
 use crate::trained_policy::{io, write_atomically};
 use crate::weights::load_module;
@@ -53,6 +55,13 @@ pub struct TrainerState {
     pub learner: PpoState,
     /// Each env's episode index since the run's seed.
     pub env_episodes: Vec<u64>,
+    /// The discriminator's replay buffer's fill and next slot, under TANDEM.
+    pub replay: Option<(usize, usize)>,
+    /// The held-out grids' fill and next slot, under a calibrated TANDEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<(usize, usize)>,
+    /// Each env's value of the bonus fact after its last step.
+    pub bonus_prev: Vec<f64>,
 }
 
 impl TrainerState {
@@ -91,6 +100,12 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
             config: ppo.config.clone(),
             learner: ppo.state(),
             env_episodes: env.episodes.clone(),
+            replay: ppo.tandem().map(|t| t.replay_fill()),
+            held_out: ppo.tandem().and_then(|t| t.held_out_fill()),
+            bonus_prev: match ppo.hook::<BonusHook>() {
+                Some(b) => b.last.clone(),
+                None => vec![0.0; ppo.config.num_envs],
+            },
         };
         let path = tmp.join("trainer.json");
         let text = serde_json::to_string(&state).map_err(|e| ckpt_err(&path, e.to_string()))?;
@@ -163,7 +178,7 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
     verify_checkpoint(dir)?;
     let state = TrainerState::read(dir)?;
     let path = dir.join("trainer.json");
-    if state.env_episodes.len() != state.config.num_envs {
+    if state.env_episodes.len() != state.config.num_envs || state.bonus_prev.len() != state.config.num_envs {
         return Err(ckpt_err(&path, "per-env state does not match num_envs or the observation space"));
     }
     let mut ppo = Ppo::new(state.config.clone(), obs_space, act_space, device)?;
@@ -173,7 +188,10 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
     let path = dir.join("optimizer.bpk");
     let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
     ppo.load_optimizer_record(record);
-    if let Some(t) = ppo.tandem_mut() {
+    if let Some(b) = ppo.hook_mut::<BonusHook>() {
+        b.last = state.bonus_prev.clone();
+    }
+    if let Some(t) = ppo.hook_mut::<Tandem>() {
         let path = dir.join("discriminator.safetensors");
         let temperature = PolicyMeta::read(dir)
             .map_err(|e| ckpt_err(&dir.join("meta.json"), e.to_string()))?
@@ -183,7 +201,7 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
         let path = dir.join("discriminator_optimizer.bpk");
         let record = OptimizerRecord::load(&path).map_err(|e| ckpt_err(&path, e.to_string()))?;
         t.load_optimizer_record(record);
-        let fills = [("replay.bin", state.learner.replay), ("held_out.bin", state.learner.held_out)];
+        let fills = [("replay.bin", state.replay), ("held_out.bin", state.held_out)];
         for (name, fill) in fills {
             if name == "held_out.bin" && t.held_out_fill().is_none() {
                 continue;

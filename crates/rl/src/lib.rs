@@ -37,6 +37,7 @@ mod error;
 mod eval;
 pub mod gae;
 mod init;
+mod learner;
 mod network;
 mod ppo;
 mod run_folder;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::RlError;
 use crate::encoder::CnnConfig;
-use crate::tandem::TandemConfig;
+use crate::tandem::config::TandemConfig;
 
 /// Every PPO hyperparameter (CleanRL's names and defaults for continuous
 /// control unless a task's `envs/<id>.ppo.toml` says otherwise).

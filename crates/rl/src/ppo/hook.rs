@@ -5,6 +5,8 @@
 //! ([`crate::Tandem`]) and the exploration bonus ([`BonusHook`]) are the
 //! two there are.
 
+use std::any::Any;
+
 use rand::rngs::StdRng;
 use tactile_env::{Info, Space};
 
@@ -19,7 +21,7 @@ use crate::ppo::config::FactBonus;
 /// [`RolloutHook::episode_begins`] (the step was a reset) or
 /// [`RolloutHook::shape`] (and [`RolloutHook::episode_ends`] where it
 /// ended), then [`RolloutHook::end_step`].
-pub trait RolloutHook {
+pub trait RolloutHook: Any {
     /// The action space the policy learns, given the env's (a hook that
     /// fills an action takes it out).
     fn policy_action_space(&self, env_space: &Space) -> Result<Space, RlError> {

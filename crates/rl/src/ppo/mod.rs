@@ -14,6 +14,7 @@ pub(crate) mod losses;
 pub(crate) mod plumbing;
 pub(crate) mod state;
 
+use std::any::Any;
 use std::ops::Range;
 
 use burn::module::Module;
@@ -30,10 +31,9 @@ use crate::RlError;
 use crate::encoder::ObsLayout;
 use crate::gae::{explained_variance, gae, normalize};
 use crate::network::{ActionLayout, ActorCritic, action_layout, log_prob_entropy, sample, tensor1, tensor2, to_vec};
-use crate::tandem::Tandem;
 use buffer::{Minibatch, RolloutBuffer};
 use config::PpoConfig;
-use hook::{BonusHook, RolloutHook};
+use hook::RolloutHook;
 use losses::{clip_global_grad_norm, ppo_losses};
 use plumbing::{ObsPrep, clip_to_space, egocentric_layout};
 
@@ -72,25 +72,6 @@ pub struct UpdateStats {
     pub update_s: f64,
 }
 
-/// The hooks of a learner, in the order they shape rewards.
-#[derive(Default)]
-struct Hooks {
-    bonus: Option<BonusHook>,
-    tandem: Option<Tandem>,
-}
-
-impl Hooks {
-    fn each(&mut self) -> impl Iterator<Item = &mut dyn RolloutHook> {
-        let bonus = self.bonus.iter_mut().map(|h| h as &mut dyn RolloutHook);
-        bonus.chain(self.tandem.iter_mut().map(|h| h as &mut dyn RolloutHook))
-    }
-
-    fn all(&self) -> impl Iterator<Item = &dyn RolloutHook> {
-        let bonus = self.bonus.iter().map(|h| h as &dyn RolloutHook);
-        bonus.chain(self.tandem.iter().map(|h| h as &dyn RolloutHook))
-    }
-}
-
 /// Each env's episode so far (what a checkpoint keeps of the rollout).
 struct Episodes {
     /// The env's step was a reset (autoreset): its next transition is not one.
@@ -127,7 +108,8 @@ pub struct Ppo {
     optim: ModuleOptimizer,
     device: Device,
     ret_rms: RunningMeanStd,
-    hooks: Hooks,
+    /// What joins the rollout, in the order they shape rewards.
+    hooks: Vec<Box<dyn RolloutHook>>,
     rng: StdRng,
     prep: ObsPrep,
     env_act_dim: usize,
@@ -136,28 +118,27 @@ pub struct Ppo {
 }
 
 impl Ppo {
-    /// A learner for envs with these spaces.
-    pub fn new(config: PpoConfig, obs_space: &Space, act_space: &Space, device: Device) -> Result<Self, RlError> {
+    /// A learner for envs with these spaces, with `hooks` joining its
+    /// rollout (in the order they shape rewards), on `device` (an autodiff
+    /// device, seeded by the caller: the hooks may have drawn from it
+    /// already). [`Ppo::new`] makes the hooks a config asks for.
+    pub fn with_hooks(
+        config: PpoConfig,
+        obs_space: &Space,
+        act_space: &Space,
+        device: Device,
+        hooks: Vec<Box<dyn RolloutHook>>,
+    ) -> Result<Self, RlError> {
         config.validate()?;
         let obs_dim = obs_space.flat_dim();
         let env_layout = crate::encoder::obs_layout(obs_space, config.cnn.is_some());
-        let train_device = device.autodiff();
-        train_device.seed(config.seed);
-        // The hooks first: the discriminator's convolutions draw from the
-        // device's seeded stream before the actor-critic's.
-        let mut hooks = Hooks::default();
-        if let Some(tc) = &config.tandem {
-            hooks.tandem = Some(Tandem::for_env(tc.clone(), &env_layout, act_space, config.seed, &train_device)?);
-        }
-        hooks.bonus = config.bonus.clone().map(|b| BonusHook::new(b, config.num_envs));
         let mut policy_space = act_space.clone();
-        for hook in hooks.all() {
+        for hook in &hooks {
             policy_space = hook.policy_action_space(&policy_space)?;
         }
         let (obs_layout, ego) = egocentric_layout(&env_layout, config.egocentric)?;
         let layout = action_layout(&policy_space);
-        let model =
-            ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &train_device)?;
+        let model = ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &device)?;
         let n = config.num_envs;
         Ok(Ppo {
             buffer: RolloutBuffer::new(n, config.num_steps, obs_dim, layout.action_dim),
@@ -173,7 +154,7 @@ impl Ppo {
             ret_rms: RunningMeanStd::new(1),
             rng: StdRng::seed_from_u64(config.seed),
             optim: AdamConfig::new().with_epsilon(1e-5).init(),
-            device: train_device,
+            device,
             env_act_dim: act_space.flat_dim(),
             obs_layout,
             layout,
@@ -212,7 +193,7 @@ impl Ppo {
         let mut obs_t = vec![0.0f32; n * od];
         let mut logp_t = vec![0.0f32; n];
         let mut env_actions = vec![0.0f32; n * ead];
-        for hook in self.hooks.each() {
+        for hook in self.hooks.iter_mut() {
             hook.begin_rollout(&env.obs, od);
         }
         for t in 0..t_len {
@@ -225,12 +206,12 @@ impl Ppo {
             let acts = &mut b.actions[t * n * ad..(t + 1) * n * ad];
             sample(&self.layout, &out, &log_std, &mut self.rng, false, acts, &mut logp_t);
             b.logp[t * n..(t + 1) * n].copy_from_slice(&logp_t);
-            for hook in self.hooks.each() {
+            for hook in self.hooks.iter_mut() {
                 hook.before_step();
             }
             for (i, row) in env_actions.chunks_mut(ead).enumerate() {
                 let act = &acts[i * ad..(i + 1) * ad];
-                if !self.hooks.all().any(|h| h.env_action(i, act, row)) {
+                if !self.hooks.iter().any(|h| h.env_action(i, act, row)) {
                     row.copy_from_slice(act);
                 }
                 clip_to_space(env.action_space(), row);
@@ -240,7 +221,7 @@ impl Ppo {
             }
             env.step(&env_actions)?;
             self.global_step += n as u64;
-            for hook in self.hooks.each() {
+            for hook in self.hooks.iter_mut() {
                 hook.after_step(&env.obs, od, &env.infos);
             }
             let ep = &mut self.episodes;
@@ -250,7 +231,7 @@ impl Ppo {
                 if !b.valid[k] {
                     // This step reset the env: a new episode begins.
                     ep.actions[i].clear();
-                    for hook in self.hooks.each() {
+                    for hook in self.hooks.iter_mut() {
                         hook.episode_begins(i, info);
                     }
                     b.rewards[k] = 0.0;
@@ -271,7 +252,7 @@ impl Ppo {
                 // What the learner is paid: the env's reward, the hooks'
                 // terms, scaled by the spread of the discounted return.
                 let mut r = r;
-                for hook in self.hooks.each() {
+                for hook in self.hooks.iter_mut() {
                     if let Some(extra) = hook.shape(i, info, term, self.config.gamma) {
                         r += extra;
                     }
@@ -290,7 +271,7 @@ impl Ppo {
                     stats.episode_returns.push(ep.returns[i] as f32);
                     stats.episode_lengths.push(ep.lengths[i]);
                     stats.episode_successes.push(info.success);
-                    for hook in self.hooks.each() {
+                    for hook in self.hooks.iter_mut() {
                         hook.episode_ends(i);
                     }
                     ep.returns[i] = 0.0;
@@ -299,7 +280,7 @@ impl Ppo {
                     ep.needs_reset[i] = true;
                 }
             }
-            for hook in self.hooks.each() {
+            for hook in self.hooks.iter_mut() {
                 hook.end_step();
             }
         }
@@ -311,7 +292,7 @@ impl Ppo {
             term_names.into_iter().zip(term_sums).map(|(k, s)| (k, (s / term_count.max(1) as f64) as f32)).collect();
 
         self.learn(lr, &mut stats);
-        for hook in self.hooks.each() {
+        for hook in self.hooks.iter_mut() {
             hook.after_update(&mut self.rng, &mut stats);
         }
         self.updates += 1;
@@ -422,14 +403,15 @@ impl Ppo {
         self.prep.ego
     }
 
-    /// The TANDEM discriminator, when the config co-trains one.
-    pub fn tandem(&self) -> Option<&Tandem> {
-        self.hooks.tandem.as_ref()
+    /// The hook of type `T`, if the learner has one (TANDEM's
+    /// discriminator, the exploration bonus).
+    pub fn hook<T: RolloutHook>(&self) -> Option<&T> {
+        self.hooks.iter().find_map(|h| (h.as_ref() as &dyn Any).downcast_ref::<T>())
     }
 
     /// The same, to restore it from a checkpoint.
-    pub fn tandem_mut(&mut self) -> Option<&mut Tandem> {
-        self.hooks.tandem.as_mut()
+    pub fn hook_mut<T: RolloutHook>(&mut self) -> Option<&mut T> {
+        self.hooks.iter_mut().find_map(|h| (h.as_mut() as &mut dyn Any).downcast_mut::<T>())
     }
 
     /// The device acting runs on (the training device without autodiff).
@@ -439,7 +421,7 @@ impl Ppo {
 
     /// The names of the extra metrics this learner reports.
     pub fn extra_metrics(&self) -> Vec<&'static str> {
-        self.hooks.all().flat_map(|h| h.metric_names().iter().copied()).collect()
+        self.hooks.iter().flat_map(|h| h.metric_names().iter().copied()).collect()
     }
 
     /// Adam's state (moments and step counts).
