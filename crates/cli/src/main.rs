@@ -2,8 +2,8 @@
 
 mod bench;
 mod export;
-mod malloc;
 mod plot;
+mod process;
 mod record;
 mod train;
 
@@ -468,14 +468,30 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    malloc::keep_freed_memory();
+    process::keep_freed_memory();
+    process::quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) if e.is::<train::Interrupted>() => std::process::ExitCode::from(130),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: a cause whose
+/// text the message already holds (an error that shows its source) is not
+/// repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }

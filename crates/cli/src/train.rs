@@ -108,6 +108,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     let (config, algo) = PpoConfig::for_new_run(&args.env_id, &args.overrides())?;
     let algo = algo.as_str();
+    if config.steps_trained() != config.total_steps && !args.json {
+        eprintln!(
+            "note: training {} steps, {} rollouts of {} ({} envs x {} steps)",
+            config.steps_trained(),
+            config.steps_trained() / config.rollout_steps(),
+            config.rollout_steps(),
+            config.num_envs,
+            config.num_steps
+        );
+    }
     let device = tactile_rl::device(&args.device)?;
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let dir = args
@@ -136,6 +146,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
     let plan = ResumePlan::new(dir, &args.env_id, &args.overrides())?;
     let (latest, wanted) = (plan.checkpoint, plan.config);
+    for (damaged, why) in &plan.damaged {
+        eprintln!("warning: {why}; going on from the older {}", latest.display());
+        let aside = damaged.with_extension("damaged");
+        std::fs::rename(damaged, &aside)
+            .with_context(|| format!("setting the damaged checkpoint {} aside", damaged.display()))?;
+        eprintln!("         (the damaged checkpoint is kept as {})", aside.display());
+    }
     let device = tactile_rl::device(&args.device)?;
     let mut env = VecEnv::make(&args.env_id, wanted.num_envs, wanted.threads, None)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());

@@ -156,7 +156,7 @@ fn train_writes_a_run_folder_and_reports_json() {
 
     // The folder is never written over; bad devices and configs fail cleanly.
     let before = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    let e = one_line_error(&["train", "Press-v0", "--steps", "64", "--out", dir.to_str().unwrap()]);
+    let e = one_line_error(&["train", "Press-v0", "--steps", "512", "--out", dir.to_str().unwrap()]);
     assert!(e.contains("not empty"), "{e}");
     assert_eq!(std::fs::read_to_string(dir.join("metrics.csv")).unwrap(), before);
     let e = one_line_error(&["train", "Press-v0", "--device", "tpu"]);
@@ -250,9 +250,90 @@ fn a_resumed_run_ends_bit_for_bit_as_one_that_never_stopped() {
     let s2 = run_json(&["eval", a_s, "--episodes", "4", "--seed", "3", "--stochastic", "--json"]);
     assert_eq!(s1["stochastic"], true);
     assert_eq!((&s1["mean_return"], &s1["mean_episode_len"]), (&s2["mean_return"], &s2["mean_episode_len"]));
+
+    // A damaged latest checkpoint: the resume goes on from the older whole
+    // one, says which, sets the damaged one aside, and still ends bit for
+    // bit as the run that never stopped.
+    let checkpoints = |d: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(d.join("checkpoints"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(checkpoints(&b), ["update_0000008", "update_0000016"]);
+    let model = b.join("checkpoints/update_0000016/model.safetensors");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 1;
+    std::fs::write(&model, &bytes).unwrap();
+    let out = tactile()
+        .args(["train", "Press-v0", "--resume", b_s, "--steps", "12288", "--eval-episodes", "2", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("update_0000016/model.safetensors: checksum mismatch")
+            && stderr.contains("going on from the older")
+            && stderr.contains("update_0000008"),
+        "{stderr}"
+    );
+    assert!(checkpoints(&b).contains(&"update_0000016.damaged".to_string()), "{:?}", checkpoints(&b));
+    run_json(&["train", "Press-v0", "--resume", a_s, "--steps", "12288", "--eval-episodes", "2", "--json"]);
+    assert!(weights(&a) == weights(&b), "the run resumed from the older checkpoint differs");
+    assert_eq!(metrics_without_times(&a), metrics_without_times(&b));
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
     let _ = std::fs::remove_file(&constant);
+}
+
+#[test]
+fn a_run_shorter_than_one_rollout_is_refused_before_anything_starts() {
+    let dir = temp("too-few-steps");
+    let args = ["train", "Press-v0", "--num-envs", "100000", "--steps", "10", "--out", dir.to_str().unwrap()];
+    let e = one_line_error(&args);
+    assert!(e.contains("total_steps 10 is less than one rollout (100000 envs x 64 steps = 6400000)"), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(!dir.exists(), "a refused run made its folder");
+    // A length that is not whole rollouts is rounded up, and said so.
+    let out = tactile()
+        .args(["train", "Press-v0", "--steps", "1000", "--eval-episodes", "1", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("note: training 1024 steps, 2 rollouts of 512 (8 envs x 64 steps)"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::process::Stdio;
+    for args in [&["envs", "--json"][..], &["envs"], &["bench", "sim", "--steps", "60", "--json"]] {
+        // The reader goes away before the tool writes anything.
+        let mut child = tactile().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert!(!out.status.success(), "{args:?}: a write to a closed pipe cannot succeed");
+    }
+}
+
+#[test]
+fn an_error_names_its_cause_once() {
+    let empty = temp("empty-policy");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = one_line_error(&["eval", empty.to_str().unwrap()]);
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    let _ = std::fs::remove_dir_all(&empty);
+    if cfg!(feature = "viewer") {
+        let e = one_line_error(&["view", "/nonexistent/missing.mcap", "--check"]);
+        assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    }
 }
 
 #[test]

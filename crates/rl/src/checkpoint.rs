@@ -168,7 +168,7 @@ pub struct Resumed {
 impl Resumed {
     /// Puts a fresh VecEnv of the run's task and size where the run left it.
     pub fn restore_env(&self, env: &mut VecEnv) -> Result<(), RlError> {
-        Ok(env.restore(self.state.config.seed, &self.state.env_episodes, &self.state.learner.env_actions)?)
+        Ok(env.restore(self.state.config.seed, &self.state.env_episodes, &self.state.learner.episodes.actions)?)
     }
 }
 
@@ -214,8 +214,8 @@ pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device:
     Ok(Resumed { ppo, state })
 }
 
-/// The checkpoints of a run folder, oldest first (hidden partial ones are
-/// not checkpoints).
+/// The checkpoints of a run folder, oldest first (hidden partial ones, and
+/// damaged ones set aside as `update_<n>.damaged`, are not checkpoints).
 pub fn list_checkpoints(run_dir: &Path) -> Result<Vec<PathBuf>, RlError> {
     let dir = run_dir.join("checkpoints");
     if !dir.is_dir() {
@@ -224,7 +224,10 @@ pub fn list_checkpoints(run_dir: &Path) -> Result<Vec<PathBuf>, RlError> {
     let mut found: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(io(&dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("update_")))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            p.is_dir() && name.starts_with("update_") && !name.contains('.')
+        })
         .collect();
     found.sort();
     Ok(found)
@@ -239,11 +242,14 @@ pub fn checkpoint_dir(run_dir: &Path, updates: u64) -> PathBuf {
 /// is touched.
 #[derive(Clone, Debug)]
 pub struct ResumePlan {
-    /// The latest checkpoint.
+    /// The newest whole checkpoint.
     pub checkpoint: PathBuf,
     /// The run's config with what may change (the length of the run, the
     /// threads) as asked.
     pub config: PpoConfig,
+    /// Newer checkpoints that are damaged, newest first, each with what is
+    /// wrong with it.
+    pub damaged: Vec<(PathBuf, String)>,
 }
 
 impl ResumePlan {
@@ -259,11 +265,27 @@ impl ResumePlan {
                 "the run trains {other}, not {env_id} (resume it with `tactile train {other} --resume ...`)"
             ));
         }
-        let Some(checkpoint) = list_checkpoints(run_dir)?.pop() else {
+        let all = list_checkpoints(run_dir)?;
+        if all.is_empty() {
             return bad("no checkpoint to resume from (checkpoints/ is empty or missing)".into());
+        }
+        // The newest checkpoint that is whole; the damaged ones after it
+        // are reported, never read.
+        let mut damaged = Vec::new();
+        let mut found = None;
+        for checkpoint in all.iter().rev() {
+            match verify_checkpoint(checkpoint).and_then(|()| TrainerState::read(checkpoint)) {
+                Ok(state) => {
+                    found = Some((checkpoint.clone(), state.config));
+                    break;
+                }
+                Err(e) => damaged.push((checkpoint.clone(), e.to_string())),
+            }
+        }
+        let Some((checkpoint, saved)) = found else {
+            let (_, newest) = &damaged[0];
+            return bad(format!("no whole checkpoint to resume from; the newest: {newest}"));
         };
-        verify_checkpoint(&checkpoint)?;
-        let saved = TrainerState::read(&checkpoint)?.config;
         let mut wanted = match overrides.file {
             Some(file) => saved.merged_with(file)?,
             None => saved.clone(),
@@ -281,6 +303,6 @@ impl ResumePlan {
             ));
         }
         wanted.validate()?;
-        Ok(ResumePlan { checkpoint, config: wanted })
+        Ok(ResumePlan { checkpoint, config: wanted, damaged })
     }
 }

@@ -11,6 +11,21 @@ pub enum RlError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A run asked for fewer steps than one rollout.
+    #[error(
+        "total_steps {steps} is less than one rollout ({num_envs} envs x {num_steps} steps = {}): \
+         ask for at least {} steps, or fewer envs",
+        *num_envs as u64 * *num_steps as u64,
+        *num_envs as u64 * *num_steps as u64
+    )]
+    TooFewSteps {
+        /// The steps asked for.
+        steps: u64,
+        /// Envs per rollout.
+        num_envs: usize,
+        /// Steps per env per rollout.
+        num_steps: usize,
+    },
     /// An algorithm that is not one of ours.
     #[error("unknown algorithm `{0}` (expected ppo or tandem)")]
     UnknownAlgo(String),

@@ -65,7 +65,7 @@ pub use ppo::config::{Algo, FactBonus, Overrides, PpoConfig};
 pub use ppo::hook::{BonusHook, RolloutHook};
 pub use ppo::losses::{clip_global_grad_norm, ppo_losses};
 pub use ppo::plumbing::{clip_to_space, egocentric_layout, normalize_obs};
-pub use ppo::state::PpoState;
+pub use ppo::state::{EnvEpisodes, PpoState};
 pub use run_folder::{RunConfig, RunInfo, RunWriter, read_metrics};
 pub use tactile_policy::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolarView, PolicyError,

@@ -195,7 +195,24 @@ impl PpoConfig {
         c.apply(overrides);
         let algo = c.apply_algo(overrides.algo, env_id)?;
         c.validate()?;
+        let batch = c.rollout_steps();
+        if c.total_steps < batch {
+            return Err(RlError::TooFewSteps { steps: c.total_steps, num_envs: c.num_envs, num_steps: c.num_steps });
+        }
         Ok((c, algo))
+    }
+
+    /// Env steps in one rollout (`num_envs x num_steps`): training runs in
+    /// whole rollouts.
+    pub fn rollout_steps(&self) -> u64 {
+        (self.num_envs * self.num_steps) as u64
+    }
+
+    /// The env steps a run of `total_steps` takes: whole rollouts, so
+    /// `total_steps` rounded up to the next multiple of
+    /// [`PpoConfig::rollout_steps`].
+    pub fn steps_trained(&self) -> u64 {
+        self.total_steps.div_ceil(self.rollout_steps().max(1)) * self.rollout_steps()
     }
 
     /// The single values of `overrides` on top.
@@ -224,7 +241,7 @@ impl PpoConfig {
             }
             Some("tandem") if self.tandem.is_some() => Ok(Algo::Tandem),
             Some("tandem") => bad("no [tandem] section: TANDEM needs a task to classify".into()),
-            Some(other) => Err(RlError::Device(format!("unknown algorithm `{other}` (expected ppo or tandem)"))),
+            Some(other) => Err(RlError::UnknownAlgo(other.to_owned())),
         }
     }
 

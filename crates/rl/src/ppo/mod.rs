@@ -36,6 +36,7 @@ use config::PpoConfig;
 use hook::RolloutHook;
 use losses::{clip_global_grad_norm, ppo_losses};
 use plumbing::{ObsPrep, clip_to_space, egocentric_layout};
+use state::EnvEpisodes;
 
 /// The statistics of one PPO update (CleanRL's metric names in the docs).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -72,21 +73,6 @@ pub struct UpdateStats {
     pub update_s: f64,
 }
 
-/// Each env's episode so far (what a checkpoint keeps of the rollout).
-struct Episodes {
-    /// The env's step was a reset (autoreset): its next transition is not one.
-    needs_reset: Vec<bool>,
-    /// Undiscounted return so far.
-    returns: Vec<f64>,
-    /// Steps so far.
-    lengths: Vec<u32>,
-    /// Running discounted return (for reward scaling).
-    discounted: Vec<f64>,
-    /// The env actions since the episode began (what a checkpoint replays
-    /// to put the env back).
-    actions: Vec<Vec<f32>>,
-}
-
 /// A PPO learner: the model, the optimiser, the normalisers and the
 /// rollout buffers, for one VecEnv, with its hooks.
 pub struct Ppo {
@@ -114,7 +100,7 @@ pub struct Ppo {
     prep: ObsPrep,
     env_act_dim: usize,
     buffer: RolloutBuffer,
-    episodes: Episodes,
+    episodes: EnvEpisodes,
 }
 
 impl Ppo {
@@ -142,13 +128,7 @@ impl Ppo {
         let n = config.num_envs;
         Ok(Ppo {
             buffer: RolloutBuffer::new(n, config.num_steps, obs_dim, layout.action_dim),
-            episodes: Episodes {
-                needs_reset: vec![false; n],
-                returns: vec![0.0; n],
-                lengths: vec![0; n],
-                discounted: vec![0.0; n],
-                actions: vec![Vec::new(); n],
-            },
+            episodes: EnvEpisodes::new(n),
             prep: ObsPrep::new(obs_dim, config.norm_obs.then(|| obs_layout.vector_ranges()), ego),
             obs_rms: RunningMeanStd::new(obs_dim),
             ret_rms: RunningMeanStd::new(1),

@@ -20,57 +20,73 @@ pub struct PpoState {
     pub obs_rms: RunningMeanStd,
     /// Discounted-return statistics (reward scaling).
     pub ret_rms: RunningMeanStd,
-    /// Each env's running discounted return.
-    pub returns_acc: Vec<f64>,
-    /// Each env's undiscounted return so far.
-    pub episode_return: Vec<f64>,
-    /// Each env's episode length so far.
-    pub episode_len: Vec<u32>,
-    /// Each env's pending reset.
+    /// Each env's episode so far.
+    #[serde(flatten)]
+    pub episodes: EnvEpisodes,
+}
+
+/// Each env's episode so far (the keys are those of a checkpoint's
+/// `trainer.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnvEpisodes {
+    /// The env's last step was an autoreset: its next step is no transition.
     pub needs_reset: Vec<bool>,
-    /// Each env's actions since its episode began.
-    pub env_actions: Vec<Vec<f32>>,
+    /// Undiscounted return so far.
+    #[serde(rename = "episode_return")]
+    pub returns: Vec<f64>,
+    /// Steps so far.
+    #[serde(rename = "episode_len")]
+    pub lengths: Vec<u32>,
+    /// Running discounted return (for reward scaling).
+    #[serde(rename = "returns_acc")]
+    pub discounted: Vec<f64>,
+    /// The env actions since the episode began (what a checkpoint replays
+    /// to put the env back).
+    #[serde(rename = "env_actions")]
+    pub actions: Vec<Vec<f32>>,
+}
+
+impl EnvEpisodes {
+    /// `num_envs` envs, none begun.
+    pub fn new(num_envs: usize) -> Self {
+        let n = num_envs;
+        EnvEpisodes {
+            needs_reset: vec![false; n],
+            returns: vec![0.0; n],
+            lengths: vec![0; n],
+            discounted: vec![0.0; n],
+            actions: vec![Vec::new(); n],
+        }
+    }
+
+    fn lengths_are(&self, n: usize) -> bool {
+        [self.needs_reset.len(), self.returns.len(), self.lengths.len(), self.discounted.len(), self.actions.len()]
+            .iter()
+            .all(|&l| l == n)
+    }
 }
 
 impl Ppo {
     /// The learner's state beside its weights and optimiser moments.
     pub fn state(&self) -> PpoState {
-        let ep = &self.episodes;
         PpoState {
             global_step: self.global_step,
             updates: self.updates,
             obs_rms: self.obs_rms.clone(),
             ret_rms: self.ret_rms.clone(),
-            returns_acc: ep.discounted.clone(),
-            episode_return: ep.returns.clone(),
-            episode_len: ep.lengths.clone(),
-            needs_reset: ep.needs_reset.clone(),
-            env_actions: ep.actions.clone(),
+            episodes: self.episodes.clone(),
         }
     }
 
     /// Puts back a state of [`Ppo::state`] (of a learner with this config).
     pub fn restore(&mut self, state: PpoState) -> Result<(), RlError> {
-        let n = self.config.num_envs;
-        let per_env = [
-            state.returns_acc.len(),
-            state.episode_return.len(),
-            state.episode_len.len(),
-            state.needs_reset.len(),
-            state.env_actions.len(),
-        ];
-        if per_env.iter().any(|&l| l != n) || state.obs_rms.mean.len() != self.prep.obs_dim {
+        if !state.episodes.lengths_are(self.config.num_envs) || state.obs_rms.mean.len() != self.prep.obs_dim {
             return Err(RlError::Config {
                 field: "num_envs",
                 reason: "the saved per-env state does not match num_envs or the observation space",
             });
         }
-        let ep = &mut self.episodes;
-        ep.discounted = state.returns_acc;
-        ep.returns = state.episode_return;
-        ep.lengths = state.episode_len;
-        ep.needs_reset = state.needs_reset;
-        ep.actions = state.env_actions;
+        self.episodes = state.episodes;
         self.obs_rms = state.obs_rms;
         self.ret_rms = state.ret_rms;
         self.global_step = state.global_step;

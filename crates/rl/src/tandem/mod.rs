@@ -206,7 +206,7 @@ pub fn fit_temperature(logits: &[f32], labels: &[u8], classes: usize) -> f32 {
 /// same factor up as down.
 fn smoothed_temperature(temperature: f32, fitted: f32, weight: f32) -> f32 {
     if weight >= 1.0 {
-        return fitted; // exactly, as before the smoothing existed
+        return fitted; // exactly: a weight of 1 takes the fit as it is
     }
     (temperature.ln() + weight * (fitted.ln() - temperature.ln())).exp()
 }
