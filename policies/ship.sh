@@ -53,7 +53,7 @@ jq -r '"# \(.env_id) (\(.algo))\n\n" +
   "| success rate | \(.eval.success_rate) over \(.eval.episodes) episodes |\n" +
   "| mean return | \(.eval.mean_return * 1000 | round / 1000) |\n" +
   "| mean episode length | \(.eval.mean_episode_len) |\n\n" +
-  "Files: `meta.json` and `model.safetensors` (the tactile-policy runtime loads the folder), " +
+  "Files: `meta.json`, `model.safetensors` and `checksums.json` (the tactile-policy runtime loads the folder), " +
   "`policy.onnx` (input `obs`, output `action`, normalisation and clipping inside), `card.json` " +
   "(these figures; the test suite re-evaluates the folder and checks them)."' "$out/card.json" > "$out/MODEL_CARD.md"
 cat "$out/MODEL_CARD.md"

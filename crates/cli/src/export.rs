@@ -99,12 +99,23 @@ fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
+/// Says on stderr what a user should know about a policy folder that
+/// loaded (an old format without checksums).
+pub fn warn_if_old(meta: &PolicyMeta) {
+    if let Some(warning) = meta.warning() {
+        eprintln!("warning: {warning}");
+    }
+}
+
 /// `tactile export`: writes the file or folder, then checks it against
 /// the trained network on observations from seeded episodes.
 pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
     let dir = policy_dir(dir);
     let trained = tactile_rl::TrainedPolicy::load(&dir)?;
+    warn_if_old(&trained.meta);
     let mut meta: PolicyMeta = trained.meta.clone();
+    // Written in the current format, with checksums.
+    meta.format_version = tactile_policy::POLICY_FORMAT_VERSION;
     // Folders written before the bounds and taxels were recorded get them
     // from the task.
     let env = tactile_env::make(&meta.env_id, None)?;
@@ -121,12 +132,15 @@ pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
     meta.write(&staging)?;
+    let mut files = vec!["meta.json"];
     for file in ["model.safetensors", "discriminator.safetensors"] {
         if dir.join(file).exists() {
             std::fs::copy(dir.join(file), staging.join(file))
                 .with_context(|| format!("copying {}", dir.join(file).display()))?;
+            files.push(file);
         }
     }
+    tactile_policy::write_checksums(&staging, files)?;
     let mut runtime = tactile_policy::Policy::load(&staging)?;
     let obs = visited_observations(&trained, 10, 100)?;
     let (od, ad) = (meta.obs_dim(), meta.action_dim());
@@ -183,6 +197,15 @@ pub fn act(source: &Path, obs_file: &Path) -> Result<()> {
     if rows.is_empty() {
         bail!("{}: no observations", obs_file.display());
     }
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(k) = row.iter().position(|v| !v.is_finite()) {
+            bail!(
+                "{}: observation {i}: value {k} is {} (a policy acts on finite values only)",
+                obs_file.display(),
+                row[k]
+            );
+        }
+    }
     let flat: Vec<f32> = rows.concat();
     let (actions, action_dim) = if let Some(model) = onnx {
         let a = run_onnx_model(model, source, &flat, obs_dim)?;
@@ -190,11 +213,22 @@ pub fn act(source: &Path, obs_file: &Path) -> Result<()> {
         (a, ad)
     } else {
         let mut policy = tactile_policy::Policy::load(&policy_dir(source))?;
+        warn_if_old(policy.meta());
         let ad = policy.meta().action_dim();
         let mut a = vec![0.0; rows.len() * ad];
         policy.act_batch(&flat, &mut a).with_context(|| obs_file.display().to_string())?;
         (a, ad)
     };
+    // The runtime refuses a non-finite action itself; an ONNX graph does
+    // not, so the same refusal is made here.
+    if let Some(k) = actions.iter().position(|a| !a.is_finite()) {
+        let row = k / action_dim.max(1);
+        bail!(
+            "{}: the action for observation {row} is not finite (does that observation hold an infinity?); \
+             no action was written",
+            source.display()
+        );
+    }
     let out: Vec<&[f32]> = actions.chunks(action_dim.max(1)).collect();
     println!("{}", serde_json::to_string(&out)?);
     Ok(())

@@ -260,6 +260,7 @@ fn eval(
 ) -> Result<()> {
     let dir = export::policy_dir(dir);
     let policy = tactile_rl::TrainedPolicy::load(&dir)?;
+    export::warn_if_old(&policy.meta);
     let env_id = policy.meta.env_id.clone();
     let start = std::time::Instant::now();
     let trained_stochastic = policy.meta.training.get("eval_stochastic").and_then(|v| v.as_bool());

@@ -410,12 +410,15 @@ fn bad_resumes_and_policy_folders_fail_cleanly_and_leave_the_run_alone() {
 
     // Policy folders of another format version, or with a weight missing.
     let policy = copy.join("final");
+    // (Without checksums.json, whose check would come first.)
+    std::fs::remove_file(policy.join("checksums.json")).unwrap();
     let meta = std::fs::read_to_string(policy.join("meta.json")).unwrap();
-    std::fs::write(policy.join("meta.json"), meta.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
+    std::fs::write(policy.join("meta.json"), meta.replace("\"format_version\": 2", "\"format_version\": 99")).unwrap();
     let e = one_line_error(&["eval", policy.to_str().unwrap()]);
     assert!(e.contains("meta.json") && e.contains("format_version 99"), "{e}");
     // A hand-edited architecture that does not fit the task's spaces.
     assert!(meta.contains("\"action_dim\": 1,"));
+    let meta = meta.replace("\"format_version\": 2", "\"format_version\": 1");
     std::fs::write(policy.join("meta.json"), meta.replace("\"action_dim\": 1,", "\"action_dim\": 2,")).unwrap();
     let e = one_line_error(&["eval", policy.to_str().unwrap()]);
     assert!(e.contains("meta.json") && e.contains("action_layout"), "{e}");
@@ -513,6 +516,62 @@ fn export_writes_onnx_and_runtime_folders_that_act_alike() {
     assert!(e.contains("fake.onnx: not an ONNX model"), "{e}");
     let e = one_line_error(&["export", dir.join("nothing").to_str().unwrap(), "--format", "onnx", "--out", "x.onnx"]);
     assert!(e.contains("not a policy folder"), "{e}");
+
+    // An observation with an infinity: an error, never a null action.
+    let mut row = vec!["0.5".to_string(); 66];
+    row[3] = "1e39".into();
+    std::fs::write(&obs, format!("[[{}]]", row.join(","))).unwrap();
+    for source in [&folder, &onnx] {
+        let e = one_line_error(&["act", source.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+        assert!(e.contains("observation 0: value 3 is inf"), "{e}");
+    }
+
+    // Damaged policy folders are refused, naming the file, before anything
+    // acts: four bytes overwritten in the weights; a weight set to NaN by
+    // someone who also rewrote the checksums; a checksums.json that lacks
+    // the weights.
+    std::fs::write(&obs, serde_json::to_string(&rows).unwrap()).unwrap();
+    let model = folder.join("model.safetensors");
+    let good = std::fs::read(&model).unwrap();
+    let mut bad = good.clone();
+    let n = bad.len();
+    bad[n - 8..n - 4].copy_from_slice(&[0xff; 4]);
+    std::fs::write(&model, &bad).unwrap();
+    for cmd in ["act", "eval", "export"] {
+        let mut args = vec![cmd, folder.to_str().unwrap()];
+        match cmd {
+            "act" => args.extend(["--obs", obs.to_str().unwrap()]),
+            "export" => args.extend(["--format", "onnx", "--out", "y.onnx"]),
+            _ => {}
+        }
+        let e = one_line_error(&args);
+        assert!(e.contains("model.safetensors") && e.contains("checksum mismatch"), "{cmd}: {e}");
+    }
+    let sums = folder.join("checksums.json");
+    let good_sums = std::fs::read_to_string(&sums).unwrap();
+    let crc = tactile_policy::crc32c(&bad);
+    let mut table: serde_json::Value = serde_json::from_str(&good_sums).unwrap();
+    table["model.safetensors"] = crc.into();
+    std::fs::write(&sums, table.to_string()).unwrap();
+    let e = one_line_error(&["act", folder.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+    assert!(e.contains("model.safetensors") && e.contains("non-finite value"), "{e}");
+    std::fs::write(&model, &good).unwrap();
+    table.as_object_mut().unwrap().remove("model.safetensors");
+    std::fs::write(&sums, table.to_string()).unwrap();
+    let e = one_line_error(&["act", folder.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+    assert!(e.contains("checksums.json") && e.contains("no checksum of `model.safetensors`"), "{e}");
+
+    // A folder of format 1 (no checksums) still acts, with a warning.
+    std::fs::remove_file(&sums).unwrap();
+    let meta_path = folder.join("meta.json");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    assert!(meta.contains("\"format_version\": 2"));
+    std::fs::write(&meta_path, meta.replace("\"format_version\": 2", "\"format_version\": 1")).unwrap();
+    let o = tactile().args(["act", folder.to_str().unwrap(), "--obs", obs.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("warning: a policy folder of format_version 1 has no checksums")
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

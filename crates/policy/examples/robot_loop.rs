@@ -66,6 +66,10 @@ fn main() -> Result<(), PolicyError> {
     let mut sensor = FakeSensor { depth_m: 0.0, counts: vec![0.0; n], tick: 0 };
     let mut obs = vec![0.0; policy.meta().obs_dim()];
     let mut action = vec![0.0; policy.meta().action_dim()];
+    // The last command that was safe to send: where the policy cannot act
+    // (a non-finite action, a bad reading), the robot holds it.
+    let mut safe = vec![0.0; policy.meta().action_dim()];
+    let mut refused = 0usize;
     let mut raw = vec![0.0; n];
 
     let period = Duration::from_micros(1000);
@@ -78,8 +82,19 @@ fn main() -> Result<(), PolicyError> {
     for _ in 0..iterations {
         let t0 = Instant::now();
         raw.copy_from_slice(sensor.read_raw());
-        policy.act_mapped(&mut obs, &[&raw], &mut action)?;
-        sensor.send(&action);
+        match policy.act_mapped(&mut obs, &[&raw], &mut action) {
+            Ok(()) => {
+                safe.copy_from_slice(&action);
+                sensor.send(&action);
+            }
+            Err(PolicyError::NonFiniteAction { .. } | PolicyError::Observation(_)) => {
+                // Hold the last safe command (a real loop also raises a
+                // fault after a few refusals in a row).
+                refused += 1;
+                sensor.send(&safe);
+            }
+            Err(other) => return Err(other),
+        }
         let t1 = Instant::now();
         work_us.push((t1 - t0).as_secs_f64() * 1e6);
         // Sleep to the next tick, then spin the last 100 us.
@@ -103,7 +118,11 @@ fn main() -> Result<(), PolicyError> {
         v.sort_by(f64::total_cmp);
         v[((v.len() - 1) as f64 * p) as usize]
     };
-    println!("{} ({}) at 1 kHz for {total_s:.2} s: {iterations} ticks, {late} overran", policy.meta().env_id, dir);
+    println!(
+        "{} ({}) at 1 kHz for {total_s:.2} s: {iterations} ticks, {late} overran, {refused} refused",
+        policy.meta().env_id,
+        dir
+    );
     println!(
         "sensor + mapping + policy + command: median {:.1} us, p99 {:.1} us, max {:.1} us",
         pct(&mut work_us, 0.5),

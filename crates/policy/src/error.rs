@@ -33,6 +33,14 @@ pub enum PolicyError {
     /// An observation the policy cannot act on.
     #[error("observation: {0}")]
     Observation(String),
+    /// The action came out not finite; it is not handed out.
+    #[error("action element {element} is not finite ({cause}); no action was written")]
+    NonFiniteAction {
+        /// Which action value.
+        element: usize,
+        /// Why, as far as the runtime can tell.
+        cause: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -9,7 +9,8 @@
 //! What `tactile train` leaves in `<run>/final/` and `tactile export
 //! --format policy` writes:
 //! - `meta.json` ([`PolicyMeta`]): `format` (`tactile-policy`) and
-//!   `format_version` (1), the env id with its version, the tactile
+//!   `format_version` (2; version 1 folders, without checksums, still
+//!   load, with [`PolicyMeta::warning`]), the env id with its version, the tactile
 //!   version and git commit that trained it, the observation and action
 //!   spaces as text, `obs_norm` (which flat ranges are normalised, the
 //!   running mean and variance, the clip), `network` (MLP widths, the CNN's
@@ -24,7 +25,10 @@
 //!   `encoder.convs.<i>.{weight,bias}` (`[out, in, k, k]`),
 //!   `encoder.linear.*`, `actor.layers.<i>.*`, `actor_head.*` (linear
 //!   weights `[in, out]`), the critic's and `log_std`;
-//! - `discriminator.safetensors` under TANDEM: `encoder.*` and `head.*`.
+//! - `discriminator.safetensors` under TANDEM: `encoder.*` and `head.*`;
+//! - `checksums.json`: the CRC-32C of each of the files above, checked
+//!   before any is read; a mismatch, or a weight that is not finite, is
+//!   refused with an error that names the file.
 //!
 //! The action is computed as in training: normalise the vector
 //! dimensions, re-centre the grid on the agent if asked, CNN features
@@ -44,6 +48,7 @@
 //! `examples/robot_loop.rs`.
 
 mod calibration;
+mod checksums;
 mod error;
 mod meta;
 mod network_layout;
@@ -53,6 +58,7 @@ mod runtime;
 pub mod safetensors;
 
 pub use calibration::{CALIBRATION_FORMAT, Calibration, FitReport};
+pub use checksums::{CHECKSUMS_FILE, crc32c, verify_checksums, write_checksums};
 pub use error::PolicyError;
 pub use meta::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,

@@ -4,14 +4,16 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checksums::{CHECKSUMS_FILE, verify_checksums};
 use crate::network_layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout};
 use crate::polar::PolarView;
 use crate::{PolicyError, error::io};
 
 /// The `format` of a policy folder's `meta.json`.
 pub const POLICY_FORMAT: &str = "tactile-policy";
-/// The version of that format this build reads and writes.
-pub const POLICY_FORMAT_VERSION: u32 = 1;
+/// The version of that format this build writes (it reads 1 and 2).
+/// Version 2 added `checksums.json`.
+pub const POLICY_FORMAT_VERSION: u32 = 2;
 
 /// Running statistics of the observation (Gymnasium's `RunningMeanStd`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,6 +150,8 @@ impl PolicyMeta {
         if !dir.is_dir() {
             return Err(bad(dir, "not a policy folder (no such folder)"));
         }
+        // Every file is checked against its checksum before any is read.
+        let listed = verify_checksums(dir)?;
         let path = dir.join("meta.json");
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
         let value: serde_json::Value =
@@ -156,18 +160,43 @@ impl PolicyMeta {
             return Err(bad(&path, format!("`format` is not \"{POLICY_FORMAT}\"")));
         }
         let version = value.get("format_version").and_then(|v| v.as_u64());
-        if version != Some(u64::from(POLICY_FORMAT_VERSION)) {
+        if !version.is_some_and(|v| (1..=u64::from(POLICY_FORMAT_VERSION)).contains(&v)) {
             return Err(bad(
                 &path,
                 format!(
-                    "format_version {} is not the version this build reads ({POLICY_FORMAT_VERSION})",
+                    "format_version {} is not a version this build reads (1 to {POLICY_FORMAT_VERSION})",
                     version.map_or("missing".into(), |v| v.to_string())
                 ),
             ));
         }
         let meta: PolicyMeta = serde_json::from_value(value).map_err(|e| bad(&path, e.to_string()))?;
+        if meta.format_version >= 2 {
+            // From version 2 on, the weights and the description are
+            // covered by checksums.json.
+            let listed = listed.unwrap_or_default();
+            let mut needed = vec!["meta.json", "model.safetensors"];
+            if meta.discriminator.is_some() {
+                needed.push("discriminator.safetensors");
+            }
+            if let Some(missing) = needed.iter().find(|n| !listed.iter().any(|l| l == *n)) {
+                return Err(bad(
+                    &dir.join(CHECKSUMS_FILE),
+                    format!("has no checksum of `{missing}` (missing or incomplete): the folder cannot be trusted"),
+                ));
+            }
+        }
         meta.check(&path)?;
         Ok(meta)
+    }
+
+    /// What a user should know about a folder that loaded: a version 1
+    /// folder has no checksums, so damage to it goes unseen.
+    pub fn warning(&self) -> Option<String> {
+        (self.format_version < 2).then(|| {
+            "a policy folder of format_version 1 has no checksums, so damage to its files goes unseen; \
+             write it again with `tactile export DIR --format policy --out NEW`"
+                .to_owned()
+        })
     }
 
     /// Writes `dir/meta.json` (pretty JSON).

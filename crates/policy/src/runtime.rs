@@ -437,6 +437,18 @@ impl Policy {
         for (a, &(lo, hi)) in action.iter_mut().zip(&self.bounds) {
             *a = a.clamp(lo, hi);
         }
+        // A robot never gets a NaN: the caller gets an error and keeps its
+        // last safe command.
+        if let Some(i) = action.iter().position(|a| !a.is_finite()) {
+            let bad_obs = obs.iter().position(|o| !o.is_finite());
+            return Err(PolicyError::NonFiniteAction {
+                element: i,
+                cause: match bad_obs {
+                    Some(k) => format!("observation element {k} is {}", obs[k]),
+                    None => "the observation is finite: the network overflowed".into(),
+                },
+            });
+        }
         Ok(())
     }
 

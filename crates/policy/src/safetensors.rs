@@ -89,7 +89,14 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(Tensors, BTreeMap<String, St
                 format!("tensor `{name}`: bytes {begin}..{end} do not hold shape {:?}", entry.shape),
             ));
         }
-        let values = data[begin..end].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let values: Vec<f32> =
+            data[begin..end].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(bad(
+                path,
+                format!("tensor `{name}` holds a non-finite value (element {i}): the weights are damaged"),
+            ));
+        }
         tensors.insert(name, (entry.shape, values));
     }
     Ok((tensors, metadata))
@@ -129,5 +136,9 @@ mod tests {
             let e = decode(&bytes[..cut], p).err().unwrap().to_string();
             assert!(e.starts_with("p/model.safetensors: "), "{e}");
         }
+        // A NaN among the weights is refused, naming the tensor.
+        let nan = vec![("b".to_string(), vec![3], vec![1.0, f32::NAN, 2.0])];
+        let e = decode(&encode(&nan, &meta), p).err().unwrap().to_string();
+        assert_eq!(e, "p/model.safetensors: tensor `b` holds a non-finite value (element 1): the weights are damaged");
     }
 }

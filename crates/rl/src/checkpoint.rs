@@ -11,7 +11,6 @@
 //! renamed into place, so a crash leaves either the whole checkpoint or
 //! none.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +19,7 @@ use burn::optim::OptimizerRecord;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use tactile_env::{Space, VecEnv};
-use tactile_policy::PolicyMeta;
+use tactile_policy::{CHECKSUMS_FILE, PolicyMeta, verify_checksums, write_checksums};
 
 use crate::RlError;
 use crate::ppo::Ppo;
@@ -29,7 +28,6 @@ use crate::ppo::hook::BonusHook;
 use crate::ppo::state::PpoState;
 use crate::run_folder::RunConfig;
 use crate::tandem::Tandem;
-use crate::tensorboard::crc32c;
 use crate::trained_policy::{io, write_atomically};
 use crate::weights::load_module;
 
@@ -124,34 +122,26 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
                 f.flush().map_err(io(&path))?;
             }
         }
-        // Checksums of everything, checked before a resume reads anything.
-        let mut sums = BTreeMap::new();
+        // Checksums of everything (the policy's own list grows to the
+        // whole checkpoint), checked before a resume reads anything.
+        let mut names = Vec::new();
         for entry in fs::read_dir(tmp).map_err(io(tmp))? {
-            let path = entry.map_err(io(tmp))?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-            sums.insert(name, crc32c(&fs::read(&path).map_err(io(&path))?));
+            let name = entry.map_err(io(tmp))?.file_name().to_string_lossy().into_owned();
+            if name != CHECKSUMS_FILE {
+                names.push(name);
+            }
         }
-        let path = tmp.join("checksums.json");
-        fs::write(&path, serde_json::to_string_pretty(&sums).unwrap_or_default()).map_err(io(&path))
+        Ok(write_checksums(tmp, names.iter().map(String::as_str))?)
     })
 }
 
 /// Checks every file of checkpoint folder `dir` against `checksums.json`.
 pub fn verify_checkpoint(dir: &Path) -> Result<(), RlError> {
-    let sums_path = dir.join("checksums.json");
-    let text = fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
-    let sums: BTreeMap<String, u32> =
-        serde_json::from_str(&text).map_err(|e| ckpt_err(&sums_path, format!("not valid: {e}")))?;
+    let sums_path = dir.join(CHECKSUMS_FILE);
+    let listed = verify_checksums(dir)?.ok_or_else(|| ckpt_err(&sums_path, "is missing"))?;
     for required in ["trainer.json", "optimizer.bpk", "model.safetensors", "meta.json"] {
-        if !sums.contains_key(required) {
+        if !listed.iter().any(|l| l == required) {
             return Err(ckpt_err(&sums_path, format!("lists no `{required}`")));
-        }
-    }
-    for (name, sum) in &sums {
-        let path = dir.join(name);
-        let bytes = fs::read(&path).map_err(io(&path))?;
-        if crc32c(&bytes) != *sum {
-            return Err(ckpt_err(&path, "checksum mismatch: the file is corrupted or truncated"));
         }
     }
     Ok(())

@@ -9,7 +9,9 @@
 //!   network's architecture, the TANDEM discriminator if any, and the
 //!   training config;
 //! - `model.safetensors`: the actor-critic's weights by module path;
-//! - `discriminator.safetensors`: the discriminator's, under TANDEM.
+//! - `discriminator.safetensors`: the discriminator's, under TANDEM;
+//! - `checksums.json`: the CRC-32C of each file above (tactile-policy checks
+//!   them before reading any).
 //!
 //! A folder is written into a hidden sibling and renamed into place, so a
 //! crash leaves the whole folder or none.
@@ -142,10 +144,12 @@ impl TrainedPolicy {
         fs::write(&meta_path, text + "\n").map_err(io(&meta_path))?;
         let tags = BTreeMap::from([("format".to_string(), POLICY_FORMAT.to_string())]);
         save_module(&self.model, &tags, &dir.join("model.safetensors"))?;
+        let mut files = vec!["meta.json", "model.safetensors"];
         if let Some(d) = &self.discriminator {
             save_module(d, &tags, &dir.join("discriminator.safetensors"))?;
+            files.push("discriminator.safetensors");
         }
-        Ok(())
+        Ok(tactile_policy::write_checksums(dir, files)?)
     }
 
     /// Writes the policy folder `dir` atomically: into a hidden sibling

@@ -15,6 +15,13 @@ use tract_onnx::prelude::*;
 
 const SAMPLES: usize = 1000;
 
+/// Signs a deliberately edited policy folder again (its checksums.json),
+/// so that what is tested is the edit, not the checksum.
+fn resign(dir: &Path) {
+    let files = ["meta.json", "model.safetensors", "discriminator.safetensors"];
+    tactile_policy::write_checksums(dir, files.into_iter().filter(|f| dir.join(f).exists())).unwrap();
+}
+
 fn trained(env_id: &str, config: PpoConfig, updates: usize, dir: &Path) -> TrainedPolicy {
     let mut env = VecEnv::make(env_id, config.num_envs, 1, None).unwrap();
     env.reset(config.seed).unwrap();
@@ -203,6 +210,7 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
     let burn = if calibrate {
         meta["discriminator"]["temperature"] = serde_json::json!(0.25);
         std::fs::write(&meta_path, meta.to_string()).unwrap();
+        resign(&dir);
         TrainedPolicy::load(&dir).unwrap()
     } else {
         burn
@@ -226,12 +234,14 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
     );
     meta["discriminator"]["threshold"] = serde_json::json!(0.5 * (tops[i] + tops[i + 1]));
     std::fs::write(&meta_path, meta.to_string()).unwrap();
+    resign(&dir);
     let burn = TrainedPolicy::load(&dir).unwrap();
     compare(&burn, &dir, &obs);
     if calibrate {
         let mut bad = meta.clone();
         bad["discriminator"]["temperature"] = serde_json::json!(-1.0);
         std::fs::write(&meta_path, bad.to_string()).unwrap();
+        resign(&dir);
         let e = tactile_policy::Policy::load(&dir).err().expect("refused").to_string();
         assert_eq!(e, format!("{}: discriminator.temperature: -1 is not a positive number", meta_path.display()));
     }
@@ -239,6 +249,7 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
         // A polar view that does not fit is refused, naming the field.
         meta["discriminator"]["polar"]["angles"] = serde_json::json!(6);
         std::fs::write(&meta_path, meta.to_string()).unwrap();
+        resign(&dir);
         let e = tactile_policy::Policy::load(&dir).err().expect("refused").to_string();
         assert_eq!(
             e,
@@ -261,11 +272,15 @@ fn the_runtime_refuses_broken_folders_naming_the_file_and_field() {
         let mut v: serde_json::Value = serde_json::from_str(&meta_text).unwrap();
         f(&mut v);
         std::fs::write(&meta_path, v.to_string()).unwrap();
+        resign(&dir);
     };
     let (m, w) = (meta_path.display().to_string(), model_path.display().to_string());
 
-    edit_meta(&|v| v["format_version"] = 2.into());
-    assert_eq!(load_err(), format!("{m}: format_version 2 is not the version this build reads (1)"));
+    // An edit the checksums do not know of is refused first.
+    std::fs::write(&meta_path, meta_text.replace("\"global_step\"", "\"global_step\" ")).unwrap();
+    assert_eq!(load_err(), format!("{m}: checksum mismatch: the file is corrupted or truncated"));
+    edit_meta(&|v| v["format_version"] = 3.into());
+    assert_eq!(load_err(), format!("{m}: format_version 3 is not a version this build reads (1 to 2)"));
     edit_meta(&|v| {
         v.as_object_mut().unwrap().remove("network");
     });
@@ -278,16 +293,20 @@ fn the_runtime_refuses_broken_folders_naming_the_file_and_field() {
     edit_meta(&|v| v["action_bounds"] = serde_json::json!([[0.0, 1.0], [0.0, 1.0]]));
     assert_eq!(load_err(), format!("{m}: action_bounds: 2 entries for 1 action values"));
     std::fs::write(&meta_path, &meta_text).unwrap();
+    resign(&dir);
 
     // Weights: one missing, a truncated file.
     let (mut tensors, _) = tactile_policy::safetensors::decode(&model_bytes, &model_path).unwrap();
     tensors.remove("actor_head.bias");
     let list: Vec<(String, Vec<usize>, Vec<f32>)> = tensors.into_iter().map(|(k, (s, v))| (k, s, v)).collect();
     std::fs::write(&model_path, tactile_policy::safetensors::encode(&list, &Default::default())).unwrap();
+    resign(&dir);
     assert_eq!(load_err(), format!("{w}: tensor `actor_head.bias` is missing"));
     std::fs::write(&model_path, &model_bytes[..model_bytes.len() / 2]).unwrap();
+    resign(&dir);
     assert!(load_err().starts_with(&format!("{w}: tensor `")), "{}", load_err());
     std::fs::write(&model_path, &model_bytes).unwrap();
+    resign(&dir);
 
     // Observations it cannot act on.
     let mut policy = tactile_policy::Policy::load(&dir).unwrap();
