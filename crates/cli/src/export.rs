@@ -62,7 +62,18 @@ pub fn run_onnx(path: &Path, obs: &[f32], obs_dim: usize) -> Result<Vec<f32>> {
 
 /// Reads an ONNX file (not yet typed or optimised).
 fn load_onnx(path: &Path) -> Result<InferenceModel> {
-    tract_onnx::onnx().model_for_path(path).map_err(|e| anyhow::anyhow!("{}: not an ONNX model: {e}", path.display()))
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut std::io::Cursor::new(&bytes))
+        .map_err(|e| anyhow::anyhow!("{}: not an ONNX model: {e}", path.display()))?;
+    if tactile_policy::verify_onnx(&bytes, path)? == tactile_policy::OnnxCheck::Unsigned {
+        eprintln!(
+            "warning: {} carries no tactile checksum ({}), so damage to it goes unseen",
+            path.display(),
+            tactile_policy::ONNX_CHECKSUM_KEY
+        );
+    }
+    Ok(model)
 }
 
 /// Runs a loaded ONNX policy on a batch of observations.

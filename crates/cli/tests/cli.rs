@@ -504,6 +504,15 @@ fn export_writes_onnx_and_runtime_folders_that_act_alike() {
         assert!((-1.0..=1.0).contains(&x[0]));
     }
 
+    // An ONNX file whose bytes no longer match the checksum it carries.
+    let mut bytes = std::fs::read(&onnx).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
+    let damaged = dir.join("damaged.onnx");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let e = one_line_error(&["act", damaged.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);
+    assert!(e.contains("damaged.onnx: checksum mismatch"), "{e}");
+
     // Bad input: a short observation, a file that is not ONNX, no policy.
     std::fs::write(&obs, "[[1.0, 2.0]]").unwrap();
     let e = one_line_error(&["act", folder.to_str().unwrap(), "--obs", obs.to_str().unwrap()]);

@@ -66,6 +66,6 @@ pub use meta::{
 pub use network_layout::{
     ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, argmax, declare_from, egocentric, normalize,
 };
-pub use onnx::OPSET;
+pub use onnx::{ONNX_CHECKSUM_KEY, OPSET, OnnxCheck, verify_onnx};
 pub use polar::{NO_BIN, PolarView};
 pub use runtime::Policy;

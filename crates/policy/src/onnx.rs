@@ -437,6 +437,78 @@ impl Policy {
             .bytes(3, meta.tactile_version.as_bytes())
             .msg(7, &graph)
             .msg(8, &opset);
-        model.0
+        sign_onnx(model.0)
+    }
+}
+
+/// The `metadata_props` key under which an exported model carries the
+/// CRC-32C of the bytes before it.
+pub const ONNX_CHECKSUM_KEY: &str = "tactile.crc32c";
+
+/// The model's `metadata_props` entry (field 14) `tactile.crc32c` = the
+/// CRC-32C of everything before it, in 8 hex digits, as its last record:
+/// a protobuf reader sees one more metadata entry, and
+/// [`verify_onnx`] finds it at a known place.
+fn sign_onnx(mut model: Vec<u8>) -> Vec<u8> {
+    let sum = format!("{:08x}", crate::checksums::crc32c(&model));
+    let mut entry = Pb::default();
+    entry.bytes(1, ONNX_CHECKSUM_KEY.as_bytes()).bytes(2, sum.as_bytes());
+    let mut record = Pb::default();
+    record.msg(14, &entry);
+    model.extend_from_slice(&record.0);
+    model
+}
+
+/// What [`verify_onnx`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnnxCheck {
+    /// The model carries tactile's checksum and its bytes match it.
+    Intact,
+    /// The model carries no checksum (written elsewhere, or before tactile
+    /// signed its exports): nothing could be checked.
+    Unsigned,
+}
+
+/// Checks the checksum an exported model carries ([`ONNX_CHECKSUM_KEY`]);
+/// a model whose bytes do not match it is refused.
+pub fn verify_onnx(bytes: &[u8], path: &std::path::Path) -> Result<OnnxCheck, crate::PolicyError> {
+    // The last record, as sign_onnx writes it: tag, length, key, value.
+    let mut entry = Pb::default();
+    entry.bytes(1, ONNX_CHECKSUM_KEY.as_bytes()).bytes(2, b"00000000");
+    let mut record = Pb::default();
+    record.msg(14, &entry);
+    let len = record.0.len();
+    let Some(start) = bytes.len().checked_sub(len) else { return Ok(OnnxCheck::Unsigned) };
+    let tail = &bytes[start..];
+    let value_at = len - 8;
+    if tail[..value_at] != record.0[..value_at] {
+        return Ok(OnnxCheck::Unsigned);
+    }
+    let stored = std::str::from_utf8(&tail[value_at..]).ok().and_then(|h| u32::from_str_radix(h, 16).ok());
+    if stored != Some(crate::checksums::crc32c(&bytes[..start])) {
+        return Err(crate::PolicyError::Meta {
+            path: path.to_owned(),
+            message: "checksum mismatch: the ONNX file is corrupted or truncated".into(),
+        });
+    }
+    Ok(OnnxCheck::Intact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_model_checks_and_a_changed_byte_is_refused() {
+        let path = std::path::Path::new("p.onnx");
+        let mut body = Pb::default();
+        body.int(1, IR_VERSION).bytes(2, b"tactile");
+        let signed = sign_onnx(body.0.clone());
+        assert_eq!(verify_onnx(&signed, path).unwrap(), OnnxCheck::Intact);
+        assert_eq!(verify_onnx(&body.0, path).unwrap(), OnnxCheck::Unsigned);
+        let mut changed = signed.clone();
+        changed[3] ^= 1;
+        let e = verify_onnx(&changed, path).unwrap_err().to_string();
+        assert_eq!(e, "p.onnx: checksum mismatch: the ONNX file is corrupted or truncated");
     }
 }
