@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e} (the assets folder)", dir.display()));
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -25,6 +25,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     walk(&root, &mut files);
+    assert!(!files.is_empty(), "{}: no assets to build in", root.display());
     let mut named: Vec<(String, PathBuf)> = files
         .into_iter()
         .map(|f| (f.strip_prefix(&root).expect("under assets/").to_string_lossy().replace('\\', "/"), f))

@@ -146,19 +146,24 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
     let plan = ResumePlan::new(dir, &args.env_id, &args.overrides())?;
     let (latest, wanted) = (plan.checkpoint, plan.config);
-    for (damaged, why) in &plan.damaged {
-        eprintln!("warning: {why}; going on from the older {}", latest.display());
-        let aside = damaged.with_extension("damaged");
-        std::fs::rename(damaged, &aside)
-            .with_context(|| format!("setting the damaged checkpoint {} aside", damaged.display()))?;
-        eprintln!("         (the damaged checkpoint is kept as {})", aside.display());
-    }
     let device = tactile_rl::device(&args.device)?;
     let mut env = VecEnv::make(&args.env_id, wanted.num_envs, wanted.threads, None)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
     let mut resumed = load_checkpoint(&latest, &obs_space, &act_space, device)
         .with_context(|| format!("resuming from {}", latest.display()))?;
     resumed.restore_env(&mut env).with_context(|| format!("putting the envs back from {}", latest.display()))?;
+    // Only now, with the run loaded, is anything in its folder touched:
+    // damaged newer checkpoints are set aside (kept, never deleted).
+    for (damaged, why) in &plan.damaged {
+        eprintln!("warning: {why}; going on from the older {}", latest.display());
+        let aside = (0..)
+            .map(|k| damaged.with_extension(if k == 0 { "damaged".to_owned() } else { format!("damaged-{k}") }))
+            .find(|p| !p.exists())
+            .unwrap_or_else(|| damaged.with_extension("damaged"));
+        std::fs::rename(damaged, &aside)
+            .with_context(|| format!("setting the damaged checkpoint {} aside", damaged.display()))?;
+        eprintln!("         (the damaged checkpoint is kept as {})", aside.display());
+    }
     resumed.ppo.config.total_steps = wanted.total_steps;
     resumed.ppo.config.threads = wanted.threads;
     let terms: Vec<&str> = env.infos[0].reward_terms.iter().map(|(t, _)| *t).collect();

@@ -85,57 +85,70 @@ fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvE
     Ok(Box::new(Press::new(c)?))
 }
 
+/// The built-in files of a task id: `envs/<id>.toml` and
+/// `envs/<id>.ppo.toml`, named once by the id.
+macro_rules! task_files {
+    ($id:literal) => {
+        (
+            $id,
+            include_str!(concat!("../../../envs/", $id, ".toml")),
+            include_str!(concat!("../../../envs/", $id, ".ppo.toml")),
+        )
+    };
+}
+
+const fn entry(
+    (id, config_toml, ppo_toml): (&'static str, &'static str, &'static str),
+    summary: &'static str,
+    success: &'static str,
+    max_episode_steps: u32,
+    random_action: RandomAction,
+    build: Builder,
+) -> EnvSpec {
+    EnvSpec { id, summary, success, max_episode_steps, config_toml, ppo_toml, random_action, build }
+}
+
 const REGISTRY: &[EnvSpec] = &[
-    EnvSpec {
-        id: "EdgeFollow-v0",
-        summary: "slide a tactile pad along a straight edge to a goal without losing it (Tactile Gym edge_follow)",
-        success: "pad centre within 1 cm of the goal",
-        max_episode_steps: 150,
-        config_toml: include_str!("../../../envs/EdgeFollow-v0.toml"),
-        ppo_toml: include_str!("../../../envs/EdgeFollow-v0.ppo.toml"),
-        random_action: uniform_action,
-        build: build_edge_follow,
-    },
-    EnvSpec {
-        id: "Explore-v0",
-        summary: "find which of 10 extruded polygons the finger touches, by guarded moves and touch alone (TANDEM)",
-        success: "a right declaration of the object's identity",
-        max_episode_steps: 2000,
-        config_toml: include_str!("../../../envs/Explore-v0.toml"),
-        ppo_toml: include_str!("../../../envs/Explore-v0.ppo.toml"),
-        random_action: explore_action,
-        build: build_explore,
-    },
-    EnvSpec {
-        id: "Explore-v1",
-        summary: "Explore-v0 as TANDEM set it up: its kind of objects (notched simple 8-gons), each episode begun against the object",
-        success: "a right declaration of the object's identity",
-        max_episode_steps: 2000,
-        config_toml: include_str!("../../../envs/Explore-v1.toml"),
-        ppo_toml: include_str!("../../../envs/Explore-v1.ppo.toml"),
-        random_action: explore_action,
-        build: build_explore_v1,
-    },
-    EnvSpec {
-        id: "Pendulum-v1",
-        summary: "swing a pendulum up and balance it (Gymnasium's Pendulum-v1, the RL reference task)",
-        success: "none (the return is the measure)",
-        max_episode_steps: 200,
-        config_toml: include_str!("../../../envs/Pendulum-v1.toml"),
-        ppo_toml: include_str!("../../../envs/Pendulum-v1.ppo.toml"),
-        random_action: uniform_action,
-        build: build_pendulum,
-    },
-    EnvSpec {
-        id: "Press-v0",
-        summary: "press a fingertip pad on a surface to a target normal force, from taxels alone",
-        success: "|F - F*| < 5 % of F* for 20 consecutive steps",
-        max_episode_steps: 200,
-        config_toml: include_str!("../../../envs/Press-v0.toml"),
-        ppo_toml: include_str!("../../../envs/Press-v0.ppo.toml"),
-        random_action: uniform_action,
-        build: build_press,
-    },
+    entry(
+        task_files!("EdgeFollow-v0"),
+        "slide a tactile pad along a straight edge to a goal without losing it (Tactile Gym edge_follow)",
+        "pad centre within 1 cm of the goal",
+        150,
+        uniform_action,
+        build_edge_follow,
+    ),
+    entry(
+        task_files!("Explore-v0"),
+        "find which of 10 extruded polygons the finger touches, by guarded moves and touch alone (TANDEM)",
+        "a right declaration of the object's identity",
+        2000,
+        explore_action,
+        build_explore,
+    ),
+    entry(
+        task_files!("Explore-v1"),
+        "Explore-v0 as TANDEM set it up: its kind of objects (notched simple 8-gons), each episode begun against the object",
+        "a right declaration of the object's identity",
+        2000,
+        explore_action,
+        build_explore_v1,
+    ),
+    entry(
+        task_files!("Pendulum-v1"),
+        "swing a pendulum up and balance it (Gymnasium's Pendulum-v1, the RL reference task)",
+        "none (the return is the measure)",
+        200,
+        uniform_action,
+        build_pendulum,
+    ),
+    entry(
+        task_files!("Press-v0"),
+        "press a fingertip pad on a surface to a target normal force, from taxels alone",
+        "|F - F*| < 5 % of F* for 20 consecutive steps",
+        200,
+        uniform_action,
+        build_press,
+    ),
 ];
 
 /// Every registered task, sorted by id.

@@ -66,7 +66,10 @@ pub fn verify_checksums(dir: &Path) -> Result<Option<Vec<String>>, PolicyError> 
         let file = dir.join(name);
         let bytes = std::fs::read(&file).map_err(io(&file))?;
         if crc32c(&bytes) != *sum {
-            return Err(bad(&file, "checksum mismatch: the file is corrupted or truncated"));
+            return Err(PolicyError::Damaged {
+                path: file,
+                message: "checksum mismatch: the file is corrupted or truncated".into(),
+            });
         }
     }
     Ok(Some(sums.into_keys().collect()))

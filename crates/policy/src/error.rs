@@ -14,6 +14,15 @@ pub enum PolicyError {
         /// What is wrong, naming the field.
         message: String,
     },
+    /// A file does not match the checksum its folder lists for it, or the
+    /// list itself is missing or unreadable: the folder was damaged on disk.
+    #[error("{path}: {message}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A weights file is malformed or does not fit the network.
     #[error("{path}: {message}")]
     Weights {

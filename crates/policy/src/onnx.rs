@@ -486,7 +486,7 @@ pub fn verify_onnx(bytes: &[u8], path: &std::path::Path) -> Result<OnnxCheck, cr
     }
     let stored = std::str::from_utf8(&tail[value_at..]).ok().and_then(|h| u32::from_str_radix(h, 16).ok());
     if stored != Some(crate::checksums::crc32c(&bytes[..start])) {
-        return Err(crate::PolicyError::Meta {
+        return Err(crate::PolicyError::Damaged {
             path: path.to_owned(),
             message: "checksum mismatch: the ONNX file is corrupted or truncated".into(),
         });

@@ -19,7 +19,7 @@ use burn::optim::OptimizerRecord;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use tactile_env::{Space, VecEnv};
-use tactile_policy::{CHECKSUMS_FILE, PolicyMeta, verify_checksums, write_checksums};
+use tactile_policy::{CHECKSUMS_FILE, PolicyError, PolicyMeta, verify_checksums, write_checksums};
 
 use crate::RlError;
 use crate::ppo::Ppo;
@@ -137,14 +137,27 @@ pub fn save_checkpoint(ppo: &Ppo, env: &VecEnv, dir: &Path) -> Result<(), RlErro
 
 /// Checks every file of checkpoint folder `dir` against `checksums.json`.
 pub fn verify_checkpoint(dir: &Path) -> Result<(), RlError> {
-    let sums_path = dir.join(CHECKSUMS_FILE);
-    let listed = verify_checksums(dir)?.ok_or_else(|| ckpt_err(&sums_path, "is missing"))?;
+    let path = dir.join(CHECKSUMS_FILE);
+    let damaged = |message: String| RlError::Format(PolicyError::Damaged { path: path.clone(), message });
+    let listed = verify_checksums(dir)?.ok_or_else(|| damaged("is missing".into()))?;
     for required in ["trainer.json", "optimizer.bpk", "model.safetensors", "meta.json"] {
         if !listed.iter().any(|l| l == required) {
-            return Err(ckpt_err(&sums_path, format!("lists no `{required}`")));
+            return Err(damaged(format!("lists no `{required}`")));
         }
     }
     Ok(())
+}
+
+/// Whether an error of [`verify_checkpoint`] means the checkpoint's files
+/// were damaged on disk (a checksum mismatch, a listed file or the list
+/// missing), rather than a failure that may pass (permissions, too many
+/// open files).
+fn is_damage(e: &RlError) -> bool {
+    match e {
+        RlError::Format(PolicyError::Damaged { .. }) => true,
+        RlError::Format(PolicyError::Io { source, .. }) => source.kind() == std::io::ErrorKind::NotFound,
+        _ => false,
+    }
 }
 
 /// A run read back from a checkpoint.
@@ -264,12 +277,13 @@ impl ResumePlan {
         let mut damaged = Vec::new();
         let mut found = None;
         for checkpoint in all.iter().rev() {
-            match verify_checkpoint(checkpoint).and_then(|()| TrainerState::read(checkpoint)) {
-                Ok(state) => {
-                    found = Some((checkpoint.clone(), state.config));
+            match verify_checkpoint(checkpoint) {
+                Ok(()) => {
+                    found = Some((checkpoint.clone(), TrainerState::read(checkpoint)?.config));
                     break;
                 }
-                Err(e) => damaged.push((checkpoint.clone(), e.to_string())),
+                Err(e) if is_damage(&e) => damaged.push((checkpoint.clone(), e.to_string())),
+                Err(e) => return Err(e),
             }
         }
         let Some((checkpoint, saved)) = found else {

@@ -408,6 +408,14 @@ impl Assets {
     /// built-in copy.
     pub fn read(&self, rel: &str) -> Result<Cow<'static, [u8]>, SimError> {
         if let Some(root) = &self.root {
+            if !root.is_dir() {
+                // A mistyped TACTILE_ASSETS or --assets must not pass
+                // silently behind the built-in files.
+                return Err(SimError::Io {
+                    path: root.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "the asset folder is not a folder"),
+                });
+            }
             let path = root.join(rel);
             match std::fs::read(&path) {
                 Ok(bytes) => return Ok(Cow::Owned(bytes)),

@@ -13,7 +13,8 @@ fn source_tree_files(dir: &Path, root: &Path, out: &mut Vec<String>) {
             if !path.ends_with("fonts") {
                 source_tree_files(&path, root, out);
             }
-        } else {
+        } else if !path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            // Hidden files (an editor's swap file) are not assets.
             out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
         }
     }
@@ -68,4 +69,7 @@ fn a_user_folder_comes_first_and_the_built_in_files_stand_behind_it() {
     let e = Assets::builtin().read("meshes/nothing.obj").unwrap_err().to_string();
     assert!(e.contains("assets/meshes/nothing.obj") && e.contains("not built in"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
+    // A folder that is not there is an error, not a silent fall-back.
+    let e = Assets::new("/nonexistent/assets").read("sensors/pad_8x8.toml").unwrap_err().to_string();
+    assert!(e.contains("/nonexistent/assets") && e.contains("not a folder"), "{e}");
 }

@@ -3,7 +3,8 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::{Ppo, UpdateStats};
+use super::Ppo;
+use super::stats::UpdateStats;
 
 impl Ppo {
     /// Gradient-phase throughput (samples per second) on a synthetic

@@ -11,16 +11,20 @@ use rand::rngs::StdRng;
 use tactile_env::{Info, Space};
 
 use crate::RlError;
-use crate::ppo::UpdateStats;
 use crate::ppo::config::FactBonus;
+use crate::ppo::stats::UpdateStats;
 
 /// What a companion of PPO adds to its rollout. Every method has a
-/// default that adds nothing; the rollout calls them in this order for
-/// each batch step: [`RolloutHook::env_actions`], the env step,
-/// [`RolloutHook::after_step`], then per env either
+/// default that adds nothing. The rollout calls
+/// [`RolloutHook::begin_rollout`] once; then for each batch step
+/// [`RolloutHook::before_step`], [`RolloutHook::env_action`] for each env,
+/// the env step, [`RolloutHook::after_step`], then per env either
 /// [`RolloutHook::episode_begins`] (the step was a reset) or
-/// [`RolloutHook::shape`] (and [`RolloutHook::episode_ends`] where it
-/// ended), then [`RolloutHook::end_step`].
+/// [`RolloutHook::shape`] (and [`RolloutHook::episode_ends`] where the
+/// episode ended), then [`RolloutHook::end_step`]; and after the update
+/// [`RolloutHook::after_update`]. Hooks are called in the order they were
+/// given; a hook's own state (what a checkpoint must keep) is the
+/// checkpoint's to store (`crates/rl/src/checkpoint.rs`).
 pub trait RolloutHook: Any {
     /// The action space the policy learns, given the env's (a hook that
     /// fills an action takes it out).
@@ -61,7 +65,7 @@ pub trait RolloutHook: Any {
     fn end_step(&mut self) {}
 
     /// After PPO's update: the hook's own training, its metrics into
-    /// `stats.extra` (in the order of [`RolloutHook::metric_names`]).
+    /// `stats.extra` by name (each one of [`RolloutHook::metric_names`]).
     fn after_update(&mut self, _rng: &mut StdRng, _stats: &mut UpdateStats) {}
 
     /// The names of the metrics it reports.

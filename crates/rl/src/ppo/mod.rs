@@ -13,6 +13,7 @@ pub(crate) mod hook;
 pub(crate) mod losses;
 pub(crate) mod plumbing;
 pub(crate) mod state;
+pub(crate) mod stats;
 
 use std::any::Any;
 use std::ops::Range;
@@ -23,7 +24,6 @@ use burn::tensor::Device;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
 use tactile_env::wrappers::RunningMeanStd;
 use tactile_env::{Space, VecEnv, env_seed};
 
@@ -36,42 +36,8 @@ use config::PpoConfig;
 use hook::RolloutHook;
 use losses::{clip_global_grad_norm, ppo_losses};
 use plumbing::{ObsPrep, clip_to_space, egocentric_layout};
-use state::EnvEpisodes;
-
-/// The statistics of one PPO update (CleanRL's metric names in the docs).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct UpdateStats {
-    /// Env steps so far.
-    pub global_step: u64,
-    /// `losses/policy_loss`.
-    pub policy_loss: f32,
-    /// `losses/value_loss`.
-    pub value_loss: f32,
-    /// `losses/entropy`.
-    pub entropy: f32,
-    /// `losses/approx_kl`.
-    pub approx_kl: f32,
-    /// `losses/clipfrac`.
-    pub clipfrac: f32,
-    /// `losses/explained_variance`.
-    pub explained_variance: f32,
-    /// `charts/learning_rate`.
-    pub learning_rate: f64,
-    /// Returns of the episodes that ended during this rollout.
-    pub episode_returns: Vec<f32>,
-    /// Their lengths.
-    pub episode_lengths: Vec<u32>,
-    /// Their success flags.
-    pub episode_successes: Vec<bool>,
-    /// Mean of each reward term per step over the rollout, by name.
-    pub reward_terms: Vec<(String, f32)>,
-    /// Extra metrics by name (`losses/discriminator_loss`, ...).
-    pub extra: Vec<(&'static str, f32)>,
-    /// Samples that went through the gradient phase.
-    pub update_samples: usize,
-    /// Seconds spent in the gradient phase.
-    pub update_s: f64,
-}
+use state::{EnvEpisodes, PpoState};
+pub use stats::UpdateStats;
 
 /// A PPO learner: the model, the optimiser, the normalisers and the
 /// rollout buffers, for one VecEnv, with its hooks.
@@ -108,7 +74,7 @@ impl Ppo {
     /// rollout (in the order they shape rewards), on `device` (an autodiff
     /// device, seeded by the caller: the hooks may have drawn from it
     /// already). [`Ppo::new`] makes the hooks a config asks for.
-    pub fn with_hooks(
+    pub(crate) fn with_hooks(
         config: PpoConfig,
         obs_space: &Space,
         act_space: &Space,
@@ -402,6 +368,33 @@ impl Ppo {
     /// The names of the extra metrics this learner reports.
     pub fn extra_metrics(&self) -> Vec<&'static str> {
         self.hooks.iter().flat_map(|h| h.metric_names().iter().copied()).collect()
+    }
+
+    /// The learner's state beside its weights and optimiser moments.
+    pub fn state(&self) -> PpoState {
+        PpoState {
+            global_step: self.global_step,
+            updates: self.updates,
+            obs_rms: self.obs_rms.clone(),
+            ret_rms: self.ret_rms.clone(),
+            episodes: self.episodes.clone(),
+        }
+    }
+
+    /// Puts back a state of [`Ppo::state`] (of a learner with this config).
+    pub fn restore(&mut self, state: PpoState) -> Result<(), RlError> {
+        if !state.episodes.lengths_are(self.config.num_envs) || state.obs_rms.mean.len() != self.prep.obs_dim {
+            return Err(RlError::Config {
+                field: "num_envs",
+                reason: "the saved per-env state does not match num_envs or the observation space",
+            });
+        }
+        self.episodes = state.episodes;
+        self.obs_rms = state.obs_rms;
+        self.ret_rms = state.ret_rms;
+        self.global_step = state.global_step;
+        self.updates = state.updates;
+        Ok(())
     }
 
     /// Adam's state (moments and step counts).

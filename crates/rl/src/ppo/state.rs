@@ -1,13 +1,9 @@
 //! What a learner is beside its weights and optimiser moments: counters,
 //! normalisers and each env's episode so far (its hooks keep their own). A
-//! checkpoint stores it ([`Ppo::state`]) and puts it back
-//! ([`Ppo::restore`]).
+//! checkpoint stores it (`Ppo::state`) and puts it back (`Ppo::restore`).
 
 use serde::{Deserialize, Serialize};
 use tactile_env::wrappers::RunningMeanStd;
-
-use super::Ppo;
-use crate::RlError;
 
 /// A learner's state beside its weights and optimiser moments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,38 +55,9 @@ impl EnvEpisodes {
         }
     }
 
-    fn lengths_are(&self, n: usize) -> bool {
+    pub(crate) fn lengths_are(&self, n: usize) -> bool {
         [self.needs_reset.len(), self.returns.len(), self.lengths.len(), self.discounted.len(), self.actions.len()]
             .iter()
             .all(|&l| l == n)
-    }
-}
-
-impl Ppo {
-    /// The learner's state beside its weights and optimiser moments.
-    pub fn state(&self) -> PpoState {
-        PpoState {
-            global_step: self.global_step,
-            updates: self.updates,
-            obs_rms: self.obs_rms.clone(),
-            ret_rms: self.ret_rms.clone(),
-            episodes: self.episodes.clone(),
-        }
-    }
-
-    /// Puts back a state of [`Ppo::state`] (of a learner with this config).
-    pub fn restore(&mut self, state: PpoState) -> Result<(), RlError> {
-        if !state.episodes.lengths_are(self.config.num_envs) || state.obs_rms.mean.len() != self.prep.obs_dim {
-            return Err(RlError::Config {
-                field: "num_envs",
-                reason: "the saved per-env state does not match num_envs or the observation space",
-            });
-        }
-        self.episodes = state.episodes;
-        self.obs_rms = state.obs_rms;
-        self.ret_rms = state.ret_rms;
-        self.global_step = state.global_step;
-        self.updates = state.updates;
-        Ok(())
     }
 }

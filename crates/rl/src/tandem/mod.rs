@@ -22,8 +22,8 @@ use crate::RlError;
 use crate::encoder::{CnnConfig, CnnEncoder, ObsLayout, PolarView};
 use crate::init::orthogonal_linear;
 use crate::network::{number_params, tensor2, to_vec};
-use crate::ppo::UpdateStats;
 use crate::ppo::hook::RolloutHook;
+use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
 pub use tactile_policy::{TandemLayout, declare_from};
 
@@ -271,7 +271,6 @@ pub struct Tandem {
 /// ended on a declaration.
 #[derive(Default)]
 struct RolloutScratch {
-    obs_dim: usize,
     probs: Vec<f32>,
     probs_next: Vec<f32>,
     filled: Vec<f32>,
@@ -547,7 +546,6 @@ impl RolloutHook for Tandem {
     fn begin_rollout(&mut self, raw_obs: &[f32], obs_dim: usize) {
         let n = raw_obs.len() / obs_dim.max(1);
         let mut r = std::mem::take(&mut self.rollout);
-        r.obs_dim = obs_dim;
         r.probs.resize(n * self.layout.classes, 0.0);
         r.probs_next.resize(n * self.layout.classes, 0.0);
         r.filled.resize(n, 0.0);
