@@ -77,7 +77,7 @@ fn build_explore(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, En
 
 fn build_explore_v1(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let c: ExploreConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
-    Ok(Box::new(Explore::versioned("Explore-v1", c)?))
+    Ok(Box::new(Explore::versioned(spec.id, c)?))
 }
 
 fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
