@@ -181,7 +181,7 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  ETA {eta}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_position(ppo.global_step.min(total));
@@ -189,6 +189,7 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
         bar
     });
     let first_step = ppo.global_step;
+    let loop_start = Instant::now();
     let every = Duration::from_secs(args.checkpoint_every_s.max(1));
     let mut last_checkpoint = Instant::now();
     let (mut last_return, mut last_success) = (f32::NAN, f32::NAN);
@@ -216,7 +217,11 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
         }
         if let Some(bar) = &bar {
             bar.set_position(stats.global_step.min(total));
-            bar.set_message(format!("return {last_return:.2}  success {last_success:.2}"));
+            let rate = (stats.global_step - first_step) as f64 / loop_start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "{} steps/s  return {last_return:.2}  success {last_success:.2}",
+                readable_rate(rate)
+            ));
         }
         if last_checkpoint.elapsed() >= every {
             checkpoint(&ppo, &env, &dir)?;
@@ -276,6 +281,29 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
     Ok(())
 }
 
+/// A rate as a person reads it: whole numbers with thousands separators
+/// from 100 up (`3,371`), one decimal from 10 (`42.5`), two below.
+fn readable_rate(per_s: f64) -> String {
+    if !per_s.is_finite() {
+        return "-".into();
+    }
+    if per_s < 10.0 {
+        return format!("{per_s:.2}");
+    }
+    if per_s < 100.0 {
+        return format!("{per_s:.1}");
+    }
+    let digits = format!("{:.0}", per_s);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Writes a checkpoint and keeps the latest two.
 fn checkpoint(ppo: &Ppo, env: &VecEnv, run_dir: &Path) -> Result<PathBuf> {
     let at = checkpoint_dir(run_dir, ppo.updates);
@@ -285,4 +313,19 @@ fn checkpoint(ppo: &Ppo, env: &VecEnv, run_dir: &Path) -> Result<PathBuf> {
         std::fs::remove_dir_all(old).with_context(|| format!("removing old checkpoint {}", old.display()))?;
     }
     Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_rate;
+
+    #[test]
+    fn rates_read_as_people_write_them() {
+        assert_eq!(readable_rate(3_371.494_9), "3,371");
+        assert_eq!(readable_rate(1_234_567.8), "1,234,568");
+        assert_eq!(readable_rate(625.4), "625");
+        assert_eq!(readable_rate(42.46), "42.5");
+        assert_eq!(readable_rate(4.256), "4.26");
+        assert_eq!(readable_rate(f64::NAN), "-");
+    }
 }
