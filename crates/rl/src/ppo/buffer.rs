@@ -11,6 +11,9 @@ pub(crate) struct RolloutBuffer {
     pub obs: Vec<f32>,
     /// The policy's actions (before any hook fills the env's).
     pub actions: Vec<f32>,
+    /// The env actions of the batch step under way (`num_envs x` the
+    /// env's action width): what the envs are stepped with.
+    pub env_actions: Vec<f32>,
     /// Their log-probabilities when sampled.
     pub logp: Vec<f32>,
     /// The critic's values, one more batch step at the end (the bootstrap).
@@ -37,7 +40,7 @@ pub(crate) struct Minibatch {
 }
 
 impl RolloutBuffer {
-    pub fn new(num_envs: usize, num_steps: usize, obs_dim: usize, action_dim: usize) -> Self {
+    pub fn new(num_envs: usize, num_steps: usize, obs_dim: usize, action_dim: usize, env_action_dim: usize) -> Self {
         let (n, t) = (num_envs, num_steps);
         RolloutBuffer {
             num_envs,
@@ -46,6 +49,7 @@ impl RolloutBuffer {
             action_dim,
             obs: vec![0.0; t * n * obs_dim],
             actions: vec![0.0; t * n * action_dim],
+            env_actions: vec![0.0; n * env_action_dim],
             logp: vec![0.0; t * n],
             values: vec![0.0; (t + 1) * n],
             rewards: vec![0.0; t * n],

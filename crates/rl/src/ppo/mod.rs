@@ -93,7 +93,7 @@ impl Ppo {
         let model = ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &device)?;
         let n = config.num_envs;
         Ok(Ppo {
-            buffer: RolloutBuffer::new(n, config.num_steps, obs_dim, layout.action_dim),
+            buffer: RolloutBuffer::new(n, config.num_steps, obs_dim, layout.action_dim, act_space.flat_dim()),
             episodes: EnvEpisodes::new(n),
             prep: ObsPrep::new(obs_dim, config.norm_obs.then(|| obs_layout.vector_ranges()), ego),
             obs_rms: RunningMeanStd::new(obs_dim),
@@ -138,7 +138,6 @@ impl Ppo {
         let log_std = to_vec(infer.log_std());
         let mut obs_t = vec![0.0f32; n * od];
         let mut logp_t = vec![0.0f32; n];
-        let mut env_actions = vec![0.0f32; n * ead];
         for hook in self.hooks.iter_mut() {
             hook.begin_rollout(&env.obs, od);
         }
@@ -155,7 +154,7 @@ impl Ppo {
             for hook in self.hooks.iter_mut() {
                 hook.before_step();
             }
-            for (i, row) in env_actions.chunks_mut(ead).enumerate() {
+            for (i, row) in b.env_actions.chunks_mut(ead).enumerate() {
                 let act = &acts[i * ad..(i + 1) * ad];
                 if !self.hooks.iter().any(|h| h.env_action(i, act, row)) {
                     row.copy_from_slice(act);
@@ -165,7 +164,7 @@ impl Ppo {
             for i in 0..n {
                 b.valid[t * n + i] = !self.episodes.needs_reset[i];
             }
-            env.step(&env_actions)?;
+            env.step(&b.env_actions)?;
             self.global_step += n as u64;
             for hook in self.hooks.iter_mut() {
                 hook.after_step(&env.obs, od, &env.infos);
@@ -186,7 +185,7 @@ impl Ppo {
                     ep.needs_reset[i] = false;
                     continue;
                 }
-                ep.actions[i].extend_from_slice(&env_actions[i * ead..(i + 1) * ead]);
+                ep.actions[i].extend_from_slice(&b.env_actions[i * ead..(i + 1) * ead]);
                 let r = env.rewards[i];
                 ep.returns[i] += f64::from(r);
                 ep.lengths[i] += 1;

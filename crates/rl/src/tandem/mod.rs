@@ -533,6 +533,16 @@ impl Tandem {
     }
 }
 
+/// The metrics TANDEM reports, by name: the discriminator's loss and
+/// accuracy, the share of ended episodes that declared, and (under
+/// calibration) the fitted temperature.
+const METRICS: [&str; 4] = [
+    "losses/discriminator_loss",
+    "charts/discriminator_accuracy",
+    "charts/declare_rate",
+    "charts/discriminator_temperature",
+];
+
 /// TANDEM joins PPO's rollout here: it fills `declare` from its
 /// probabilities, pays the shaping reward, stores each grid with its
 /// label, and trains after each update.
@@ -595,30 +605,23 @@ impl RolloutHook for Tandem {
     fn after_update(&mut self, rng: &mut StdRng, stats: &mut UpdateStats) {
         let start = std::time::Instant::now();
         if let Some((loss, accuracy)) = self.train(rng) {
-            stats.extra.push(("losses/discriminator_loss", loss));
-            stats.extra.push(("charts/discriminator_accuracy", accuracy));
+            stats.extra.push((METRICS[0], loss));
+            stats.extra.push((METRICS[1], accuracy));
         }
         if self.config.calibration_envs > 0 {
-            stats.extra.push(("charts/discriminator_temperature", self.model.temperature()));
+            stats.extra.push((METRICS[3], self.model.temperature()));
         }
         let ended = stats.episode_returns.len();
         if ended > 0 {
-            stats.extra.push(("charts/declare_rate", self.rollout.declared as f32 / ended as f32));
+            stats.extra.push((METRICS[2], self.rollout.declared as f32 / ended as f32));
         }
         stats.update_s += start.elapsed().as_secs_f64();
     }
 
     fn metric_names(&self) -> &'static [&'static str] {
-        if self.config.calibration_envs > 0 {
-            &[
-                "losses/discriminator_loss",
-                "charts/discriminator_accuracy",
-                "charts/declare_rate",
-                "charts/discriminator_temperature",
-            ]
-        } else {
-            &["losses/discriminator_loss", "charts/discriminator_accuracy", "charts/declare_rate"]
-        }
+        // The temperature only where it is fitted.
+        let count = if self.config.calibration_envs > 0 { 4 } else { 3 };
+        &METRICS[..count]
     }
 }
 
