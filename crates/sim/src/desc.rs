@@ -1,12 +1,13 @@
 //! Scenes as data: the serde types of a scene file and of a sensor file.
 //!
 //! A scene file (TOML) holds a `[physics]` table, `[[bodies]]` with their
-//! `[[bodies.colliders]]`, and `[[sensors]]`. Every key is checked: an
+//! `[[bodies.colliders]]`, `[[robots]]` loaded from URDF, and `[[sensors]]`. Every key is checked: an
 //! unknown key, a wrong type or an unknown shape kind is an error that names
 //! the file, line and column. Units are in the key names (SI throughout);
 //! the world is z-up.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,10 @@ pub struct SceneDesc {
     /// The bodies, in insertion order.
     #[serde(default)]
     pub bodies: Vec<BodyDesc>,
+    /// Robots from URDF files; their links become bodies named
+    /// `<robot>/<link>`, after the `[[bodies]]`.
+    #[serde(default)]
+    pub robots: Vec<RobotDesc>,
     /// The taxel arrays.
     #[serde(default)]
     pub sensors: Vec<SensorDesc>,
@@ -230,6 +235,108 @@ fn unit_scale() -> [f32; 3] {
     [1.0; 3]
 }
 
+/// A robot loaded from a URDF file (`[[robots]]`).
+///
+/// Each URDF link becomes a body named `<name>/<link>`; each revolute or
+/// continuous joint a driven degree of freedom, in the order the file lists
+/// them. Collisions are primitives (box, sphere, cylinder, capsule) and
+/// OBJ/STL meshes, resolved next to the URDF file in the asset folders and
+/// convex-decomposed on moving links.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotDesc {
+    /// Unique name, the prefix of the link names (`hand/link_3.0_tip`).
+    pub name: String,
+    /// The URDF file: a path under the asset folders
+    /// (`robots/allegro/allegro.urdf`), or an absolute path of the user's.
+    pub urdf: String,
+    /// Position of the root link (m, world).
+    #[serde(default)]
+    pub position_m: [f32; 3],
+    /// Orientation of the root link as roll, pitch, yaw about fixed x, y, z (rad).
+    #[serde(default)]
+    pub rotation_rpy_rad: [f32; 3],
+    /// Whether the root link is welded to the world (default) or free.
+    #[serde(default = "yes")]
+    pub fixed_base: bool,
+    /// Whether the robot's links collide with each other (links joined by
+    /// a joint never do). Off by default.
+    #[serde(default)]
+    pub self_collisions: bool,
+    /// Gravity on the links, as a fraction of the scene's (HORA's hand
+    /// simulates none: 0).
+    #[serde(default = "one")]
+    pub gravity_scale: f32,
+    /// Coulomb friction coefficient of every link collider.
+    #[serde(default = "default_friction")]
+    pub friction: f32,
+    /// The joint configuration at every reset (rad), by joint name; a joint
+    /// not named starts at 0, or at the limit nearest to 0.
+    #[serde(default)]
+    pub joint_positions_rad: BTreeMap<String, f32>,
+    /// The position drives' targets at every reset (rad), by joint name; a
+    /// joint not named holds its reset position. A grasp is both: the
+    /// joints where they touch the object, the targets a little inside it.
+    #[serde(default)]
+    pub joint_targets_rad: BTreeMap<String, f32>,
+    /// The drive of every joint that `joints` does not override.
+    #[serde(default)]
+    pub drive: JointDriveDesc,
+    /// Per-joint overrides of `drive`, by joint name (only the keys given).
+    #[serde(default)]
+    pub joints: BTreeMap<String, JointDriveDesc>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// How a joint is driven (`[robots.drive]`, `[robots.joints."<name>"]`).
+/// Every key is optional; a joint's drive is the robot's `drive` with the
+/// joint's own keys on top.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointDriveDesc {
+    /// `position` (PD towards a target angle), `velocity` (towards a target
+    /// rate) or `torque` (the command is the torque). Default `position`.
+    #[serde(default)]
+    pub mode: Option<DriveMode>,
+    /// Position gain (N m/rad); position drives need it.
+    #[serde(default)]
+    pub stiffness_nm_per_rad: Option<f32>,
+    /// Velocity gain (N m s/rad); default 0.
+    #[serde(default)]
+    pub damping_nm_s_per_rad: Option<f32>,
+    /// The most torque the drive applies (N m); default unlimited.
+    #[serde(default)]
+    pub max_torque_nm: Option<f32>,
+    /// Reflected rotor inertia added to the joint (kg m^2); default 0.
+    #[serde(default)]
+    pub armature_kg_m2: Option<f32>,
+    /// Dry joint friction: the most torque friction resists motion with
+    /// (N m); default the URDF's `<dynamics friction>`, else 0.
+    #[serde(default)]
+    pub friction_nm: Option<f32>,
+}
+
+/// What a joint's drive tracks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriveMode {
+    /// A PD law towards a target angle: `tau = k (q* - q) - c dq/dt`,
+    /// solved implicitly with the contacts, clamped to the torque limit.
+    #[default]
+    Position,
+    /// A damper towards a target rate: `tau = c (v* - dq/dt)`.
+    Velocity,
+    /// The command is the torque itself (clamped to the torque limit).
+    Torque,
+}
+
 /// How a mesh collides.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -397,6 +504,9 @@ impl Assets {
     /// The name of an asset in messages: its path under the user's folder
     /// where it is there, else `assets/<rel>` (the built-in copy).
     pub fn path(&self, rel: &str) -> PathBuf {
+        if Path::new(rel).is_absolute() {
+            return PathBuf::from(rel);
+        }
         match &self.root {
             Some(root) if root.join(rel).is_file() => root.join(rel),
             Some(root) if builtin(rel).is_none() => root.join(rel),
@@ -405,8 +515,11 @@ impl Assets {
     }
 
     /// The bytes of an asset: the user's file where there is one, else the
-    /// built-in copy.
+    /// built-in copy; an absolute path is read as it is.
     pub fn read(&self, rel: &str) -> Result<Cow<'static, [u8]>, SimError> {
+        if Path::new(rel).is_absolute() {
+            return std::fs::read(rel).map(Cow::Owned).map_err(|source| SimError::Io { path: rel.into(), source });
+        }
         if let Some(root) = &self.root {
             if !root.is_dir() {
                 // A mistyped TACTILE_ASSETS or --assets must not pass

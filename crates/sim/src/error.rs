@@ -59,6 +59,27 @@ pub enum SimError {
         /// The name that was not found.
         name: String,
     },
+    /// A URDF file is malformed or describes something tactile cannot
+    /// simulate.
+    #[error("{path}: {element}: {reason}")]
+    Urdf {
+        /// The URDF file.
+        path: PathBuf,
+        /// The element at fault (`joint \`joint_3.0\``, `link \`palm\` <collision> 0`).
+        element: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A joint-space vector has the wrong number of entries.
+    #[error("{what}: {got} values given, the robot has {expected} driven joints")]
+    Length {
+        /// What the vector is (`joint targets of robot \`hand\``).
+        what: String,
+        /// Entries expected: the robot's driven joints.
+        expected: usize,
+        /// Entries given.
+        got: usize,
+    },
     /// A position target was set on a body that has no drive and is not kinematic.
     #[error("body `{0}` is neither kinematic nor driven: it takes no position target")]
     NotDriven(String),

@@ -56,6 +56,7 @@ mod error;
 mod mesh;
 mod noise;
 mod record;
+mod robot;
 mod scene;
 mod sensor;
 mod taxel_layout;
@@ -67,13 +68,14 @@ pub mod math {
 }
 
 pub use desc::{
-    ASSETS_ENV, Assets, BodyDesc, BodyKind, ColliderDesc, DriveDesc, MeshCollision, PhysicsDesc, RotationDrive,
-    SceneDesc, SensorDesc, SensorFileDesc, ShapeDesc, SkinDesc,
+    ASSETS_ENV, Assets, BodyDesc, BodyKind, ColliderDesc, DriveDesc, DriveMode, JointDriveDesc, MeshCollision,
+    PhysicsDesc, RobotDesc, RotationDrive, SceneDesc, SensorDesc, SensorFileDesc, ShapeDesc, SkinDesc,
 };
 pub use error::SimError;
 pub use mesh::TriMeshData;
 pub use noise::{BinaryDesc, NoiseDesc, NoiseState};
 pub use record::pose7;
+pub use robot::{JointInfo, RobotId};
 pub use scene::{BodyId, Fault, Scene, SensorId};
 pub use sensor::{TaxelArray, TaxelFrame};
 pub use taxel_layout::{LayoutDesc, Taxels};

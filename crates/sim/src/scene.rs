@@ -7,6 +7,7 @@ use crate::SimError;
 use crate::desc::{Assets, BodyKind, ColliderDesc, MeshCollision, RotationDrive, SceneDesc, SensorFileDesc, ShapeDesc};
 use crate::mesh::TriMeshData;
 use crate::noise::NoiseState;
+use crate::robot::{RobotEntry, load_robot};
 use crate::sensor::{TaxelArray, TaxelFrame};
 use crate::taxel_layout::{finite3, positive};
 
@@ -26,6 +27,11 @@ pub enum Fault {
         /// The body's name.
         body: String,
     },
+    /// A joint command (target, rate or torque) was not a finite number.
+    BadCommand {
+        /// The joint, as `<robot>/<joint>`.
+        joint: String,
+    },
     /// A dynamic body left the allowed region.
     OutOfBounds {
         /// The body's name.
@@ -40,10 +46,10 @@ pub enum Fault {
 const BOUNDS_M: f32 = 100.0;
 
 #[derive(Clone, Debug)]
-struct BodyEntry {
+pub(crate) struct BodyEntry {
     name: String,
     kind: BodyKind,
-    handle: RigidBodyHandle,
+    pub(crate) handle: RigidBodyHandle,
     anchor: Option<RigidBodyHandle>,
     colliders: Vec<ColliderHandle>,
     /// The position target set for the coming env step, if any.
@@ -65,21 +71,28 @@ struct Template {
     bodies: Vec<RigidBody>,
     colliders: Vec<(Collider, usize)>,
     joints: Vec<(GenericJoint, usize, usize)>,
+    /// Robot joints (reduced coordinates): joint, parent, child.
+    multibody: Vec<(GenericJoint, usize, usize)>,
 }
 
 /// A simulated scene with taxel arrays.
 pub struct Scene {
-    world: PhysicsWorld,
+    pub(crate) world: PhysicsWorld,
     template: Template,
-    bodies: Vec<BodyEntry>,
+    pub(crate) bodies: Vec<BodyEntry>,
     sensors: Vec<TaxelArray>,
     dt_s: f32,
     substeps: u32,
     /// The first non-finite body rapier quarantined since the last reset.
     quarantined: Option<String>,
+    /// The first bad joint command since the last reset.
+    pub(crate) fault: Option<Fault>,
+    pub(crate) robots: Vec<RobotEntry>,
+    /// Indices (in `bodies`) of the robots' links.
+    pub(crate) link_bodies: std::ops::Range<usize>,
 }
 
-fn pose_from(field: &str, position_m: [f32; 3], rpy: [f32; 3]) -> Result<Pose, SimError> {
+pub(crate) fn pose_from(field: &str, position_m: [f32; 3], rpy: [f32; 3]) -> Result<Pose, SimError> {
     let p = finite3(&format!("{field}.position_m"), position_m)?;
     let r = finite3(&format!("{field}.rotation_rpy_rad"), rpy)?;
     Ok(Pose::from_parts(p, Rotation::from_euler(rapier3d::glamx::EulerRot::ZYX, r.z, r.y, r.x)))
@@ -204,7 +217,8 @@ impl Scene {
         let gravity = finite3("physics.gravity_m_s2", ph.gravity_m_s2)?;
         let length_unit = positive("physics.length_unit_m", ph.length_unit_m)?;
 
-        let mut template = Template { bodies: Vec::new(), colliders: Vec::new(), joints: Vec::new() };
+        let mut template =
+            Template { bodies: Vec::new(), colliders: Vec::new(), joints: Vec::new(), multibody: Vec::new() };
         let mut entries = Vec::new();
         let mut pad_poses = Vec::new(); // per body: the collider poses as described
         for (bi, b) in desc.bodies.iter().enumerate() {
@@ -274,6 +288,41 @@ impl Scene {
             entries.push((b.name.clone(), b.kind, body_index, anchor, b.colliders.len(), rotation_locked));
         }
 
+        // Robots: links after the bodies, each a body `<robot>/<link>`.
+        let first_link = entries.len();
+        let mut robots = Vec::new();
+        for (ri, r) in desc.robots.iter().enumerate() {
+            if desc.robots[..ri].iter().any(|o| o.name == r.name) {
+                return Err(SimError::invalid(format!("robots[{ri}].name"), &r.name, "two robots have this name"));
+            }
+            let loaded = load_robot(r, ri, assets)?;
+            let first_body = entries.len();
+            let first_template_body = template.bodies.len();
+            for crate::robot::LinkPart { name, body, colliders } in &loaded.links {
+                if entries.iter().any(|e| e.0 == *name) {
+                    return Err(SimError::invalid(format!("robots[{ri}]"), name, "a body already has this name"));
+                }
+                let body_index = template.bodies.len();
+                let kind = if body.is_fixed() { BodyKind::Static } else { BodyKind::Dynamic };
+                template.bodies.push(body.clone());
+                let mut poses = Vec::new();
+                for (c, pad) in colliders {
+                    template.colliders.push((c.clone(), body_index));
+                    poses.push(*pad);
+                }
+                pad_poses.push(poses);
+                entries.push((name.clone(), kind, body_index, None, colliders.len(), false));
+            }
+            template.bodies.extend(loaded.mounts.iter().cloned());
+            let first_joint = template.multibody.len();
+            // Parents index the links, then the mounts: as pushed above.
+            for (joint, parent, child) in &loaded.joints {
+                template.multibody.push((*joint, first_template_body + parent, first_template_body + child));
+            }
+            robots.push(loaded.entry(&r.name, first_body, first_joint));
+        }
+        let link_bodies = first_link..entries.len();
+
         let mut world = PhysicsWorld::new();
         world.gravity = gravity;
         let ip = &mut world.integration_parameters;
@@ -284,7 +333,7 @@ impl Scene {
         let zeta = positive("physics.contact_damping_ratio", ph.contact_damping_ratio)?;
         ip.contact_softness = SpringCoefficients::new(contact_hz, zeta);
         ip.static_contact_softness = SpringCoefficients::new(contact_hz, zeta);
-        let (body_handles, collider_handles) = Self::populate(&mut world, &template);
+        let (body_handles, collider_handles, joint_handles) = Self::populate(&mut world, &template);
 
         let mut bodies = Vec::new();
         let mut next_collider = 0;
@@ -347,7 +396,20 @@ impl Scene {
             ));
         }
 
-        Ok(Scene { world, template, bodies, sensors, dt_s: 1.0 / hz, substeps: ph.substeps, quarantined: None })
+        let mut scene = Scene {
+            world,
+            template,
+            bodies,
+            sensors,
+            dt_s: 1.0 / hz,
+            substeps: ph.substeps,
+            quarantined: None,
+            fault: None,
+            robots,
+            link_bodies,
+        };
+        scene.init_robots(&joint_handles);
+        Ok(scene)
     }
 
     /// Loads a scene file; its asset paths resolve in `assets`.
@@ -355,13 +417,27 @@ impl Scene {
         Scene::new(&SceneDesc::load(path)?, assets)
     }
 
-    fn populate(world: &mut PhysicsWorld, t: &Template) -> (Vec<RigidBodyHandle>, Vec<ColliderHandle>) {
+    fn populate(
+        world: &mut PhysicsWorld,
+        t: &Template,
+    ) -> (Vec<RigidBodyHandle>, Vec<ColliderHandle>, Vec<MultibodyJointHandle>) {
         let bodies: Vec<_> = t.bodies.iter().map(|b| world.insert_body(b.clone())).collect();
         let colliders = t.colliders.iter().map(|(c, bi)| world.insert_collider(c.clone(), Some(bodies[*bi]))).collect();
         for (j, a, b) in &t.joints {
             world.insert_impulse_joint(bodies[*a], bodies[*b], *j);
         }
-        (bodies, colliders)
+        // The URDF was checked to be a tree, so every insertion succeeds.
+        let joints = t
+            .multibody
+            .iter()
+            .map(|(j, a, b)| {
+                world
+                    .multibody_joints
+                    .insert(bodies[*a], bodies[*b], *j, false)
+                    .unwrap_or(MultibodyJointHandle::invalid())
+            })
+            .collect();
+        (bodies, colliders, joints)
     }
 
     /// Puts every body back where the scene file says, at rest, with fresh
@@ -371,12 +447,14 @@ impl Scene {
         let mut world = PhysicsWorld::new();
         world.gravity = self.world.gravity;
         world.integration_parameters = self.world.integration_parameters;
-        let (bodies, colliders) = Self::populate(&mut world, &self.template);
+        let (bodies, colliders, joints) = Self::populate(&mut world, &self.template);
         // Fresh sets hand out the same handles in the same order.
         debug_assert!(self.bodies.iter().all(|b| bodies.contains(&b.handle)));
         debug_assert!(self.bodies.iter().flat_map(|b| &b.colliders).all(|c| colliders.contains(c)));
         self.world = world;
         self.quarantined = None;
+        self.fault = None;
+        self.init_robots(&joints);
         for b in &mut self.bodies {
             b.target = None;
             b.scale = 1.0;
@@ -415,11 +493,19 @@ impl Scene {
         for b in &mut self.bodies {
             b.target = None;
         }
+        self.finish_joint_torques(self.substeps);
     }
 
-    /// Advances one physics step.
+    /// Advances one physics step (none once the scene has a fault).
     pub fn physics_step(&mut self) {
+        // A faulted world stays as it is until the next reset: stepping a
+        // non-finite state on can make rapier fail.
+        if self.fault.is_some() || self.quarantined.is_some() {
+            return;
+        }
+        self.apply_joint_torques();
         self.world.step();
+        self.accumulate_joint_torques();
         // rapier freezes a body whose state turned non-finite and reports
         // it for this step only: latch the first one until the next reset.
         if self.quarantined.is_none() && !self.world.quarantine().is_empty() {
@@ -536,6 +622,9 @@ impl Scene {
     /// Whether the physics went wrong since the last reset (a non-finite
     /// state, which rapier freezes, or a body far away); `None` if not.
     pub fn fault(&self) -> Option<Fault> {
+        if let Some(f) = &self.fault {
+            return Some(f.clone());
+        }
         if let Some(body) = &self.quarantined {
             return Some(Fault::NotFinite { body: body.clone() });
         }
@@ -597,6 +686,9 @@ impl Scene {
     /// longer fit). A reset restores it.
     pub fn set_body_scale(&mut self, id: BodyId, factor: f32) -> Result<(), SimError> {
         crate::taxel_layout::positive("body scale", factor)?;
+        if self.is_link(id.0) {
+            return Err(SimError::invalid("body scale", &self.bodies[id.0].name, "a robot link cannot be scaled"));
+        }
         let b = &self.bodies[id.0];
         if factor != 1.0 && self.sensors.iter().any(|s| s.body == b.handle) {
             return Err(SimError::invalid("body scale", &b.name, "a body with a taxel array cannot be scaled"));

@@ -27,8 +27,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: the tests of this file take turns.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_taxel_read_path_does_not_allocate() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let mut slide = TaxelSlide::new(&Assets::builtin()).unwrap();
     slide.reset(0);
     // Warm up through the contact phases (descend, press, slide, push).
@@ -45,4 +49,37 @@ fn the_taxel_read_path_does_not_allocate() {
     }
     assert_eq!(during_reads, 0, "the taxel reads allocated {during_reads} times");
     assert!(slide.frame().in_contact);
+}
+
+#[test]
+fn the_joint_space_calls_and_fingertip_reads_do_not_allocate() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let assets = Assets::builtin();
+    let desc = tactile_sim::SceneDesc::from_toml(&assets.read_text("scenes/hand-hold.toml").unwrap(), "hand").unwrap();
+    let mut scene = tactile_sim::Scene::new(&desc, &assets).unwrap();
+    let hand = scene.robot("hand").unwrap();
+    let tip = scene.sensor("thumb_tip").unwrap();
+    let mut frame = scene.new_frame(tip);
+    let (mut q, mut v, mut tau, mut targets) = (vec![0.0; 16], vec![0.0; 16], vec![0.0; 16], vec![0.0; 16]);
+    scene.joint_targets(hand, &mut targets).unwrap();
+    let mut during = 0;
+    for k in 0..40 {
+        // Physics may allocate (rapier's own buffers); our calls must not.
+        scene.step();
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        scene.read(tip, &mut frame);
+        scene.joint_positions(hand, &mut q).unwrap();
+        scene.joint_velocities(hand, &mut v).unwrap();
+        scene.joint_torques(hand, &mut tau).unwrap();
+        for t in targets.iter_mut() {
+            *t += if k % 2 == 0 { 0.01 } else { -0.01 };
+        }
+        scene.set_joint_targets(hand, &targets).unwrap();
+        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        if k > 5 {
+            during += after - before;
+        }
+    }
+    assert_eq!(during, 0, "the joint-space calls allocated {during} times");
+    assert!(tau.iter().any(|t| *t != 0.0), "the drives worked");
 }
