@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use serde_json::json;
 use tactile_env::{Env, VecEnv, make, registry};
 use tactile_sim::Assets;
+use tactile_sim::hand_hold::HandHold;
 use tactile_sim::taxel_slide::TaxelSlide;
 
 /// The taxel-slide scene: physics only and physics + 64 taxels.
@@ -46,6 +47,56 @@ pub fn sim(steps: usize, json: bool, assets: &Assets) -> Result<()> {
         println!("  solver normal force {:>10.4} N", hold.solver_normal_n);
         println!("  non-zero taxels     {:>10} of 64", hold.nonzero_taxels);
         println!("cube pushed           {:>10.1} mm", (r.episode.cube_final_x_m - 0.06) * 1000.0);
+    }
+    Ok(())
+}
+
+/// The hand-hold scene: the Allegro hand holding a cylinder under random
+/// joint targets, physics only and with its four fingertip arrays read.
+pub fn hand(steps: usize, json: bool, assets: &Assets) -> Result<()> {
+    anyhow::ensure!(steps > 0, "--steps must be at least 1");
+    let mut hold = HandHold::new(assets).context("building the hand-hold scene")?;
+    let r = hold.bench(steps);
+    let c = r.check;
+    let error = (c.taxel_sum_n - c.solver_normal_n).abs() / c.solver_normal_n.abs().max(1e-9);
+    if json {
+        let out = json!({
+            "bench": "hand",
+            "scene": "hand-hold",
+            "steps": r.steps,
+            "threads": 1,
+            "substeps": r.substeps,
+            "control_steps_per_s": r.control_steps_per_s,
+            "physics_steps_per_s": r.control_steps_per_s * r.substeps as f64,
+            "control_steps_per_s_taxels": r.control_steps_per_s_taxels,
+            "physics_steps_per_s_taxels": r.control_steps_per_s_taxels * r.substeps as f64,
+            "control_steps_per_cpu_s": r.control_steps_per_cpu_s,
+            "control_steps_per_cpu_s_taxels": r.control_steps_per_cpu_s_taxels,
+            "reset_us": r.reset_us,
+            "taxel_sum_n": c.taxel_sum_n,
+            "solver_normal_n": c.solver_normal_n,
+            "taxel_sum_error": error,
+            "tips_in_contact": c.tips_in_contact,
+            "object_start_height_m": c.start_height_m,
+            "object_height_after_1s_m": c.height_after_1s_m,
+        });
+        println!("{out}");
+    } else {
+        println!("hand-hold, {} control steps per mode ({} physics steps each), one thread", r.steps, r.substeps);
+        println!("                      {:>10} {:>14} {:>14}", "per second", "per CPU-second", "physics/s");
+        let row = |name: &str, wall: f64, cpu: f64| {
+            println!("  {name:<20}{wall:>10.0} {cpu:>14.0} {:>14.0}", wall * r.substeps as f64);
+        };
+        row("physics only", r.control_steps_per_s, r.control_steps_per_cpu_s);
+        row("physics + taxels", r.control_steps_per_s_taxels, r.control_steps_per_cpu_s_taxels);
+        println!("  reset               {:>10.1} us", r.reset_us);
+        println!("at t = 0.5 s:");
+        println!("  fingertip taxel sum {:>10.4} N", c.taxel_sum_n);
+        println!("  solver normal force {:>10.4} N ({} tips touching)", c.solver_normal_n, c.tips_in_contact);
+        println!(
+            "object height         {:>10.4} m at the start, {:.4} m after 1 s",
+            c.start_height_m, c.height_after_1s_m
+        );
     }
     Ok(())
 }

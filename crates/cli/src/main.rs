@@ -81,8 +81,8 @@ enum Command {
     /// body poses, taxel readings, action, reward terms and flags, and each
     /// episode's outcome), driven by a trained policy or random actions.
     Record {
-        /// The task id (default: the policy's), or `taxel-slide` for the
-        /// scripted benchmark scene (no policy).
+        /// The task id (default: the policy's), or `taxel-slide` or
+        /// `hand-hold` for a scripted benchmark scene (no policy).
         env_id: Option<String>,
         /// A policy folder (or a run folder) to act.
         #[arg(long, conflicts_with = "random")]
@@ -190,6 +190,9 @@ struct ViewArgs {
 enum BenchWhat {
     /// The taxel-slide scene: physics only, and physics + 64 taxels.
     Sim,
+    /// The hand-hold scene: the Allegro hand holding a cylinder, physics
+    /// only and with the four fingertip arrays read.
+    Hand,
     /// One env of each task, random actions.
     Env,
     /// The VecEnv of each task on one thread and on all cores.
@@ -423,10 +426,11 @@ fn run(cli: Cli) -> Result<()> {
             eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
         }
         Command::Record { env_id, policy, random, episodes, seed, out } => {
-            let r = if env_id.as_deref() == Some(record::TAXEL_SLIDE) && policy.is_none() {
-                record::record_taxel_slide(episodes, seed, &out)?
+            let scripted = env_id.as_deref().filter(|id| record::SCRIPTED.contains(id));
+            let r = if let (Some(id), None) = (scripted, &policy) {
+                record::record_scripted(id, episodes, seed, &out)?
             } else if policy.is_none() && !random {
-                anyhow::bail!("give --policy DIR or --random (only taxel-slide is scripted)")
+                anyhow::bail!("give --policy DIR or --random (only {} are scripted)", record::SCRIPTED.join(" and "))
             } else {
                 record::record(env_id.as_deref(), policy.as_deref(), episodes, seed, None, &out)?
             };
@@ -453,6 +457,9 @@ fn run(cli: Cli) -> Result<()> {
             let assets = assets.map(Assets::new).unwrap_or_else(Assets::from_env);
             if matches!(what, BenchWhat::Sim | BenchWhat::All) {
                 bench::sim(steps.unwrap_or(10_000), json, &assets)?;
+            }
+            if matches!(what, BenchWhat::Hand | BenchWhat::All) {
+                bench::hand(steps.unwrap_or(2_000), json, &assets)?;
             }
             if matches!(what, BenchWhat::Env | BenchWhat::All) {
                 bench::env(steps.unwrap_or(5_000), json)?;

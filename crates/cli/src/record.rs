@@ -8,8 +8,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
 use tactile_rollout::{EpisodeRecord, RolloutWriter, SceneRecord, StepRecord, flags};
-use tactile_sim::Assets;
-use tactile_sim::taxel_slide::{EPISODE_STEPS, TaxelSlide};
+use tactile_sim::hand_hold::HandHold;
+use tactile_sim::taxel_slide::TaxelSlide;
+use tactile_sim::{Assets, Scene, TaxelFrame};
 
 /// The static scene of an env, as the rollout records it.
 fn scene_record(env: &dyn Env, env_id: &str) -> SceneRecord {
@@ -149,46 +150,97 @@ pub fn record(
     Ok(Recorded { env_id, episodes, steps: total_steps, success_rate: successes as f64 / n, mean_return: returns / n })
 }
 
-/// The id `tactile record` takes for the canonical benchmark scene.
-pub const TAXEL_SLIDE: &str = "taxel-slide";
+/// The ids `tactile record` takes for the scripted benchmark scenes.
+pub const SCRIPTED: [&str; 2] = ["taxel-slide", "hand-hold"];
 
-/// Records `episodes` runs of the scripted taxel-slide protocol (the pad
-/// descends, holds, slides into the cube; no actions, no reward) into
-/// `out`, which must not exist.
-pub fn record_taxel_slide(episodes: usize, seed: u64, out: &Path) -> Result<Recorded> {
+/// A benchmark scene and its scripted protocol, as the recorder drives it.
+trait Scripted {
+    fn scene(&self) -> &Scene;
+    fn reset(&mut self, seed: u64);
+    /// One env step, taxels read.
+    fn step(&mut self);
+    /// The taxel frames, one per array of the scene, in its order.
+    fn frames(&self) -> &[TaxelFrame];
+}
+
+impl Scripted for TaxelSlide {
+    fn scene(&self) -> &Scene {
+        TaxelSlide::scene(self)
+    }
+    fn reset(&mut self, seed: u64) {
+        TaxelSlide::reset(self, seed);
+        self.read_taxels();
+    }
+    fn step(&mut self) {
+        TaxelSlide::step(self, true);
+    }
+    fn frames(&self) -> &[TaxelFrame] {
+        std::slice::from_ref(self.frame())
+    }
+}
+
+impl Scripted for HandHold {
+    fn scene(&self) -> &Scene {
+        HandHold::scene(self)
+    }
+    fn reset(&mut self, seed: u64) {
+        HandHold::reset(self, seed);
+    }
+    fn step(&mut self) {
+        HandHold::step(self, true);
+    }
+    fn frames(&self) -> &[TaxelFrame] {
+        &self.frames()[..]
+    }
+}
+
+/// Records `episodes` runs of a scripted benchmark scene (`taxel-slide`:
+/// the pad descends, holds, slides into the cube; `hand-hold`: the hand
+/// holds the cylinder under random joint targets; no actions, no reward)
+/// into `out`, which must not exist.
+pub fn record_scripted(id: &str, episodes: usize, seed: u64, out: &Path) -> Result<Recorded> {
     if out.exists() {
         bail!("{}: exists; remove it or choose another --out (a rollout is never written over)", out.display());
     }
-    let mut slide = TaxelSlide::new(&Assets::from_env()).context("building the taxel-slide scene")?;
-    let mut scene = SceneRecord::new(TAXEL_SLIDE, slide.scene().env_dt_s(), 0, Vec::new());
-    slide.scene().describe(&mut scene);
+    let assets = Assets::from_env();
+    let (mut run, steps): (Box<dyn Scripted>, usize) = match id {
+        "taxel-slide" => (
+            Box::new(TaxelSlide::new(&assets).context("building the taxel-slide scene")?),
+            tactile_sim::taxel_slide::EPISODE_STEPS,
+        ),
+        "hand-hold" => (
+            Box::new(HandHold::new(&assets).context("building the hand-hold scene")?),
+            tactile_sim::hand_hold::EPISODE_STEPS,
+        ),
+        other => bail!("{other}: not a scripted scene (those are {})", SCRIPTED.join(", ")),
+    };
+    let mut scene = SceneRecord::new(id, run.scene().env_dt_s(), 0, Vec::new());
+    run.scene().describe(&mut scene);
     let file = std::fs::File::create_new(out).with_context(|| format!("creating {}", out.display()))?;
     let mut writer = RolloutWriter::new(std::io::BufWriter::new(file), &scene)?;
     let mut step = StepRecord::empty(&scene);
-    let observe = |slide: &TaxelSlide, step: &mut StepRecord| {
-        slide.scene().write_body_poses(&mut step.body_poses);
-        step.normal_n[0].copy_from_slice(&slide.frame().normal_n);
-        step.shear_n[0].copy_from_slice(&slide.frame().shear_n);
-    };
     for e in 0..episodes {
         let episode_seed = if e == 0 { seed } else { tactile_env::env_seed(seed, e) };
-        slide.reset(episode_seed);
-        slide.read_taxels();
-        for t in 0..=EPISODE_STEPS {
+        run.reset(episode_seed);
+        for t in 0..=steps {
             if t > 0 {
-                slide.step(true);
+                run.step();
             }
             step.episode = e as u32;
             step.step = t as u32;
             step.time_s = t as f64 * f64::from(scene.env_dt_s);
-            step.flags = if t == EPISODE_STEPS { flags::TRUNCATED } else { 0 };
-            observe(&slide, &mut step);
+            step.flags = if t == steps { flags::TRUNCATED } else { 0 };
+            run.scene().write_body_poses(&mut step.body_poses);
+            for (k, f) in run.frames().iter().enumerate() {
+                step.normal_n[k].copy_from_slice(&f.normal_n);
+                step.shear_n[k].copy_from_slice(&f.shear_n);
+            }
             writer.write_step(&step)?;
         }
         writer.end_episode(&EpisodeRecord {
             episode: e as u32,
             seed: Some(episode_seed),
-            steps: EPISODE_STEPS as u32,
+            steps: steps as u32,
             episode_return: 0.0,
             success: false,
             terminated: false,
@@ -197,11 +249,5 @@ pub fn record_taxel_slide(episodes: usize, seed: u64, out: &Path) -> Result<Reco
         writer.flush()?;
     }
     writer.finish()?;
-    Ok(Recorded {
-        env_id: TAXEL_SLIDE.into(),
-        episodes,
-        steps: (episodes * EPISODE_STEPS) as u64,
-        success_rate: 0.0,
-        mean_return: 0.0,
-    })
+    Ok(Recorded { env_id: id.into(), episodes, steps: (episodes * steps) as u64, success_rate: 0.0, mean_return: 0.0 })
 }

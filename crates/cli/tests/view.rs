@@ -142,10 +142,25 @@ fn screenshot(file: &Path, frame: usize, png: &Path) -> Vec<[u8; 3]> {
 /// The pixel at the centre of each taxel's heatmap square (sensor 0) at
 /// `frame` of episode 0.
 fn taxel_pixels(replay: &Replay, frame: usize, pixels: &[[u8; 3]]) -> Vec<[u8; 3]> {
+    sensor_pixels(replay, 0, frame, pixels)
+}
+
+/// The pixel where a world point lands at `frame`'s camera.
+fn pixel_at(replay: &Replay, world: [f32; 3], pixels: &[[u8; 3]]) -> [u8; 3] {
+    let framing = ViewFraming::of(replay);
+    let camera = OrbitCamera::framing(&framing);
+    let [x, y] = camera.project(&framing, world, SIZE).expect("in front of the camera");
+    assert!(x >= 0.0 && y >= 0.0 && x < SIZE.0 as f32 && y < SIZE.1 as f32, "off screen at {x}, {y}");
+    pixels[y as usize * SIZE.0 as usize + x as usize]
+}
+
+/// The pixel at the centre of each taxel's heatmap square of sensor `s`
+/// at `frame` of episode 0.
+fn sensor_pixels(replay: &Replay, s: usize, frame: usize, pixels: &[[u8; 3]]) -> Vec<[u8; 3]> {
     let framing = ViewFraming::of(replay);
     let camera = OrbitCamera::framing(&framing);
     let step = replay.step(0, frame);
-    let sensor = &replay.scene.sensors[0];
+    let sensor = &replay.scene.sensors[s];
     (0..sensor.positions_m.len())
         .map(|i| {
             let square = heatmap_square_centre(sensor, i);
@@ -209,5 +224,63 @@ fn a_screenshot_shows_the_heatmap_where_the_pad_presses() {
         assert!(a[1] > b[1] + 30, "taxel {i} ({f} N): {a:?} is not greener than {b:?}");
     }
     assert!(checked >= 16, "only {checked} taxels pressed hard enough");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_screenshot_draws_the_hand_with_heatmaps_on_its_fingertips() {
+    if !renderer_present() {
+        return;
+    }
+    let dir = temp("hand");
+    let file = dir.join("hand.mcap");
+    ok(tactile().args(["record", "hand-hold", "--out", file.to_str().unwrap()]).output().unwrap());
+    let replay = Replay::open(&file).unwrap();
+    // Every link of the hand is a recorded body, named <robot>/<link>.
+    let links = replay.scene.bodies.iter().filter(|b| b.name.starts_with("hand/")).count();
+    assert_eq!(links, 21, "the Allegro hand has 21 links");
+    assert_eq!(replay.scene.sensors.len(), 4, "one array per fingertip");
+    // The frame where one fingertip presses hardest, and that tip.
+    let (frame, tip) = (1..replay.episodes[0].len)
+        .flat_map(|f| (0..4).map(move |s| (f, s)))
+        .max_by(|a, b| {
+            let sum = |(f, s): (usize, usize)| replay.step(0, f).normal_n[s].iter().sum::<f32>();
+            sum(*a).total_cmp(&sum(*b))
+        })
+        .unwrap();
+    let rest = screenshot(&file, 0, &dir.join("rest.png"));
+    let press = screenshot(&file, frame, &dir.join("press.png"));
+    // The hand is drawn: the centre of every link's box or fingertip
+    // sphere lands on something other than the background.
+    let background = [43u8, 44, 47];
+    let step = replay.step(0, frame);
+    let mut drawn = 0;
+    for (b, body) in replay.scene.bodies.iter().enumerate() {
+        for shape in &body.shapes {
+            let big = match &shape.geometry {
+                tactile_rollout::Geometry::Cuboid { half_extents_m } => half_extents_m.iter().all(|h| *h >= 0.008),
+                tactile_rollout::Geometry::Ball { radius_m } => *radius_m >= 0.008,
+                _ => false,
+            };
+            if big {
+                let c = &shape.body_from_shape;
+                let at = pixel_at(&replay, transform_point(&step.body_poses[b], [c[0], c[1], c[2]]), &press);
+                assert!(distance(at, background) > 12, "{} not drawn: {at:?}", body.name);
+                drawn += 1;
+            }
+        }
+    }
+    assert!(drawn >= 16, "only {drawn} link shapes checked");
+    // The pressing tip's heatmap: where a taxel reads a quarter of the scale
+    // or more and faces the camera, its square turns from the map's dark
+    // purple (nothing pressing at frame 0) to blue, green or yellow.
+    let forces = &step.normal_n[tip];
+    let before = sensor_pixels(&replay, tip, 0, &rest);
+    let after = sensor_pixels(&replay, tip, frame, &press);
+    let lit: Vec<usize> = (0..forces.len()).filter(|&i| forces[i] >= 0.25 * replay.force_scale_n).collect();
+    assert!(!lit.is_empty(), "a tip presses: {forces:?}");
+    let greener =
+        lit.iter().filter(|&&i| after[i][1] > before[i][1] + 30 && distance(after[i], background) > 60).count();
+    assert!(greener >= 1, "no pressed taxel of tip {tip} shows on the heatmap ({} pressed)", lit.len());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -4,7 +4,10 @@
 //! ([`Env`]), spaces ([`Space`]), a registry of versioned task ids with
 //! their parameters in `envs/<id>.toml` ([`make`]), a batched and threaded
 //! [`VecEnv`] with next-step autoreset, [`wrappers`], and Gymnasium's env
-//! checker ([`check_env`]).
+//! checker ([`check_env`]). Every simulated task stands on one core
+//! ([`SimEnv`]: the scene from `assets/scenes/`, its taxel frames, the seeded
+//! RNG and the spaces); a task supplies only its observation, reward,
+//! termination and reset ([`Task`]).
 //!
 //! ```
 //! use tactile_env::{make, Env};
@@ -24,6 +27,7 @@ mod config;
 mod env;
 mod error;
 mod registry;
+mod sim_env;
 mod space;
 pub mod tasks;
 mod vec_env;
@@ -34,5 +38,6 @@ pub use config::{load as load_config, load_over as load_config_over};
 pub use env::{Env, Info, Step, TaxelSlot, check_action};
 pub use error::EnvError;
 pub use registry::{EnvSpec, RandomAction, make, make_unwrapped, registry, spec};
+pub use sim_env::{Core, SimEnv, Task, scene_file};
 pub use space::{Dtype, Space};
 pub use vec_env::{VecEnv, env_seed};

@@ -2,9 +2,9 @@
 //! leaving it costs more than following it.
 
 use tactile_env::tasks::{EdgeFollow, EdgeFollowConfig};
-use tactile_env::{Env, Info};
+use tactile_env::{Env, Info, SimEnv};
 
-fn env() -> (EdgeFollow, Vec<f32>, Info) {
+fn env() -> (SimEnv<EdgeFollow>, Vec<f32>, Info) {
     let env = EdgeFollow::new(EdgeFollowConfig::default()).unwrap();
     let obs = vec![0.0; env.observation_space().flat_dim()];
     let info = env.new_info();

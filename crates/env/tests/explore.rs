@@ -3,9 +3,9 @@
 
 use tactile_env::tasks::polygons::ray_hit;
 use tactile_env::tasks::{Explore, ExploreConfig, cell};
-use tactile_env::{Env, Info};
+use tactile_env::{Env, Info, SimEnv};
 
-fn scripted() -> (Explore, Vec<f32>, Info) {
+fn scripted() -> (SimEnv<Explore>, Vec<f32>, Info) {
     let env = Explore::new(ExploreConfig::default()).unwrap();
     let obs = vec![0.0; env.observation_space().flat_dim()];
     let info = env.new_info();

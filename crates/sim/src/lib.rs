@@ -53,6 +53,7 @@
 
 mod desc;
 mod error;
+pub mod hand_hold;
 mod mesh;
 mod noise;
 mod record;

@@ -35,6 +35,9 @@
 //! pad that left the plate feels nothing and pays `-10 d_edge` every step
 //! until the time limit.
 //!
+//! The scene is `assets/scenes/edge-follow.toml`; the config sets the
+//! friction and the drive.
+//!
 //! ## Arguments
 //! `envs/EdgeFollow-v0.toml`, every key of [`EdgeFollowConfig`].
 //!
@@ -45,13 +48,12 @@
 //!   to the goal -2.4 (-1.25 against -1.26 at gamma 0.95), and on some
 //!   seeds PPO learned to leave the edge on purpose.
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde::Deserialize;
 use tactile_sim::math::{Pose, Rotation, Vector};
-use tactile_sim::{Assets, BodyId, DriveDesc, RotationDrive, Scene, SceneDesc, SensorId, TaxelFrame};
+use tactile_sim::{BodyId, DriveDesc, RotationDrive};
 
-use crate::{Env, EnvError, Info, Space, Step, check_action};
+use crate::{Core, EnvError, Info, SimEnv, Space, Step, Task};
 
 /// Parameters of `EdgeFollow-v0` (`envs/EdgeFollow-v0.toml`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -107,14 +109,8 @@ pub fn edge_follow_terms(p: [f32; 2], goal: [f32; 2], n: [f32; 2]) -> [f32; 2] {
 /// The edge-follow env.
 pub struct EdgeFollow {
     config: EdgeFollowConfig,
-    scene: Scene,
     pad: BodyId,
     plate: BodyId,
-    sensor: SensorId,
-    frame: TaxelFrame,
-    obs_space: Space,
-    act_space: Space,
-    rng: StdRng,
     angle_rad: f32,
     target_m: [f32; 2],
 }
@@ -125,7 +121,7 @@ fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
 
 impl EdgeFollow {
     /// An edge-follow env with these parameters.
-    pub fn new(config: EdgeFollowConfig) -> Result<Self, EnvError> {
+    pub fn new(config: EdgeFollowConfig) -> Result<SimEnv<EdgeFollow>, EnvError> {
         let c = &config;
         super::check_ranges(
             "EdgeFollow-v0",
@@ -151,55 +147,28 @@ impl EdgeFollow {
                 ("friction", c.friction),
             ],
         )?;
-        let text = r#"
-            [physics]
-            physics_hz = 240.0
-            substeps = 24              # control at 10 Hz
-
-            [[bodies]]
-            name = "plate"
-            kind = "static"
-            [[bodies.colliders]]
-            shape = { kind = "box", half_extents_m = [0.15, 0.15, 0.01] }
-
-            [[bodies]]
-            name = "pad"
-            kind = "dynamic"
-            position_m = [0.0, 0.0, 0.0025]
-            [[bodies.colliders]]
-            shape = { kind = "box", half_extents_m = [0.01, 0.01, 0.0025] }
-            mass_kg = 0.05
-
-            [[sensors]]
-            name = "pad"
-            body = "pad"
-            file = "sensors/pad_8x8.toml"
-            "#;
-        let mut desc = SceneDesc::from_toml(text, "EdgeFollow-v0 scene")?;
+        let mut desc = crate::scene_file("scenes/edge-follow.toml")?;
         for b in &mut desc.bodies {
             b.colliders[0].friction = c.friction;
         }
-        desc.bodies[1].drive = Some(DriveDesc {
+        let pad_index = desc.bodies.iter().position(|b| b.name == "pad").unwrap_or(1);
+        desc.bodies[pad_index].drive = Some(DriveDesc {
             stiffness_n_per_m: c.drive_stiffness_n_per_m,
             damping_n_s_per_m: c.drive_damping_n_s_per_m,
             rotation: RotationDrive::Locked,
         });
-        let scene = Scene::new(&desc, &Assets::from_env())?;
-        let sensor = scene.sensor("pad")?;
-        let taxels = scene.taxel_array(sensor).taxels().len();
-        Ok(EdgeFollow {
-            pad: scene.body("pad")?,
-            plate: scene.body("plate")?,
-            frame: scene.new_frame(sensor),
-            obs_space: Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]),
-            act_space: Space::uniform_box(-1.0, 1.0, &[2]),
+        let core = Core::new("EdgeFollow-v0", &desc, |scene| {
+            let taxels = scene.sensor_at(0).0.taxels().len();
+            (Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]), Space::uniform_box(-1.0, 1.0, &[2]))
+        })?;
+        let task = EdgeFollow {
+            pad: core.scene.body("pad")?,
+            plate: core.scene.body("plate")?,
             config,
-            scene,
-            sensor,
-            rng: StdRng::seed_from_u64(0),
             angle_rad: 0.0,
             target_m: [0.0; 2],
-        })
+        };
+        Ok(SimEnv::new(core, task))
     }
 
     /// The edge's direction and its normal (pointing off the plate).
@@ -215,41 +184,40 @@ impl EdgeFollow {
     }
 
     /// The pad centre (world, m).
-    pub fn pad_m(&self) -> [f32; 2] {
-        let t = self.scene.pose(self.pad).translation;
+    fn pad_m(&self, core: &Core) -> [f32; 2] {
+        let t = core.scene.pose(self.pad).translation;
         [t.x, t.y]
     }
 
-    /// Starts an episode with the edge at `angle_rad` and the pad offset
-    /// `offset_m` across it (for scripted episodes and tests).
-    pub fn reset_to(&mut self, angle_rad: f32, offset_m: f32, obs: &mut [f32], info: &mut Info) {
+    fn reset_to(&mut self, core: &mut Core, angle_rad: f32, offset_m: f32, obs: &mut [f32], info: &mut Info) {
         self.angle_rad = angle_rad;
-        self.scene.reset(self.rng.random());
+        let seed = core.rng.random();
+        core.scene.reset(seed);
         let (_, n) = self.edge_axes();
         let plate = Pose::from_parts(
             Vector::new(-n[0] * PLATE_HALF_M, -n[1] * PLATE_HALF_M, -0.01),
             Rotation::from_rotation_z(angle_rad),
         );
-        self.scene.place(self.plate, plate, Vector::ZERO);
+        core.scene.place(self.plate, plate, Vector::ZERO);
         let start = [n[0] * offset_m, n[1] * offset_m];
         let pad = Pose::from_translation(Vector::new(start[0], start[1], PAD_HALF_HEIGHT_M));
-        self.scene.place(self.pad, pad, Vector::ZERO);
+        core.scene.place(self.pad, pad, Vector::ZERO);
         self.target_m = start;
-        self.set_target();
-        self.frame.normal_n.fill(0.0);
+        self.set_target(core);
+        core.frames[0].normal_n.fill(0.0);
         info.clear();
-        self.write_facts(info);
-        self.observe(obs);
+        self.write_facts(core, info);
+        self.observe(core, obs);
     }
 
-    fn set_target(&mut self) {
+    fn set_target(&mut self, core: &mut Core) {
         let z = PAD_HALF_HEIGHT_M - self.config.press_depth_m;
         let _ =
-            self.scene.set_target(self.pad, Pose::from_translation(Vector::new(self.target_m[0], self.target_m[1], z)));
+            core.scene.set_target(self.pad, Pose::from_translation(Vector::new(self.target_m[0], self.target_m[1], z)));
     }
 
-    fn write_facts(&self, info: &mut Info) {
-        let p = self.pad_m();
+    fn write_facts(&self, core: &Core, info: &mut Info) {
+        let p = self.pad_m(core);
         let (_, n) = self.edge_axes();
         let [goal, edge] = edge_follow_terms(p, self.goal_m(), n);
         info.facts[0].1 = f64::from(-goal);
@@ -257,89 +225,89 @@ impl EdgeFollow {
         info.facts[2].1 = f64::from(self.angle_rad);
     }
 
-    fn observe(&self, obs: &mut [f32]) {
-        let n = self.frame.normal_n.len();
+    fn observe(&self, core: &Core, obs: &mut [f32]) {
+        let frame = &core.frames[0];
+        let n = frame.normal_n.len();
         let per_taxel = self.config.press_force_n / n as f32;
-        for (o, f) in obs[..n].iter_mut().zip(&self.frame.normal_n) {
+        for (o, f) in obs[..n].iter_mut().zip(&frame.normal_n) {
             *o = f / per_taxel;
         }
-        let v = self.scene.linvel(self.pad);
+        let v = core.scene.linvel(self.pad);
         obs[n] = v.x / self.config.max_speed_m_s;
         obs[n + 1] = v.y / self.config.max_speed_m_s;
     }
 }
 
-impl Env for EdgeFollow {
-    fn id(&self) -> &str {
-        "EdgeFollow-v0"
+/// Scripted episodes and tests reach into the task through the env.
+impl SimEnv<EdgeFollow> {
+    /// The edge's direction and its normal (pointing off the plate).
+    pub fn edge_axes(&self) -> ([f32; 2], [f32; 2]) {
+        self.task.edge_axes()
     }
-    fn observation_space(&self) -> &Space {
-        &self.obs_space
+
+    /// The goal (world, m).
+    pub fn goal_m(&self) -> [f32; 2] {
+        self.task.goal_m()
     }
-    fn action_space(&self) -> &Space {
-        &self.act_space
+
+    /// The pad centre (world, m).
+    pub fn pad_m(&self) -> [f32; 2] {
+        self.task.pad_m(&self.core)
     }
-    fn reward_terms(&self) -> &[&'static str] {
+
+    /// Starts an episode with the edge at `angle_rad` and the pad offset
+    /// `offset_m` across it (for scripted episodes and tests).
+    pub fn reset_to(&mut self, angle_rad: f32, offset_m: f32, obs: &mut [f32], info: &mut Info) {
+        self.task.reset_to(&mut self.core, angle_rad, offset_m, obs, info);
+    }
+}
+
+impl Task for EdgeFollow {
+    fn reward_terms(&self) -> &'static [&'static str] {
         &["goal", "edge"]
     }
-    fn fact_names(&self) -> &[&'static str] {
+    fn fact_names(&self) -> &'static [&'static str] {
         &["d_goal_m", "d_edge_m", "edge_angle_rad"]
     }
 
-    fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
-        let n = self.frame.normal_n.len() as f32;
-        vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, 0, n / self.config.press_force_n)]
+    fn taxel_slots(&self, core: &Core) -> Vec<crate::TaxelSlot> {
+        let n = core.frames[0].normal_n.len() as f32;
+        vec![crate::TaxelSlot::normal_forces(&core.scene, core.sensor(0), 0, n / self.config.press_force_n)]
     }
 
-    fn scene(&self) -> Option<&Scene> {
-        Some(&self.scene)
-    }
-
-    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
-        std::slice::from_ref(&self.frame)
-    }
-
-    fn scene_mut(&mut self) -> Option<&mut Scene> {
-        Some(&mut self.scene)
-    }
-
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
-        if let Some(seed) = seed {
-            self.rng = StdRng::seed_from_u64(seed);
-        }
-        let angle = self.rng.random_range(0.0..std::f32::consts::TAU);
+    fn reset(&mut self, core: &mut Core, obs: &mut [f32], info: &mut Info) {
+        let angle = core.rng.random_range(0.0..std::f32::consts::TAU);
         let o = self.config.start_offset_m;
-        let offset = if o > 0.0 { self.rng.random_range(-o..=o) } else { 0.0 };
-        self.reset_to(angle, offset, obs, info);
+        let offset = if o > 0.0 { core.rng.random_range(-o..=o) } else { 0.0 };
+        self.reset_to(core, angle, offset, obs, info);
     }
 
-    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
-        check_action(self.id(), &self.act_space, action)?;
-        let dt = self.scene.env_dt_s();
+    fn step(&mut self, core: &mut Core, action: &[f32], obs: &mut [f32], info: &mut Info) -> Step {
+        let dt = core.scene.env_dt_s();
         let v = self.config.max_speed_m_s;
         let limit = PLATE_HALF_M - 0.01;
         self.target_m = [
             (self.target_m[0] + action[0] * v * dt).clamp(-limit, limit),
             (self.target_m[1] + action[1] * v * dt).clamp(-limit, limit),
         ];
-        self.set_target();
-        self.scene.step();
+        self.set_target(core);
+        core.scene.step();
         info.clear();
-        if self.scene.fault().is_some() {
-            self.write_facts(info);
-            self.observe(obs);
-            return Ok(super::fault_step(info, obs));
+        if core.scene.fault().is_some() {
+            self.write_facts(core, info);
+            self.observe(core, obs);
+            return super::fault_step(info, obs);
         }
-        self.scene.read(self.sensor, &mut self.frame);
-        let p = self.pad_m();
+        core.read(0);
+        let p = self.pad_m(core);
         let (_, n) = self.edge_axes();
         let terms = edge_follow_terms(p, self.goal_m(), n);
         let reward = info.set_terms(&terms);
-        self.write_facts(info);
-        self.observe(obs);
+        self.write_facts(core, info);
+        self.observe(core, obs);
         let success = -terms[0] < self.config.goal_tolerance_m;
         info.success = success;
-        Ok(Step { reward, terminated: success, truncated: false })
+        Step { reward, terminated: success, truncated: false }
     }
 }
 

@@ -46,6 +46,9 @@
 //! Terminated by a declaration (success if right); truncated after 2000
 //! moves (the registry's time limit) or on a physics fault.
 //!
+//! The scene is `assets/scenes/explore.toml`; the config sizes the finger,
+//! its drive and its taxels, and picks the object files.
+//!
 //! ## Arguments
 //! `envs/Explore-v0.toml` and `envs/Explore-v1.toml`, every key of
 //! [`ExploreConfig`]. The info's facts carry `object_id` (the truth, for
@@ -60,17 +63,13 @@
 //!   states, observations and rewards did not change with it.
 //! - v1: TANDEM's objects and start (above); all else as v0.
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde::Deserialize;
 use tactile_sim::math::{Pose, Rotation, Vector};
-use tactile_sim::{
-    Assets, BodyDesc, BodyId, BodyKind, ColliderDesc, DriveDesc, LayoutDesc, MeshCollision, PhysicsDesc, RotationDrive,
-    Scene, SceneDesc, SensorDesc, SensorId, ShapeDesc, TaxelFrame,
-};
+use tactile_sim::{BodyId, DriveDesc, LayoutDesc, RotationDrive, ShapeDesc};
 
 use super::polygons::{self, OBJECT_COUNT, OBJECT_SEED};
-use crate::{Env, EnvError, Info, Space, Step, check_action};
+use crate::{Core, EnvError, Info, SimEnv, Space, Step, Task};
 
 /// Parameters of `Explore-v0` (`envs/Explore-v0.toml`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -172,17 +171,10 @@ const DIRECTIONS: [[f32; 2]; 4] = [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1
 
 /// The explore env.
 pub struct Explore {
-    id: &'static str,
     config: ExploreConfig,
     polygons: Vec<Vec<[f32; 2]>>,
-    scene: Scene,
     finger: BodyId,
     objects: Vec<BodyId>,
-    sensor: SensorId,
-    frame: TaxelFrame,
-    obs_space: Space,
-    act_space: Space,
-    rng: StdRng,
     side: usize,
     grid: Vec<u8>,
     current: usize,
@@ -198,13 +190,13 @@ pub struct Explore {
 impl Explore {
     /// An explore env with these parameters, as `Explore-v0`; the objects
     /// are read from `assets/objects/`.
-    pub fn new(config: ExploreConfig) -> Result<Self, EnvError> {
+    pub fn new(config: ExploreConfig) -> Result<SimEnv<Explore>, EnvError> {
         Self::versioned("Explore-v0", config)
     }
 
     /// The same under a registered id (`Explore-v1` is this task with
     /// TANDEM's objects and start); errors name that id.
-    pub fn versioned(id: &'static str, config: ExploreConfig) -> Result<Self, EnvError> {
+    pub fn versioned(id: &'static str, config: ExploreConfig) -> Result<SimEnv<Explore>, EnvError> {
         let invalid = |field, value, reason| super::invalid(id, field, value, reason);
         let c = &config;
         super::check_ranges(
@@ -234,106 +226,56 @@ impl Explore {
             return Err(invalid("finger_height_m", c.finger_height_m, "must be below the prisms' top (0.05 m)"));
         }
 
-        let mut bodies = Vec::new();
-        for k in 0..OBJECT_COUNT {
-            bodies.push(BodyDesc {
-                name: format!("object_{k}"),
-                kind: BodyKind::Static,
-                // Parked far apart; the episode's object is placed at the centre.
-                position_m: [10.0 + k as f32, 0.0, 0.0],
-                rotation_rpy_rad: [0.0; 3],
-                linear_damping: 0.0,
-                angular_damping: 0.0,
-                drive: None,
-                colliders: vec![ColliderDesc {
-                    shape: ShapeDesc::Mesh {
-                        file: match c.object_set {
-                            ObjectSet::Star => format!("objects/polygon_{k}.obj"),
-                            ObjectSet::Tandem => format!("objects/tandem_{k}.obj"),
-                        },
-                        scale: [1.0; 3],
-                        collision: MeshCollision::Trimesh,
-                    },
-                    position_m: [0.0; 3],
-                    rotation_rpy_rad: [0.0; 3],
-                    friction: 0.3,
-                    restitution: 0.0,
-                    mass_kg: None,
-                    density_kg_m3: None,
-                }],
-            });
-        }
+        // The scene file holds the defaults; the config sizes the finger.
+        let mut desc = crate::scene_file("scenes/explore.toml")?;
         let half_height = 0.01f32.min(c.finger_height_m).min(polygons::HEIGHT_M - c.finger_height_m) * 0.95;
-        bodies.push(BodyDesc {
-            name: "finger".into(),
-            kind: BodyKind::Dynamic,
-            position_m: [0.0, 0.0, c.finger_height_m],
-            rotation_rpy_rad: [0.0; 3],
-            linear_damping: 0.0,
-            angular_damping: 0.0,
-            drive: Some(DriveDesc {
-                stiffness_n_per_m: c.drive_stiffness_n_per_m,
-                damping_n_s_per_m: c.drive_damping_n_s_per_m,
-                rotation: RotationDrive::Locked,
-            }),
-            colliders: vec![ColliderDesc {
-                shape: ShapeDesc::Cylinder { half_height_m: half_height, radius_m: c.finger_radius_m },
-                position_m: [0.0; 3],
-                rotation_rpy_rad: [0.0; 3],
-                friction: 0.3,
-                restitution: 0.0,
-                mass_kg: Some(0.02),
-                density_kg_m3: None,
-            }],
+        for (k, b) in desc.bodies.iter_mut().enumerate().take(OBJECT_COUNT) {
+            if let ShapeDesc::Mesh { file, .. } = &mut b.colliders[0].shape {
+                *file = match c.object_set {
+                    ObjectSet::Star => format!("objects/polygon_{k}.obj"),
+                    ObjectSet::Tandem => format!("objects/tandem_{k}.obj"),
+                };
+            }
+        }
+        let finger = desc.bodies.iter_mut().find(|b| b.name == "finger");
+        let finger = finger.ok_or_else(|| invalid("finger_radius_m", c.finger_radius_m, "the scene has no finger"))?;
+        finger.position_m = [0.0, 0.0, c.finger_height_m];
+        finger.drive = Some(DriveDesc {
+            stiffness_n_per_m: c.drive_stiffness_n_per_m,
+            damping_n_s_per_m: c.drive_damping_n_s_per_m,
+            rotation: RotationDrive::Locked,
         });
-        let desc = SceneDesc {
-            physics: PhysicsDesc { gravity_m_s2: [0.0; 3], ..PhysicsDesc::default() },
-            bodies,
-            sensors: vec![SensorDesc {
-                name: "finger".into(),
-                body: "finger".into(),
-                collider: 0,
-                file: None,
-                layout: Some(LayoutDesc::Cylinder {
-                    radius_m: c.finger_radius_m,
-                    length_m: 2.0 * half_height,
-                    center_m: [0.0; 3],
-                    axis: [0.0, 0.0, 1.0],
-                    rows: 3,
-                    around: 16,
-                }),
-                skin: None,
-                noise: None,
-            }],
-        };
-        let scene = Scene::new(&desc, &Assets::from_env())?;
-        let finger = scene.body("finger")?;
-        let objects = (0..OBJECT_COUNT).map(|k| scene.body(&format!("object_{k}"))).collect::<Result<_, _>>()?;
-        let sensor = scene.sensor("finger")?;
-        let taxels = scene.taxel_array(sensor).taxels().len();
-        let obs_space = Space::Dict(vec![
-            ("grid".into(), Space::uniform_box(0.0, 3.0, &[side, side])),
-            ("taxels".into(), Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels])),
-        ]);
-        let act_space = Space::Dict(vec![
-            ("move".into(), Space::Discrete { n: 4 }),
-            ("declare".into(), Space::Discrete { n: OBJECT_COUNT as u32 + 1 }),
-        ]);
-        Ok(Explore {
-            id,
+        finger.colliders[0].shape = ShapeDesc::Cylinder { half_height_m: half_height, radius_m: c.finger_radius_m };
+        desc.sensors[0].layout = Some(LayoutDesc::Cylinder {
+            radius_m: c.finger_radius_m,
+            length_m: 2.0 * half_height,
+            center_m: [0.0; 3],
+            axis: [0.0, 0.0, 1.0],
+            rows: 3,
+            around: 16,
+        });
+        let core = Core::new(id, &desc, |scene| {
+            let taxels = scene.sensor_at(0).0.taxels().len();
+            let obs_space = Space::Dict(vec![
+                ("grid".into(), Space::uniform_box(0.0, 3.0, &[side, side])),
+                ("taxels".into(), Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels])),
+            ]);
+            let act_space = Space::Dict(vec![
+                ("move".into(), Space::Discrete { n: 4 }),
+                ("declare".into(), Space::Discrete { n: OBJECT_COUNT as u32 + 1 }),
+            ]);
+            (obs_space, act_space)
+        })?;
+        let finger = core.scene.body("finger")?;
+        let objects = (0..OBJECT_COUNT).map(|k| core.scene.body(&format!("object_{k}"))).collect::<Result<_, _>>()?;
+        let task = Explore {
             polygons: match config.object_set {
                 ObjectSet::Star => polygons::polygons(OBJECT_SEED, OBJECT_COUNT),
                 ObjectSet::Tandem => polygons::tandem_polygons(OBJECT_SEED, OBJECT_COUNT),
             },
-            frame: scene.new_frame(sensor),
             config,
-            scene,
             finger,
             objects,
-            sensor,
-            obs_space,
-            act_space,
-            rng: StdRng::seed_from_u64(0),
             side,
             grid: vec![cell::UNEXPLORED; side * side],
             current: 0,
@@ -344,16 +286,12 @@ impl Explore {
             yaw_rad: 0.0,
             offset_m: [0.0; 2],
             target_m: [0.0; 2],
-        })
-    }
-
-    /// The occupancy grid (row-major, rows along y), as cell codes.
-    pub fn grid(&self) -> &[u8] {
-        &self.grid
+        };
+        Ok(SimEnv::new(core, task))
     }
 
     /// The grid cell of a world point, if inside the workspace.
-    pub fn cell_of(&self, p: [f32; 2]) -> Option<usize> {
+    fn cell_of(&self, p: [f32; 2]) -> Option<usize> {
         let half = 0.5 * self.config.workspace_m;
         let ix = ((p[0] + half) / self.config.cell_m).floor();
         let iy = ((p[1] + half) / self.config.cell_m).floor();
@@ -362,14 +300,14 @@ impl Explore {
     }
 
     /// The centre of a cell (world, m).
-    pub fn cell_centre(&self, index: usize) -> [f32; 2] {
+    fn cell_centre(&self, index: usize) -> [f32; 2] {
         let half = 0.5 * self.config.workspace_m;
         let c = self.config.cell_m;
         [(index % self.side) as f32 * c + 0.5 * c - half, (index / self.side) as f32 * c + 0.5 * c - half]
     }
 
     /// The polygon of object `k` as placed this episode (world, m).
-    pub fn placed_polygon(&self) -> Vec<[f32; 2]> {
+    fn placed_polygon(&self) -> Vec<[f32; 2]> {
         let (s, c) = self.yaw_rad.sin_cos();
         self.polygons[self.object]
             .iter()
@@ -378,16 +316,15 @@ impl Explore {
     }
 
     /// The finger centre (world, m).
-    pub fn finger_m(&self) -> [f32; 2] {
-        let t = self.scene.pose(self.finger).translation;
+    fn finger_m(&self, core: &Core) -> [f32; 2] {
+        let t = core.scene.pose(self.finger).translation;
         [t.x, t.y]
     }
 
-    /// Starts an episode from a given state instead of a random one: object
-    /// `object` at `yaw_rad` and `offset_m`, the finger at `finger_m`
-    /// (for scripted episodes and tests).
-    pub fn reset_to(
+    #[allow(clippy::too_many_arguments)]
+    fn reset_to(
         &mut self,
+        core: &mut Core,
         object: usize,
         yaw_rad: f32,
         offset_m: [f32; 2],
@@ -398,28 +335,29 @@ impl Explore {
         self.object = object.min(OBJECT_COUNT - 1);
         self.yaw_rad = yaw_rad;
         self.offset_m = offset_m;
-        self.scene.reset(self.rng.random());
+        let seed = core.rng.random();
+        core.scene.reset(seed);
         let pose = Pose::from_parts(Vector::new(offset_m[0], offset_m[1], 0.0), Rotation::from_rotation_z(yaw_rad));
-        self.scene.place(self.objects[self.object], pose, Vector::ZERO);
+        core.scene.place(self.objects[self.object], pose, Vector::ZERO);
         let finger = Pose::from_translation(Vector::new(finger_m[0], finger_m[1], self.config.finger_height_m));
-        self.scene.place(self.finger, finger, Vector::ZERO);
+        core.scene.place(self.finger, finger, Vector::ZERO);
         self.target_m = finger_m;
-        self.set_target();
+        self.set_target(core);
         self.grid.fill(cell::UNEXPLORED);
         self.contact_cells = 0;
         self.moves = 0;
         self.approach_moves = 0;
         self.current = self.cell_of(finger_m).unwrap_or(0);
         self.grid[self.current] = cell::CURRENT;
-        self.frame.normal_n.fill(0.0);
+        core.frames[0].normal_n.fill(0.0);
         info.clear();
         self.write_facts(info);
-        self.observe(obs);
+        self.observe(core, obs);
     }
 
-    fn set_target(&mut self) {
+    fn set_target(&mut self, core: &mut Core) {
         let t = Vector::new(self.target_m[0], self.target_m[1], self.config.finger_height_m);
-        let _ = self.scene.set_target(self.finger, Pose::from_translation(t));
+        let _ = core.scene.set_target(self.finger, Pose::from_translation(t));
     }
 
     fn write_facts(&self, info: &mut Info) {
@@ -429,12 +367,12 @@ impl Explore {
         info.facts[3].1 = f64::from(self.approach_moves);
     }
 
-    fn observe(&self, obs: &mut [f32]) {
+    fn observe(&self, core: &Core, obs: &mut [f32]) {
         let n = self.grid.len();
         for (o, &g) in obs[..n].iter_mut().zip(&self.grid) {
             *o = f32::from(g);
         }
-        obs[n..].copy_from_slice(&self.frame.normal_n);
+        obs[n..].copy_from_slice(&core.frames[0].normal_n);
     }
 
     fn mark(&mut self, index: usize, code: u8) {
@@ -453,13 +391,13 @@ impl Explore {
     /// first touch. Each move brings the finger's centre nearer that point,
     /// and it touches once within a radius of the outline; the bound only
     /// guards against a physics fault (which the next step reports).
-    fn approach(&mut self, polygon: &[[f32; 2]]) {
+    fn approach(&mut self, core: &mut Core, polygon: &[[f32; 2]]) {
         let bound = 4 * self.side;
         for _ in 0..bound {
             if self.contact_cells > 0 {
                 return;
             }
-            let at = self.finger_m();
+            let at = self.finger_m(core);
             let to = polygons::closest_point(polygon, at);
             let (dx, dy) = (to[0] - at[0], to[1] - at[1]);
             let dir = match (dx.abs() >= dy.abs(), dx >= 0.0, dy >= 0.0) {
@@ -468,7 +406,7 @@ impl Explore {
                 (false, _, true) => 2,
                 (false, _, false) => 3,
             };
-            if !self.guarded_move(DIRECTIONS[dir]) {
+            if !self.guarded_move(core, DIRECTIONS[dir]) {
                 return;
             }
         }
@@ -476,7 +414,7 @@ impl Explore {
 
     /// One guarded move: small target increments, stopping at contact.
     /// Returns false on a physics fault.
-    fn guarded_move(&mut self, dir: [f32; 2]) -> bool {
+    fn guarded_move(&mut self, core: &mut Core, dir: [f32; 2]) -> bool {
         let c = &self.config;
         let step = c.move_m / c.move_increments as f32;
         let limit = 0.5 * c.workspace_m - c.finger_radius_m;
@@ -489,31 +427,32 @@ impl Explore {
                 break; // at the workspace's edge
             }
             self.target_m = next;
-            self.set_target();
-            self.scene.step();
-            if self.scene.fault().is_some() {
+            self.set_target(core);
+            core.scene.step();
+            if core.scene.fault().is_some() {
                 return false;
             }
-            self.scene.read(self.sensor, &mut self.frame);
-            let finger = self.finger_m();
+            core.read(0);
+            let finger = self.finger_m(core);
             if let Some(i) = self.cell_of(finger) {
                 self.mark(i, cell::FREE);
             }
-            if self.frame.total_normal_n > self.config.contact_threshold_n {
+            let frame = &core.frames[0];
+            if frame.total_normal_n > self.config.contact_threshold_n {
                 // Where the taxels press: the centre of pressure, pushed out
                 // to the skin (it lies on the cylinder's surface already).
-                let pose = self.scene.pose(self.finger);
-                let cop = pose.transform_point(self.frame.centre_of_pressure_m);
+                let pose = core.scene.pose(self.finger);
+                let cop = pose.transform_point(frame.centre_of_pressure_m);
                 if let Some(i) = self.cell_of([cop.x, cop.y]) {
                     self.mark(i, cell::CONTACT);
                 }
                 // Stop: hold where the finger is.
                 self.target_m = finger;
-                self.set_target();
+                self.set_target(core);
                 break;
             }
         }
-        let finger = self.finger_m();
+        let finger = self.finger_m(core);
         if let Some(i) = self.cell_of(finger) {
             if self.grid[self.current] == cell::CURRENT {
                 self.grid[self.current] = cell::FREE;
@@ -527,54 +466,74 @@ impl Explore {
     }
 }
 
-impl Env for Explore {
-    fn id(&self) -> &str {
-        self.id
+/// Scripted episodes, the TANDEM learner's tests and the env's own tests
+/// reach into the task through the env.
+impl SimEnv<Explore> {
+    /// The occupancy grid (row-major, rows along y), as cell codes.
+    pub fn grid(&self) -> &[u8] {
+        &self.task.grid
     }
-    fn observation_space(&self) -> &Space {
-        &self.obs_space
+
+    /// The grid cell of a world point, if inside the workspace.
+    pub fn cell_of(&self, p: [f32; 2]) -> Option<usize> {
+        self.task.cell_of(p)
     }
-    fn action_space(&self) -> &Space {
-        &self.act_space
+
+    /// The centre of a cell (world, m).
+    pub fn cell_centre(&self, index: usize) -> [f32; 2] {
+        self.task.cell_centre(index)
     }
-    fn reward_terms(&self) -> &[&'static str] {
+
+    /// The polygon of object `k` as placed this episode (world, m).
+    pub fn placed_polygon(&self) -> Vec<[f32; 2]> {
+        self.task.placed_polygon()
+    }
+
+    /// The finger centre (world, m).
+    pub fn finger_m(&self) -> [f32; 2] {
+        self.task.finger_m(&self.core)
+    }
+
+    /// Starts an episode from a given state instead of a random one: object
+    /// `object` at `yaw_rad` and `offset_m`, the finger at `finger_m`
+    /// (for scripted episodes and tests).
+    pub fn reset_to(
+        &mut self,
+        object: usize,
+        yaw_rad: f32,
+        offset_m: [f32; 2],
+        finger_m: [f32; 2],
+        obs: &mut [f32],
+        info: &mut Info,
+    ) {
+        self.task.reset_to(&mut self.core, object, yaw_rad, offset_m, finger_m, obs, info);
+    }
+}
+
+impl Task for Explore {
+    fn reward_terms(&self) -> &'static [&'static str] {
         &["declare", "time"]
     }
-    fn fact_names(&self) -> &[&'static str] {
+    fn fact_names(&self) -> &'static [&'static str] {
         &["object_id", "moves", "contact_cells", "approach_moves"]
     }
 
-    fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
-        vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, self.grid.len(), 1.0)]
+    fn taxel_slots(&self, core: &Core) -> Vec<crate::TaxelSlot> {
+        vec![crate::TaxelSlot::normal_forces(&core.scene, core.sensor(0), self.grid.len(), 1.0)]
     }
 
-    fn scene(&self) -> Option<&Scene> {
-        Some(&self.scene)
-    }
-
-    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
-        std::slice::from_ref(&self.frame)
-    }
-
-    fn scene_mut(&mut self) -> Option<&mut Scene> {
-        Some(&mut self.scene)
-    }
-
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
-        if let Some(seed) = seed {
-            self.rng = StdRng::seed_from_u64(seed);
-        }
-        let object = self.rng.random_range(0..OBJECT_COUNT);
-        let yaw = if self.config.random_yaw { self.rng.random_range(0.0..std::f32::consts::TAU) } else { 0.0 };
+    fn reset(&mut self, core: &mut Core, obs: &mut [f32], info: &mut Info) {
+        let object = core.rng.random_range(0..OBJECT_COUNT);
+        let yaw = if self.config.random_yaw { core.rng.random_range(0.0..std::f32::consts::TAU) } else { 0.0 };
         let j = self.config.jitter_m;
-        let offset = if j > 0.0 { [self.rng.random_range(-j..=j), self.rng.random_range(-j..=j)] } else { [0.0; 2] };
+        let offset = if j > 0.0 { [core.rng.random_range(-j..=j), core.rng.random_range(-j..=j)] } else { [0.0; 2] };
         self.object = object;
         self.yaw_rad = yaw;
         self.offset_m = offset;
         let polygon = self.placed_polygon();
         let clearance = self.config.finger_radius_m + 0.002;
         let finger = loop {
-            let i = self.rng.random_range(0..self.side * self.side);
+            let i = core.rng.random_range(0..self.side * self.side);
             let p = self.cell_centre(i);
             let inside_workspace = p.iter().all(|x| x.abs() <= 0.5 * self.config.workspace_m - clearance);
             if inside_workspace
@@ -584,16 +543,15 @@ impl Env for Explore {
                 break p;
             }
         };
-        self.reset_to(object, yaw, offset, finger, obs, info);
+        self.reset_to(core, object, yaw, offset, finger, obs, info);
         if self.config.start == StartState::Touching {
-            self.approach(&polygon);
+            self.approach(core, &polygon);
             self.write_facts(info);
-            self.observe(obs);
+            self.observe(core, obs);
         }
     }
 
-    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
-        check_action(self.id(), &self.act_space, action)?;
+    fn step(&mut self, core: &mut Core, action: &[f32], obs: &mut [f32], info: &mut Info) -> Step {
         let (mv, declare) = (action[0] as usize, action[1] as usize);
         info.clear();
         if declare > 0 {
@@ -601,23 +559,23 @@ impl Env for Explore {
             let reward = info.set_terms(&[if right { 1.0 } else { -1.0 }, 0.0]);
             info.success = right;
             self.write_facts(info);
-            self.observe(obs);
-            return Ok(Step { reward, terminated: true, truncated: false });
+            self.observe(core, obs);
+            return Step { reward, terminated: true, truncated: false };
         }
         self.moves += 1;
         let approaching = self.contact_cells == 0;
-        let moved = self.guarded_move(DIRECTIONS[mv]);
+        let moved = self.guarded_move(core, DIRECTIONS[mv]);
         if approaching {
             self.approach_moves = self.moves;
         }
         if !moved {
             self.write_facts(info);
-            self.observe(obs);
-            return Ok(super::fault_step(info, obs));
+            self.observe(core, obs);
+            return super::fault_step(info, obs);
         }
         let reward = info.set_terms(&[0.0, -self.config.time_penalty]);
         self.write_facts(info);
-        self.observe(obs);
-        Ok(Step { reward, terminated: false, truncated: false })
+        self.observe(core, obs);
+        Step { reward, terminated: false, truncated: false }
     }
 }

@@ -23,6 +23,8 @@
 //! - `on_target`: `on_target_bonus` on every step within tolerance;
 //! - `success`: `success_bonus` on the step that completes the hold.
 //!
+//! The scene is `assets/scenes/press.toml`; the config sets the drive.
+//!
 //! ## Starting State
 //! The pad at rest, its bottom face uniformly `start_height_min_m` to
 //! `start_height_max_m` above the surface; `F*` uniform in
@@ -39,13 +41,12 @@
 //! ## Version History
 //! - v0: first version.
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde::Deserialize;
 use tactile_sim::math::{Pose, Vector};
-use tactile_sim::{Assets, BodyId, DriveDesc, RotationDrive, Scene, SceneDesc, SensorId, TaxelFrame};
+use tactile_sim::{BodyId, DriveDesc, RotationDrive};
 
-use crate::{Env, EnvError, Info, Space, Step, check_action};
+use crate::{Core, EnvError, Info, SimEnv, Space, Step, Task};
 
 /// Parameters of `Press-v0` (`envs/Press-v0.toml`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -111,16 +112,10 @@ pub fn press_terms(force_n: f32, target_n: f32, action: f32, config: &PressConfi
     ]
 }
 
-/// The press env.
+/// The press task (an env as [`SimEnv<Press>`], made by [`Press::new`]).
 pub struct Press {
     config: PressConfig,
-    scene: Scene,
     pad: BodyId,
-    sensor: SensorId,
-    frame: TaxelFrame,
-    obs_space: Space,
-    act_space: Space,
-    rng: StdRng,
     target_force_n: f32,
     anchor_z_m: f32,
     in_tolerance: u32,
@@ -132,7 +127,7 @@ fn invalid(field: &'static str, value: f32, reason: &'static str) -> EnvError {
 
 impl Press {
     /// A press env with these parameters.
-    pub fn new(config: PressConfig) -> Result<Self, EnvError> {
+    pub fn new(config: PressConfig) -> Result<SimEnv<Press>, EnvError> {
         let c = &config;
         super::check_ranges(
             "Press-v0",
@@ -164,148 +159,88 @@ impl Press {
         if c.hold_steps == 0 {
             return Err(invalid("hold_steps", 0.0, "must be at least 1"));
         }
-        let text = r#"
-            [[bodies]]
-            name = "surface"
-            kind = "static"
-            position_m = [0.0, 0.0, -0.01]
-            [[bodies.colliders]]
-            shape = { kind = "box", half_extents_m = [0.05, 0.05, 0.01] }
-            friction = 0.5
-
-            [[bodies]]
-            name = "pad"
-            kind = "dynamic"
-            position_m = [0.0, 0.0, 0.01]
-            [[bodies.colliders]]
-            shape = { kind = "box", half_extents_m = [0.01, 0.01, 0.0025] }
-            friction = 0.5
-            mass_kg = 0.05
-
-            [[sensors]]
-            name = "pad"
-            body = "pad"
-            file = "sensors/pad_8x8.toml"
-            "#;
-        let mut desc = SceneDesc::from_toml(text, "Press-v0 scene")?;
-        desc.bodies[1].drive = Some(DriveDesc {
+        let mut desc = crate::scene_file("scenes/press.toml")?;
+        let pad_index = desc.bodies.iter().position(|b| b.name == "pad").unwrap_or(1);
+        desc.bodies[pad_index].drive = Some(DriveDesc {
             stiffness_n_per_m: c.drive_stiffness_n_per_m,
             damping_n_s_per_m: c.drive_damping_n_s_per_m,
             rotation: RotationDrive::Locked,
         });
-        let scene = Scene::new(&desc, &Assets::from_env())?;
-        let pad = scene.body("pad")?;
-        let sensor = scene.sensor("pad")?;
-        let taxels = scene.taxel_array(sensor).taxels().len();
-        Ok(Press {
-            frame: scene.new_frame(sensor),
-            obs_space: Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]),
-            act_space: Space::uniform_box(-1.0, 1.0, &[1]),
-            config,
-            scene,
-            pad,
-            sensor,
-            rng: StdRng::seed_from_u64(0),
-            target_force_n: 1.0,
-            anchor_z_m: 0.0,
-            in_tolerance: 0,
-        })
+        let core = Core::new("Press-v0", &desc, |scene| {
+            let taxels = scene.sensor_at(0).0.taxels().len();
+            (Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]), Space::uniform_box(-1.0, 1.0, &[1]))
+        })?;
+        let pad = core.scene.body("pad")?;
+        Ok(SimEnv::new(core, Press { config, pad, target_force_n: 1.0, anchor_z_m: 0.0, in_tolerance: 0 }))
     }
 
-    /// The force the taxels feel (N).
-    fn force_n(&self) -> f32 {
-        self.frame.total_normal_n
-    }
-
-    fn observe(&self, obs: &mut [f32]) {
-        let n = self.frame.normal_n.len();
+    fn observe(&self, core: &Core, obs: &mut [f32]) {
+        let frame = &core.frames[0];
+        let n = frame.normal_n.len();
         let per_taxel = self.config.target_force_max_n / n as f32;
-        for (o, f) in obs[..n].iter_mut().zip(&self.frame.normal_n) {
+        for (o, f) in obs[..n].iter_mut().zip(&frame.normal_n) {
             *o = f / per_taxel;
         }
-        let bottom_m = self.scene.pose(self.pad).translation.z - PAD_HALF_HEIGHT_M;
+        let bottom_m = core.scene.pose(self.pad).translation.z - PAD_HALF_HEIGHT_M;
         obs[n] = bottom_m * 100.0;
         obs[n + 1] = self.target_force_n / self.config.target_force_max_n;
     }
 
-    fn write_facts(&self, info: &mut Info) {
+    /// Facts: the target, and the force the taxels feel (N).
+    fn write_facts(&self, core: &Core, info: &mut Info) {
         info.facts[0].1 = f64::from(self.target_force_n);
-        info.facts[1].1 = f64::from(self.force_n());
+        info.facts[1].1 = f64::from(core.frames[0].total_normal_n);
     }
 }
 
-impl Env for Press {
-    fn id(&self) -> &str {
-        "Press-v0"
-    }
-    fn observation_space(&self) -> &Space {
-        &self.obs_space
-    }
-    fn action_space(&self) -> &Space {
-        &self.act_space
-    }
-    fn reward_terms(&self) -> &[&'static str] {
+impl Task for Press {
+    fn reward_terms(&self) -> &'static [&'static str] {
         &["force_error", "action", "on_target", "success"]
     }
-    fn fact_names(&self) -> &[&'static str] {
+    fn fact_names(&self) -> &'static [&'static str] {
         &["target_force_n", "force_n"]
     }
 
-    fn taxel_slots(&self) -> Vec<crate::TaxelSlot> {
-        let n = self.frame.normal_n.len() as f32;
-        vec![crate::TaxelSlot::normal_forces(&self.scene, self.sensor, 0, n / self.config.target_force_max_n)]
+    fn taxel_slots(&self, core: &Core) -> Vec<crate::TaxelSlot> {
+        let n = core.frames[0].normal_n.len() as f32;
+        vec![crate::TaxelSlot::normal_forces(&core.scene, core.sensor(0), 0, n / self.config.target_force_max_n)]
     }
 
-    fn scene(&self) -> Option<&Scene> {
-        Some(&self.scene)
-    }
-
-    fn taxel_frames(&self) -> &[tactile_sim::TaxelFrame] {
-        std::slice::from_ref(&self.frame)
-    }
-
-    fn scene_mut(&mut self) -> Option<&mut Scene> {
-        Some(&mut self.scene)
-    }
-
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
-        if let Some(seed) = seed {
-            self.rng = StdRng::seed_from_u64(seed);
-        }
+    fn reset(&mut self, core: &mut Core, obs: &mut [f32], info: &mut Info) {
         let c = &self.config;
-        let height = self.rng.random_range(c.start_height_min_m..=c.start_height_max_m);
-        self.target_force_n = self.rng.random_range(c.target_force_min_n..=c.target_force_max_n);
-        self.scene.reset(self.rng.random());
+        let height = core.rng.random_range(c.start_height_min_m..=c.start_height_max_m);
+        self.target_force_n = core.rng.random_range(c.target_force_min_n..=c.target_force_max_n);
+        let seed = core.rng.random();
+        core.scene.reset(seed);
         // The drive sags by its weight: start the anchor that much higher so
         // the pad starts at rest at the drawn height.
         let sag = 0.05 * 9.81 / c.drive_stiffness_n_per_m;
         self.anchor_z_m = height + PAD_HALF_HEIGHT_M + sag;
         let pad_pose = Pose::from_translation(Vector::new(0.0, 0.0, height + PAD_HALF_HEIGHT_M));
-        self.scene.place(self.pad, pad_pose, Vector::ZERO);
-        let _ = self.scene.set_target(self.pad, Pose::from_translation(Vector::new(0.0, 0.0, self.anchor_z_m)));
+        core.scene.place(self.pad, pad_pose, Vector::ZERO);
+        let _ = core.scene.set_target(self.pad, Pose::from_translation(Vector::new(0.0, 0.0, self.anchor_z_m)));
         self.in_tolerance = 0;
-        self.frame.normal_n.fill(0.0);
-        self.frame.total_normal_n = 0.0;
+        core.frames[0].normal_n.fill(0.0);
+        core.frames[0].total_normal_n = 0.0;
         info.clear();
-        self.write_facts(info);
-        self.observe(obs);
+        self.write_facts(core, info);
+        self.observe(core, obs);
     }
 
-    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
-        check_action(self.id(), &self.act_space, action)?;
+    fn step(&mut self, core: &mut Core, action: &[f32], obs: &mut [f32], info: &mut Info) -> Step {
         let a = action[0];
-        let dt = self.scene.env_dt_s();
+        let dt = core.scene.env_dt_s();
         self.anchor_z_m = (self.anchor_z_m + a * self.config.max_speed_m_s * dt).clamp(-TARGET_RANGE_M, TARGET_RANGE_M);
-        let _ = self.scene.set_target(self.pad, Pose::from_translation(Vector::new(0.0, 0.0, self.anchor_z_m)));
-        self.scene.step();
+        let _ = core.scene.set_target(self.pad, Pose::from_translation(Vector::new(0.0, 0.0, self.anchor_z_m)));
+        core.scene.step();
         info.clear();
-        if self.scene.fault().is_some() {
-            self.write_facts(info);
-            self.observe(obs);
-            return Ok(super::fault_step(info, obs));
+        if core.scene.fault().is_some() {
+            self.write_facts(core, info);
+            self.observe(core, obs);
+            return super::fault_step(info, obs);
         }
-        self.scene.read(self.sensor, &mut self.frame);
-        let force = self.force_n();
+        core.read(0);
+        let force = core.frames[0].total_normal_n;
         let c = &self.config;
         if (force - self.target_force_n).abs() < c.tolerance * self.target_force_n {
             self.in_tolerance += 1;
@@ -316,15 +251,16 @@ impl Env for Press {
         let terms = press_terms(force, self.target_force_n, a, c, success);
         let reward = info.set_terms(&terms);
         info.success = success;
-        self.write_facts(info);
-        self.observe(obs);
-        Ok(Step { reward, terminated: success, truncated: false })
+        self.write_facts(core, info);
+        self.observe(core, obs);
+        Step { reward, terminated: success, truncated: false }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Env;
 
     #[test]
     fn reward_terms_match_a_hand_computed_case() {
