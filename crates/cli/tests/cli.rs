@@ -43,6 +43,52 @@ fn bench_sim_table_names_its_figures() {
     }
 }
 
+#[test]
+fn bench_hand_json_reports_every_figure_and_a_held_object() {
+    let out = tactile().args(["bench", "hand", "--steps", "100", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    for key in [
+        "control_steps_per_s",
+        "physics_steps_per_s",
+        "control_steps_per_s_taxels",
+        "physics_steps_per_s_taxels",
+        "reset_us",
+        "taxel_sum_n",
+        "solver_normal_n",
+        "object_height_after_1s_m",
+    ] {
+        assert!(v[key].as_f64().is_some_and(f64::is_finite), "missing {key} in {v}");
+    }
+    assert_eq!(v["substeps"], 6);
+    let (sum, solver) = (v["taxel_sum_n"].as_f64().unwrap(), v["solver_normal_n"].as_f64().unwrap());
+    assert!(solver > 0.5 && (sum - solver).abs() < 0.05 * solver, "taxels {sum} N vs solver {solver} N");
+    // Held: after 1 s the cylinder has slipped by less than 2 cm.
+    let drop = v["object_start_height_m"].as_f64().unwrap() - v["object_height_after_1s_m"].as_f64().unwrap();
+    assert!(drop < 0.02, "the cylinder fell {drop} m");
+}
+
+#[test]
+fn a_bad_robot_in_a_users_assets_fails_with_one_line_naming_the_element() {
+    let dir = std::env::temp_dir().join(format!("tactile-cli-robot-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenes")).unwrap();
+    std::fs::create_dir_all(dir.join("robots/allegro")).unwrap();
+    let scene = include_str!("../../../assets/scenes/hand-hold.toml");
+    // An override for a joint the hand does not have.
+    let bad = scene.replace("[robots.drive]", "joints.\"joint_99.0\" = { stiffness_nm_per_rad = 1.0 }\n[robots.drive]");
+    std::fs::write(dir.join("scenes/hand-hold.toml"), bad).unwrap();
+    let e = one_line_error(&["bench", "hand", "--assets", dir.to_str().unwrap()]);
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(e.contains("allegro.urdf") && e.contains("joint `joint_99.0`"), "{e}");
+    // A URDF that is not XML.
+    std::fs::write(dir.join("scenes/hand-hold.toml"), scene).unwrap();
+    std::fs::write(dir.join("robots/allegro/allegro.urdf"), "<robot name=\"x\"><link name=\"a\"></robot").unwrap();
+    let e2 = one_line_error(&["bench", "hand", "--assets", dir.to_str().unwrap()]);
+    assert_eq!(e2.trim().lines().count(), 1, "{e2}");
+    assert!(e2.contains("robots/allegro/allegro.urdf") && e2.contains("not a valid URDF"), "{e2}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn one_line_error(args: &[&str]) -> String {
     let out = tactile().args(args).output().unwrap();
     assert!(!out.status.success(), "{args:?} should fail");

@@ -4,8 +4,10 @@
 //!
 //! A [`Scene`] is built from data ([`SceneDesc`], a TOML file): static,
 //! dynamic and kinematic bodies with box, sphere, capsule, cylinder, convex
-//! hull and mesh colliders, PD drives towards position targets, and
-//! [`TaxelArray`]s whose layouts ([`LayoutDesc`]: grid, hemisphere,
+//! hull and mesh colliders, PD drives towards position targets, robots
+//! loaded from URDF ([`RobotDesc`]: links as bodies `<robot>/<link>`,
+//! revolute joints with position, velocity or torque drives, read and set
+//! in joint space through [`RobotId`]), and [`TaxelArray`]s whose layouts ([`LayoutDesc`]: grid, hemisphere,
 //! cylinder) are data too. Each env step a taxel array reports per taxel
 //! the normal force and 2-D shear, and per array the total force, centre of
 //! pressure and contact flag, into a caller-owned [`TaxelFrame`]. The

@@ -430,3 +430,20 @@ fn a_fixed_base_stays_put_and_a_free_base_falls() {
     assert!((0.2 - p(&free).z - 0.5 * 9.81 * 0.25).abs() < 0.05, "fell to {}", p(&free).z);
     let _ = Pose::IDENTITY;
 }
+
+#[test]
+fn the_readmes_robot_scene_loads_as_written() {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme.find("## A robot in a scene").expect("the section")..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let text = &section[start..start + section[start..].find("```").unwrap()];
+    let mut scene = Scene::new(&SceneDesc::from_toml(text, "README").unwrap(), &Assets::builtin()).unwrap();
+    let hand = scene.robot("hand").unwrap();
+    let thumb = scene.joints(hand).find(|j| j.name == "joint_12.0").unwrap();
+    assert_eq!(thumb.stiffness_nm_per_rad, 4.0);
+    let mut q = vec![0.0; 16];
+    scene.joint_positions(hand, &mut q).unwrap();
+    assert_eq!(q[1], 1.2);
+    scene.step();
+    assert!(scene.fault().is_none());
+}
