@@ -7,7 +7,7 @@ mod process;
 mod record;
 mod train;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -42,6 +42,28 @@ enum Command {
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Make a grasp cache for a task that starts from grasps
+    /// (InHandRotate-v0), deterministically from a seed, as a TOML file.
+    Grasps {
+        /// The task id.
+        env_id: String,
+        /// Grasps to keep.
+        #[arg(long, default_value_t = 64)]
+        count: usize,
+        /// The seed of the candidates' draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// How far each candidate's targets are drawn from the scene's
+        /// stored grasp (rad).
+        #[arg(long, default_value_t = 0.1)]
+        spread_rad: f32,
+        /// A TOML file whose keys override the task's parameters.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The file to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Train a policy with PPO; writes a run folder (config.json,
     /// metrics.csv, TensorBoard events, checkpoints/, final/) and evaluates
@@ -201,6 +223,27 @@ enum BenchWhat {
     Ppo,
     /// All of the above.
     All,
+}
+
+fn grasps(env_id: &str, count: usize, seed: u64, spread_rad: f32, config: Option<&Path>, out: &Path) -> Result<()> {
+    use tactile_env::tasks::{GraspCache, InHandRotateConfig, generate_grasps};
+    let spec = tactile_env::spec(env_id)?;
+    anyhow::ensure!(spec.id == "InHandRotate-v0", "{}: starts from no grasp cache (InHandRotate-v0 does)", spec.id);
+    anyhow::ensure!(count > 0, "--count must be at least 1");
+    if out.exists() {
+        anyhow::bail!("{}: exists; remove it or choose another --out", out.display());
+    }
+    let c: InHandRotateConfig = tactile_env::load_config(spec.config_toml, &spec.config_origin(), config)?;
+    let grasps = generate_grasps(&c, count, seed, spread_rad)?;
+    anyhow::ensure!(!grasps.is_empty(), "no candidate held the object; try a smaller --spread-rad");
+    let cache = GraspCache {
+        made_by: format!("tactile grasps {} --count {count} --seed {seed} --spread-rad {spread_rad}", spec.id),
+        grasps,
+    };
+    let text = toml::to_string(&cache).context("writing the grasps as TOML")?;
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    println!("{}: {} grasps", out.display(), cache.grasps.len());
+    Ok(())
 }
 
 fn envs(json_out: bool) -> Result<()> {
@@ -385,6 +428,9 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { json } => envs(json),
         Command::Check { env_id, config, json } => check(&env_id, config.as_deref(), json),
+        Command::Grasps { env_id, count, seed, spread_rad, config, out } => {
+            grasps(&env_id, count, seed, spread_rad, config.as_deref(), &out)
+        }
         Command::Train(args) => train::run(args),
         Command::Eval {
             policy_dir,

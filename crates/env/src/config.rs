@@ -14,7 +14,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, EnvError> {
+pub(crate) fn parse<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, EnvError> {
     toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
         let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use crate::tasks::{
-    EdgeFollow, EdgeFollowConfig, Explore, ExploreConfig, Pendulum, PendulumConfig, Press, PressConfig,
+    EdgeFollow, EdgeFollowConfig, Explore, ExploreConfig, InHandRotate, InHandRotateConfig, Pendulum, PendulumConfig,
+    Press, PressConfig,
 };
 use crate::wrappers::{EpisodeSeeds, TimeLimit};
 use rand::Rng;
@@ -80,6 +81,11 @@ fn build_explore_v1(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>,
     Ok(Box::new(Explore::versioned(spec.id, c)?))
 }
 
+fn build_in_hand_rotate(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+    let c: InHandRotateConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
+    Ok(Box::new(InHandRotate::new(c)?))
+}
+
 fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let c: PressConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(Press::new(c)?))
@@ -132,6 +138,14 @@ const REGISTRY: &[EnvSpec] = &[
         2000,
         explore_action,
         build_explore_v1,
+    ),
+    entry(
+        task_files!("InHandRotate-v0"),
+        "turn a held cylinder about the vertical axis with the Allegro hand, palm up, from touch and joint angles alone (HORA, finger gaiting)",
+        "one full turn (2 pi) within 20 s without a drop",
+        400,
+        uniform_action,
+        build_in_hand_rotate,
     ),
     entry(
         task_files!("Pendulum-v1"),
@@ -218,5 +232,8 @@ mod tests {
         assert_eq!(c, PressConfig::default());
         let c: PendulumConfig = config::load(spec("Pendulum-v1").unwrap().config_toml, "Pendulum", None).unwrap();
         assert_eq!(c, PendulumConfig::default());
+        let c: InHandRotateConfig =
+            config::load(spec("InHandRotate-v0").unwrap().config_toml, "InHandRotate", None).unwrap();
+        assert_eq!(c, InHandRotateConfig::default());
     }
 }

@@ -690,6 +690,11 @@ impl Scene {
             return Err(SimError::invalid("body scale", &self.bodies[id.0].name, "a robot link cannot be scaled"));
         }
         let b = &self.bodies[id.0];
+        if factor == b.scale {
+            // Nothing to do: a new shape would only drop the contacts'
+            // warm start and change the next steps.
+            return Ok(());
+        }
         if factor != 1.0 && self.sensors.iter().any(|s| s.body == b.handle) {
             return Err(SimError::invalid("body scale", &b.name, "a body with a taxel array cannot be scaled"));
         }

@@ -2,12 +2,14 @@
 
 mod edge_follow;
 mod explore;
+mod in_hand_rotate;
 mod pendulum;
 pub mod polygons;
 mod press;
 
 pub use edge_follow::{EdgeFollow, EdgeFollowConfig, edge_follow_terms};
 pub use explore::{Explore, ExploreConfig, ObjectSet, StartState, cell};
+pub use in_hand_rotate::{Grasp, GraspCache, InHandRotate, InHandRotateConfig, generate_grasps, yaw_turn_rad};
 pub use pendulum::{Pendulum, PendulumConfig, angle_normalize, pendulum_terms};
 pub use press::{Press, PressConfig, press_terms};
 

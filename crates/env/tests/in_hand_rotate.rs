@@ -1,0 +1,90 @@
+//! InHandRotate-v0: the cached grasps hold, the reward counts the object's
+//! turn about the vertical axis, a drop ends the episode, and the
+//! observation holds joints, targets and taxels only.
+
+use tactile_env::tasks::{InHandRotate, InHandRotateConfig};
+use tactile_env::{Env, Info, SimEnv};
+use tactile_sim::math::{Pose, Rotation, Vector};
+
+fn env() -> (SimEnv<InHandRotate>, Vec<f32>, Info) {
+    let env = InHandRotate::new(InHandRotateConfig::default()).unwrap();
+    let obs = vec![0.0; env.observation_space().flat_dim()];
+    let info = env.new_info();
+    (env, obs, info)
+}
+
+#[test]
+fn every_cached_grasp_holds_the_object_for_a_second_with_the_targets_still() {
+    let (mut env, mut obs, mut info) = env();
+    assert!(env.grasp_count() >= 32, "a cache of {} grasps", env.grasp_count());
+    for g in 0..env.grasp_count() {
+        env.reset_to(g, 1.0, 0.05, 1.0, &mut obs, &mut info);
+        for _ in 0..20 {
+            let s = env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+            assert!(!s.terminated && !s.truncated, "grasp {g} dropped the object: {info:?}");
+        }
+        assert!(info.fact("tips_in_contact").unwrap() >= 1.0, "grasp {g}: {info:?}");
+    }
+}
+
+#[test]
+fn turning_the_object_about_z_is_rewarded_and_counted_and_clipped() {
+    let (mut env, mut obs, mut info) = env();
+    env.reset_to(0, 1.0, 0.05, 1.0, &mut obs, &mut info);
+    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+    let before = info.fact("rotation_rad").unwrap();
+    // Turn the object by 0.01 rad about the world's z axis between steps:
+    // 0.2 rad/s at 20 Hz (plus what the physics does in the step).
+    let turned = |env: &mut SimEnv<InHandRotate>, angle: f32| {
+        let p = env.object_pose();
+        let object = env.scene().unwrap().body("object").unwrap();
+        let r = Rotation::from_rotation_z(angle) * p.rotation;
+        env.scene_mut().unwrap().place(object, Pose::from_parts(p.translation, r), Vector::ZERO);
+    };
+    turned(&mut env, 0.01);
+    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+    let turn = info.fact("rotation_rad").unwrap() - before;
+    assert!((turn - 0.01).abs() < 0.004, "turned {turn} rad");
+    let r = info.term("rotation").unwrap();
+    assert!((r - (turn / 0.05) as f32).abs() < 1e-3, "rotation term {r} for {turn} rad in 0.05 s");
+    // A big turn is clipped at 0.5 rad/s.
+    turned(&mut env, 0.2);
+    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+    assert_eq!(info.term("rotation"), Some(0.5));
+}
+
+#[test]
+fn a_dropped_object_ends_the_episode_with_the_penalty() {
+    let (mut env, mut obs, mut info) = env();
+    env.reset_to(3, 1.0, 0.05, 1.0, &mut obs, &mut info);
+    let p = env.object_pose();
+    let object = env.scene().unwrap().body("object").unwrap();
+    let below = Pose::from_parts(p.translation - Vector::new(0.0, 0.0, 0.2), p.rotation);
+    env.scene_mut().unwrap().place(object, below, Vector::ZERO);
+    let s = env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+    assert!(s.terminated && !info.success, "{s:?} {info:?}");
+    assert_eq!(info.term("drop"), Some(-10.0));
+    assert_eq!(info.fact("dropped"), Some(1.0));
+}
+
+#[test]
+fn the_observation_is_joints_targets_and_taxels_and_never_the_object() {
+    let (mut env, mut obs, mut info) = env();
+    assert_eq!(obs.len(), 3 * 32 + 4 * 74);
+    let slots = env.taxel_slots();
+    assert_eq!(slots.len(), 4);
+    assert_eq!(slots[0].obs_offset, 96);
+    assert_eq!(slots[3].obs_offset + slots[3].count, obs.len());
+    env.reset_to(0, 1.0, 0.05, 1.0, &mut obs, &mut info);
+    let first = obs.clone();
+    // The same reset with the object moved 1 mm (touching nothing new at
+    // once) observes the same: nothing in the vector reads the object.
+    env.reset_to(0, 1.0, 0.05, 1.0, &mut obs, &mut info);
+    assert_eq!(obs, first);
+    // An action moves the targets by a/24 rad and the history shifts.
+    let mut a = [0.0f32; 16];
+    a[1] = 1.0;
+    env.step(&a, &mut obs, &mut info).unwrap();
+    assert!((obs[16 + 1] - first[16 + 1] - 1.0 / 24.0).abs() < 1e-6, "the newest target moved");
+    assert_eq!(obs[32 + 16 + 1], first[16 + 1], "the previous frame holds the old target");
+}
