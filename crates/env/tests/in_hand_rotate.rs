@@ -30,7 +30,16 @@ fn every_cached_grasp_holds_the_object_for_a_second_with_the_targets_still() {
 #[test]
 fn turning_the_object_about_z_is_rewarded_and_counted_and_clipped() {
     let (mut env, mut obs, mut info) = env();
-    env.reset_to(0, 1.0, 0.05, 1.0, &mut obs, &mut info);
+    // A grasp that touches with at least two tips (only a held object's
+    // turn counts).
+    let g = (0..env.grasp_count())
+        .find(|&g| {
+            env.reset_to(g, 1.0, 0.05, 1.0, &mut obs, &mut info);
+            env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+            info.fact("tips_in_contact").unwrap() >= 2.0
+        })
+        .expect("a grasp with two tips touching");
+    env.reset_to(g, 1.0, 0.05, 1.0, &mut obs, &mut info);
     env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
     let before = info.fact("rotation_rad").unwrap();
     // Turn the object by 0.01 rad about the world's z axis between steps:
@@ -51,6 +60,16 @@ fn turning_the_object_about_z_is_rewarded_and_counted_and_clipped() {
     turned(&mut env, 0.2);
     env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
     assert_eq!(info.term("rotation"), Some(0.5));
+    // An object out of the hand turns for nothing.
+    let p = env.object_pose();
+    let object = env.scene().unwrap().body("object").unwrap();
+    let away =
+        Pose::from_parts(p.translation + Vector::new(0.3, 0.0, 0.0), Rotation::from_rotation_z(0.3) * p.rotation);
+    env.scene_mut().unwrap().place(object, away, Vector::ZERO);
+    let total = info.fact("rotation_rad").unwrap();
+    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+    assert_eq!(info.term("rotation"), Some(0.0));
+    assert_eq!(info.fact("rotation_rad").unwrap(), total);
 }
 
 #[test]

@@ -27,7 +27,8 @@
 //! - `rotation`: `rotation_weight * clip(dpsi / dt, -rotation_clip_rad_s,
 //!   rotation_clip_rad_s)`, with `dpsi` the object's turn about the world's
 //!   z axis over the control step (the twist of its rotation, read at the
-//!   control rate, as HORA's changelog and LEAP advise);
+//!   control rate, as HORA's changelog and LEAP advise), counted only while
+//!   at least two fingertip arrays touch it (a thrown object spins too);
 //! - `translation`: `-translation_cost * |v|_1`, the object's mean velocity
 //!   over the step (m/s);
 //! - `pose`: `-pose_cost * |q - q_grasp|^2`;
@@ -47,8 +48,8 @@
 //! `contact_threshold_n` for `no_contact_steps` steps. Truncated after 400
 //! steps (20 s, the registry's time limit) or on a physics fault. `success`
 //! (every step): the object has turned at least one full turn (2 pi) and
-//! was not dropped. Facts: `rotation_rad` (turned so far), `dropped`,
-//! `tips_in_contact`.
+//! was not dropped. Facts: `rotation_rad` (turned so far while held),
+//! `dropped`, `tips_in_contact`.
 //!
 //! The scene is `assets/scenes/in-hand-rotate.toml`; the config sets the
 //! drives. The grasp cache is made by `tactile grasps InHandRotate-v0`
@@ -511,7 +512,11 @@ impl Task for InHandRotate {
         let c = &self.config;
         let dt = core.scene.env_dt_s();
         let pose = core.scene.pose(self.object);
-        let turn = yaw_turn_rad(self.last_pose.rotation, pose.rotation);
+        // Only a held object's turn counts: one flicked out of the hand
+        // spins as it falls, and a policy learns to throw it (the first
+        // training runs did).
+        let held = self.tips_in_contact >= 2;
+        let turn = if held { yaw_turn_rad(self.last_pose.rotation, pose.rotation) } else { 0.0 };
         self.rotation_rad += turn;
         let v = (pose.translation - self.last_pose.translation) / dt;
         self.last_pose = pose;
