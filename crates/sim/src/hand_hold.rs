@@ -9,9 +9,6 @@
 //! seeded uniform distribution within +-0.1 rad of the grasp's targets.
 //! An episode is 100 control steps (5 s) from a reset.
 
-use std::time::Instant;
-
-use cpu_time::ThreadTime;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -167,48 +164,30 @@ impl HandHold {
         check
     }
 
-    fn time_episode(&mut self, steps: usize, read_taxels: bool, seed: u64) -> (f64, f64, f64) {
-        let t0 = Instant::now();
-        self.reset(seed);
-        let reset_s = t0.elapsed().as_secs_f64();
-        let (t1, c1) = (Instant::now(), ThreadTime::now());
-        for _ in 0..steps {
-            self.step(read_taxels);
-        }
-        (t1.elapsed().as_secs_f64(), c1.elapsed().as_secs_f64(), reset_s)
-    }
-
     /// The whole `tactile bench hand` protocol: `steps` control steps
     /// physics only and `steps` with the fingertip arrays read, one thread,
     /// in alternating episodes of the same seeds, and one sanity episode.
     pub fn bench(&mut self, steps: usize) -> HandBenchReport {
         let check = self.run_episode(0);
-        let (mut physics_s, mut taxel_s, mut reset_s, mut resets) = (0.0f64, 0.0f64, 0.0f64, 0usize);
-        let (mut physics_cpu_s, mut taxel_cpu_s) = (0.0f64, 0.0f64);
-        let (mut done, mut seed) = (0, 0);
-        while done < steps {
-            let n = EPISODE_STEPS.min(steps - done);
-            let (a, ca, ra) = self.time_episode(n, false, seed);
-            let (b, cb, rb) = self.time_episode(n, true, seed);
-            physics_s += a;
-            taxel_s += b;
-            physics_cpu_s += ca;
-            taxel_cpu_s += cb;
-            reset_s += ra + rb;
-            resets += 2;
-            done += n;
-            seed += 1;
-        }
-        let rate = |seconds: f64| steps as f64 / seconds.max(1e-12);
+        let t = crate::bench_timing::alternate(self, steps, EPISODE_STEPS, |k| k);
         HandBenchReport {
             steps,
             substeps: (self.scene.env_dt_s() / self.scene.dt_s()).round() as u32,
-            control_steps_per_s: rate(physics_s),
-            control_steps_per_s_taxels: rate(taxel_s),
-            control_steps_per_cpu_s: rate(physics_cpu_s),
-            control_steps_per_cpu_s_taxels: rate(taxel_cpu_s),
-            reset_us: reset_s / resets as f64 * 1e6,
+            control_steps_per_s: t.rate(t.physics_s),
+            control_steps_per_s_taxels: t.rate(t.taxel_s),
+            control_steps_per_cpu_s: t.rate(t.physics_cpu_s),
+            control_steps_per_cpu_s_taxels: t.rate(t.taxel_cpu_s),
+            reset_us: t.reset_s * 1e6,
             check,
         }
+    }
+}
+
+impl crate::bench_timing::Timed for HandHold {
+    fn reset(&mut self, seed: u64) {
+        HandHold::reset(self, seed);
+    }
+    fn step(&mut self, read_taxels: bool) {
+        HandHold::step(self, read_taxels);
     }
 }

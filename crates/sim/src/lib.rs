@@ -53,6 +53,7 @@
 //! # Ok::<(), tactile_sim::SimError>(())
 //! ```
 
+mod bench_timing;
 mod desc;
 mod error;
 pub mod hand_hold;

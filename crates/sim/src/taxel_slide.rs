@@ -7,10 +7,6 @@
 //! then slides along +x at 0.05 m/s, meets the cube at about 2.85 s and
 //! pushes it.
 
-use std::time::Instant;
-
-use cpu_time::ThreadTime;
-
 use crate::math::{Pose, Vector};
 use crate::{Assets, BodyId, Scene, SceneDesc, SensorId, SimError, TaxelFrame};
 
@@ -172,50 +168,29 @@ impl TaxelSlide {
         }
     }
 
-    /// Times one episode of `steps` env steps from a reset; returns
-    /// (step wall seconds, step CPU seconds, reset wall seconds).
-    fn time_episode(&mut self, steps: usize, read_taxels: bool) -> (f64, f64, f64) {
-        let t0 = Instant::now();
-        self.reset(0);
-        let reset_s = t0.elapsed().as_secs_f64();
-        let (t1, c1) = (Instant::now(), ThreadTime::now());
-        for _ in 0..steps {
-            self.step(read_taxels);
-        }
-        (t1.elapsed().as_secs_f64(), c1.elapsed().as_secs_f64(), reset_s)
-    }
-
     /// The whole `tactile bench sim` protocol: `steps` env steps physics
     /// only, `steps` with taxels, one thread, and the sanity episode.
     pub fn bench(&mut self, steps: usize) -> BenchReport {
         // One warm-up episode so that the caches and allocator are settled.
         let episode = self.run_episode(0);
-        // Episodes of the two modes alternate, so that a machine whose speed
-        // drifts slows both alike.
-        let (mut physics_s, mut taxel_s, mut reset_s, mut resets) = (0.0f64, 0.0f64, 0.0f64, 0usize);
-        let (mut physics_cpu_s, mut taxel_cpu_s) = (0.0f64, 0.0f64);
-        let mut done = 0;
-        while done < steps {
-            let n = EPISODE_STEPS.min(steps - done);
-            let (a, ca, ra) = self.time_episode(n, false);
-            let (b, cb, rb) = self.time_episode(n, true);
-            physics_s += a;
-            taxel_s += b;
-            physics_cpu_s += ca;
-            taxel_cpu_s += cb;
-            reset_s += ra + rb;
-            resets += 2;
-            done += n;
-        }
-        let rate = |seconds: f64| steps as f64 / seconds.max(1e-12);
+        let t = crate::bench_timing::alternate(self, steps, EPISODE_STEPS, |_| 0);
         BenchReport {
             steps,
-            physics_steps_per_s: rate(physics_s),
-            taxel_steps_per_s: rate(taxel_s),
-            physics_steps_per_cpu_s: rate(physics_cpu_s),
-            taxel_steps_per_cpu_s: rate(taxel_cpu_s),
-            reset_us: reset_s / resets as f64 * 1e6,
+            physics_steps_per_s: t.rate(t.physics_s),
+            taxel_steps_per_s: t.rate(t.taxel_s),
+            physics_steps_per_cpu_s: t.rate(t.physics_cpu_s),
+            taxel_steps_per_cpu_s: t.rate(t.taxel_cpu_s),
+            reset_us: t.reset_s * 1e6,
             episode,
         }
+    }
+}
+
+impl crate::bench_timing::Timed for TaxelSlide {
+    fn reset(&mut self, seed: u64) {
+        TaxelSlide::reset(self, seed);
+    }
+    fn step(&mut self, read_taxels: bool) {
+        TaxelSlide::step(self, read_taxels);
     }
 }
