@@ -208,11 +208,16 @@ impl Scene {
     pub fn new(desc: &SceneDesc, assets: &Assets) -> Result<Self, SimError> {
         let ph = &desc.physics;
         let hz = positive("physics.physics_hz", ph.physics_hz)?;
-        if ph.substeps == 0 {
-            return Err(SimError::invalid("physics.substeps", ph.substeps, "must be at least 1"));
+        // Bounds far beyond any scene's, so that a typo is an error and not
+        // a step that never ends.
+        if !(1..=10_000).contains(&ph.substeps) {
+            return Err(SimError::invalid("physics.substeps", ph.substeps, "must be in [1, 10000]"));
         }
-        if ph.solver_iterations == 0 {
-            return Err(SimError::invalid("physics.solver_iterations", ph.solver_iterations, "must be at least 1"));
+        if !(1..=1_000).contains(&ph.solver_iterations) {
+            return Err(SimError::invalid("physics.solver_iterations", ph.solver_iterations, "must be in [1, 1000]"));
+        }
+        if hz > 1.0e6 {
+            return Err(SimError::invalid("physics.physics_hz", hz, "must be at most 1e6"));
         }
         let gravity = finite3("physics.gravity_m_s2", ph.gravity_m_s2)?;
         let length_unit = positive("physics.length_unit_m", ph.length_unit_m)?;

@@ -113,6 +113,18 @@ pub(crate) fn positive(field: &str, x: f32) -> Result<f32, SimError> {
     if x.is_finite() && x > 0.0 { Ok(x) } else { Err(SimError::invalid(field, x, "must be a finite number > 0")) }
 }
 
+/// The most taxels one array may have: far above any real sensor's, and
+/// small enough that a layout cannot ask for gigabytes.
+pub const MAX_TAXELS: u64 = 65_536;
+
+/// Refuses a layout of `a x b` taxels above [`MAX_TAXELS`].
+fn check_count(field: &str, a: u32, b: u32) -> Result<(), SimError> {
+    if u64::from(a) * u64::from(b) > MAX_TAXELS {
+        return Err(SimError::invalid(field, (a, b), "more than 65,536 taxels in one array"));
+    }
+    Ok(())
+}
+
 fn at_least(field: &str, x: u32, min: u32) -> Result<u32, SimError> {
     if x >= min {
         Ok(x)
@@ -145,6 +157,7 @@ impl LayoutDesc {
             LayoutDesc::Grid { rows, cols, pitch_m, center_m, normal, u_axis } => {
                 let rows = at_least(&f("rows"), rows, 1)?;
                 let cols = at_least(&f("cols"), cols, 1)?;
+                check_count(&f("cols"), rows, cols)?;
                 let pitch = positive(&f("pitch_m"), pitch_m)?;
                 let c = finite3(&f("center_m"), center_m)?;
                 let n = unit3(&f("normal"), normal)?;
@@ -178,6 +191,7 @@ impl LayoutDesc {
                 }
                 let rings = at_least(&f("rings"), rings, 1)?;
                 let outer = at_least(&f("outer_ring_taxels"), outer_ring_taxels, 1)?;
+                check_count(&f("outer_ring_taxels"), rings, outer)?;
                 let cap = cap.to_radians();
                 let e1 = any_orthogonal(pole);
                 let e2 = pole.cross(e1);
@@ -210,6 +224,7 @@ impl LayoutDesc {
                 let axis = unit3(&f("axis"), axis)?;
                 let rows = at_least(&f("rows"), rows, 1)?;
                 let around = at_least(&f("around"), around, 3)?;
+                check_count(&f("around"), rows, around)?;
                 let e1 = any_orthogonal(axis);
                 let e2 = axis.cross(e1);
                 let dz = length / rows as f32;

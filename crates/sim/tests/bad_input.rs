@@ -106,3 +106,19 @@ fn a_target_on_an_undriven_body_is_an_error_not_a_panic() {
     assert!(matches!(e, SimError::NotDriven(_)));
     assert!(scene.body("nobody").is_err());
 }
+
+#[test]
+fn absurd_sizes_are_refused_before_anything_is_allocated_or_stepped() {
+    // 4e9 taxels would be gigabytes (and their area's u32 product overflowed).
+    let e = build(&with_layout(
+        r#"{ kind = "cylinder", radius_m = 0.005, length_m = 0.01, center_m = [0.0, 0.0, 0.0], axis = [0.0, 0.0, 1.0], rows = 65536, around = 65536 }"#,
+    ))
+    .err()
+    .expect("an error");
+    assert!(e.to_string().contains("sensors[0].layout.around") && e.to_string().contains("65,536"), "{e}");
+    // A step of a billion physics steps would never end.
+    let e = build(&format!("[physics]\nsubsteps = 1000000000\n{BODY}")).err().expect("an error");
+    assert!(e.to_string().contains("physics.substeps"), "{e}");
+    let e = build(&format!("[physics]\nsolver_iterations = 100000\n{BODY}")).err().expect("an error");
+    assert!(e.to_string().contains("physics.solver_iterations"), "{e}");
+}
