@@ -748,3 +748,27 @@ fn record_streams_episodes_into_a_rollout_the_reader_takes_back() {
     assert_eq!(v["success_rate"].as_f64().unwrap(), successes / 3.0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_users_task_scene_without_what_the_task_needs_fails_with_one_line() {
+    let dir = std::env::temp_dir().join(format!("tactile-cli-taskscene-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scenes")).unwrap();
+    // Press-v0's scene without its pad, and EdgeFollow-v0's with the pad's
+    // array missing: each once made the task index out of range.
+    std::fs::write(
+        dir.join("scenes/press.toml"),
+        "[[bodies]]\nname = \"surface\"\nkind = \"static\"\n[[bodies.colliders]]\nshape = { kind = \"box\", half_extents_m = [0.05, 0.05, 0.01] }\n",
+    )
+    .unwrap();
+    let edge = include_str!("../../../assets/scenes/edge-follow.toml");
+    std::fs::write(dir.join("scenes/edge-follow.toml"), &edge[..edge.find("[[sensors]]").unwrap()]).unwrap();
+    for (id, expected) in [("Press-v0", "the task needs a body `pad`"), ("EdgeFollow-v0", "taxel arrays [\"pad\"]")] {
+        let out = tactile().args(["check", id]).env("TACTILE_ASSETS", &dir).output().unwrap();
+        assert!(!out.status.success(), "{id} should fail");
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert!(!e.contains("panicked"), "{e}");
+        assert_eq!(e.trim().lines().count(), 1, "{e}");
+        assert!(e.contains(expected), "{id}: {e}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

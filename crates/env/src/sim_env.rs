@@ -10,7 +10,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tactile_sim::{Assets, Scene, SceneDesc, SensorId, TaxelFrame};
+use tactile_sim::{Assets, BodyDesc, ColliderDesc, Scene, SceneDesc, SensorId, TaxelFrame};
 
 use crate::{Env, EnvError, Info, Space, Step, TaxelSlot, check_action};
 
@@ -37,16 +37,47 @@ pub fn scene_file(rel: &str) -> Result<SceneDesc, EnvError> {
     Ok(SceneDesc::from_toml(&assets.read_text(rel)?, &assets.path(rel).display().to_string())?)
 }
 
+/// A scene file's own error: what a task needs from it and did not find
+/// (a user's scene under `TACTILE_ASSETS` may lack it).
+fn missing(rel: &str, what: String) -> EnvError {
+    EnvError::Config { origin: Assets::from_env().path(rel).display().to_string(), line: 0, column: 0, message: what }
+}
+
+/// Body `name` of scene file `rel`, for a task to adjust.
+pub(crate) fn body_mut<'a>(desc: &'a mut SceneDesc, rel: &str, name: &str) -> Result<&'a mut BodyDesc, EnvError> {
+    desc.bodies
+        .iter_mut()
+        .find(|b| b.name == name)
+        .ok_or_else(|| missing(rel, format!("the task needs a body `{name}`")))
+}
+
+/// The first collider of `body` in scene file `rel`.
+pub(crate) fn first_collider<'a>(body: &'a mut BodyDesc, rel: &str) -> Result<&'a mut ColliderDesc, EnvError> {
+    let name = body.name.clone();
+    body.colliders.first_mut().ok_or_else(|| missing(rel, format!("body `{name}` needs a collider")))
+}
+
 impl Core {
     /// Builds the scene of `desc` (assets from [`Assets::from_env`]) and
-    /// the spaces `spaces` makes from it.
+    /// the spaces `spaces` makes from it. `arrays` names the taxel arrays
+    /// the task reads, which must come first in the scene, in that order
+    /// (`frames[k]` is `arrays[k]`).
     pub fn new(
         id: &'static str,
         desc: &SceneDesc,
+        arrays: &[&str],
         spaces: impl FnOnce(&Scene) -> (Space, Space),
     ) -> Result<Self, EnvError> {
         let scene = Scene::new(desc, &Assets::from_env())?;
         let sensors = desc.sensors.iter().map(|s| scene.sensor(&s.name)).collect::<Result<Vec<_>, _>>()?;
+        for (k, name) in arrays.iter().enumerate() {
+            if desc.sensors.get(k).is_none_or(|s| s.name != *name) {
+                return Err(EnvError::Wrapper {
+                    id: id.to_owned(),
+                    reason: format!("its scene must list the taxel arrays {arrays:?} first, in that order"),
+                });
+            }
+        }
         let frames = sensors.iter().map(|s| scene.new_frame(*s)).collect();
         let (obs_space, act_space) = spaces(&scene);
         Ok(Core { id, scene, frames, rng: StdRng::seed_from_u64(0), sensors, obs_space, act_space })

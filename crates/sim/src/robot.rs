@@ -113,8 +113,8 @@ pub(crate) struct LoadedRobot {
     /// Multibody joints: the joint, its parent and its child. A parent is a
     /// link index, or `links.len() + m` for mount `m`.
     pub joints: Vec<(GenericJoint, usize, usize)>,
-    /// Per driven joint: its index in `joints`, and the robot entry's data.
-    driven: Vec<(usize, JointEntry)>,
+    /// The driven joints, indices relative to this robot.
+    driven: Vec<JointEntry>,
 }
 
 fn urdf_error(path: &Path, element: impl Into<String>, reason: impl Into<String>) -> SimError {
@@ -414,35 +414,52 @@ pub(crate) fn load_robot(desc: &RobotDesc, index: usize, assets: &Assets) -> Res
         if !movable {
             continue;
         }
-        let (tj, link1, link2) = template_of_urdf_joint[&ji];
+        let (tj, link1, link2) = *template_of_urdf_joint
+            .get(&ji)
+            .ok_or_else(|| urdf_error(&path, format!("joint `{}`", uj.name), "was not built"))?;
         let jf = format!("{field}.joints.\"{}\"", uj.name);
         let over = desc.joints.get(&uj.name);
         let d = merged(&desc.drive, over);
         // A bad value is named where it was written: the joint's own table
         // or the robot's default.
-        let f = |key: &str| {
-            let own = over.and_then(|o| toml::Value::try_from(o).ok()).is_some_and(|v| v.get(key).is_some());
-            if own { format!("{jf}.{key}") } else { format!("{field}.drive.{key}") }
+        let f = |key: &str, own: Option<f32>| {
+            if own.is_some() { format!("{jf}.{key}") } else { format!("{field}.drive.{key}") }
         };
+        let own = |pick: fn(&JointDriveDesc) -> Option<f32>| over.and_then(pick);
         let mode = d.mode.unwrap_or_default();
         let stiffness = match (mode, d.stiffness_nm_per_rad) {
-            (DriveMode::Position, Some(k)) => positive_drive(&f("stiffness_nm_per_rad"), k)?,
+            (DriveMode::Position, Some(k)) => {
+                positive_drive(&f("stiffness_nm_per_rad", own(|d| d.stiffness_nm_per_rad)), k)?
+            }
             (DriveMode::Position, None) => {
-                return Err(SimError::invalid(f("stiffness_nm_per_rad"), "none", "a position drive needs a stiffness"));
+                return Err(SimError::invalid(
+                    f("stiffness_nm_per_rad", own(|d| d.stiffness_nm_per_rad)),
+                    "none",
+                    "a position drive needs a stiffness",
+                ));
             }
             (_, Some(k)) => {
-                return Err(SimError::invalid(f("stiffness_nm_per_rad"), k, "only position drives take a stiffness"));
+                return Err(SimError::invalid(
+                    f("stiffness_nm_per_rad", own(|d| d.stiffness_nm_per_rad)),
+                    k,
+                    "only position drives take a stiffness",
+                ));
             }
             (_, None) => 0.0,
         };
-        let damping = non_negative(&f("damping_nm_s_per_rad"), d.damping_nm_s_per_rad, 0.0)?;
+        let damping =
+            non_negative(&f("damping_nm_s_per_rad", own(|d| d.damping_nm_s_per_rad)), d.damping_nm_s_per_rad, 0.0)?;
         let max_torque = match d.max_torque_nm {
             None => f32::MAX,
-            Some(t) => positive_drive(&f("max_torque_nm"), t)?,
+            Some(t) => positive_drive(&f("max_torque_nm", own(|d| d.max_torque_nm)), t)?,
         };
-        let armature = non_negative(&f("armature_kg_m2"), d.armature_kg_m2, 0.0)?;
+        let armature = non_negative(&f("armature_kg_m2", own(|d| d.armature_kg_m2)), d.armature_kg_m2, 0.0)?;
         let dynamics = uj.dynamics.as_ref();
-        let friction = non_negative(&f("friction_nm"), d.friction_nm, dynamics.map_or(0.0, |d| d.friction as f32))?;
+        let friction = non_negative(
+            &f("friction_nm", own(|d| d.friction_nm)),
+            d.friction_nm,
+            dynamics.map_or(0.0, |d| d.friction as f32),
+        )?;
         let viscous = dynamics.map_or(0.0, |d| d.damping as f32);
         let (lower_rad, upper_rad) = if uj.joint_type == urdf_rs::JointType::Revolute {
             (uj.limit.lower as f32, uj.limit.upper as f32)
@@ -488,31 +505,28 @@ pub(crate) fn load_robot(desc: &RobotDesc, index: usize, assets: &Assets) -> Res
             }
             DriveMode::Torque => {}
         }
-        driven.push((
-            tj,
-            JointEntry {
-                name: uj.name.clone(),
-                lower_rad,
-                upper_rad,
-                mode,
-                stiffness,
-                damping,
-                max_torque,
-                armature,
-                friction,
-                viscous,
-                template_joint: tj,
-                handle: MultibodyJointHandle::invalid(),
-                child_body: link2,
-                parent_body: link1,
-                child_axis,
-                initial_rad,
-                initial_target,
-                command: if mode == DriveMode::Position { initial_target } else { 0.0 },
-                torque_sum: 0.0,
-                torque_nm: 0.0,
-            },
-        ));
+        driven.push(JointEntry {
+            name: uj.name.clone(),
+            lower_rad,
+            upper_rad,
+            mode,
+            stiffness,
+            damping,
+            max_torque,
+            armature,
+            friction,
+            viscous,
+            template_joint: tj,
+            handle: MultibodyJointHandle::invalid(),
+            child_body: link2,
+            parent_body: link1,
+            child_axis,
+            initial_rad,
+            initial_target,
+            command: if mode == DriveMode::Position { initial_target } else { 0.0 },
+            torque_sum: 0.0,
+            torque_nm: 0.0,
+        });
     }
     for name in desc.joints.keys().chain(desc.joint_positions_rad.keys()).chain(desc.joint_targets_rad.keys()) {
         match known.get(name.as_str()) {
@@ -544,7 +558,7 @@ impl LoadedRobot {
         let joints: Vec<JointEntry> = self
             .driven
             .into_iter()
-            .map(|(_, mut j)| {
+            .map(|mut j| {
                 j.template_joint += first_joint;
                 j.child_body += first_body;
                 j.parent_body += first_body;
@@ -673,20 +687,8 @@ impl Scene {
         }
         for (j, &c) in r.joints.iter_mut().zip(commands) {
             j.command = c;
-            if let Some((mb, link)) = self.world.multibody_joints.get_mut(j.handle)
-                && let Some(link) = mb.link_mut(link)
-            {
-                match j.mode {
-                    DriveMode::Position => {
-                        link.joint.data.set_motor(JointAxis::AngX, c, 0.0, j.stiffness, j.damping);
-                    }
-                    DriveMode::Velocity => {
-                        link.joint.data.set_motor(JointAxis::AngX, 0.0, c, 0.0, j.damping);
-                    }
-                    DriveMode::Torque => {}
-                }
-            }
         }
+        apply_commands(&mut self.world, r);
         Ok(())
     }
 
@@ -713,8 +715,8 @@ impl Scene {
         }
         let r = &self.robots[id.0];
         set_positions(&mut self.world, r, q_rad);
-        let commands: Vec<f32> = r.joints.iter().map(|j| j.command).collect();
-        self.set_joint_targets(id, &commands)
+        apply_commands(&mut self.world, r);
+        Ok(())
     }
 
     /// After a (re)build of the world: the multibody handles, per-joint
@@ -801,20 +803,41 @@ impl Scene {
         }
     }
 
-    /// Whether body `index` is a robot link (which cannot be scaled or placed).
+    /// Whether body `index` is a robot link (which cannot be scaled).
     pub(crate) fn is_link(&self, index: usize) -> bool {
         self.link_bodies.contains(&index)
     }
 }
 
-/// Sets the joints of `r` to `q_rad` exactly, at rest, and moves the links.
+/// Writes each joint's command into its motor (position and velocity
+/// drives; torque drives push at every physics step instead).
+fn apply_commands(world: &mut PhysicsWorld, r: &RobotEntry) {
+    for j in &r.joints {
+        if let Some((mb, link)) = world.multibody_joints.get_mut(j.handle)
+            && let Some(link) = mb.link_mut(link)
+        {
+            match j.mode {
+                DriveMode::Position => {
+                    link.joint.data.set_motor(JointAxis::AngX, j.command, 0.0, j.stiffness, j.damping)
+                }
+                DriveMode::Velocity => link.joint.data.set_motor(JointAxis::AngX, 0.0, j.command, 0.0, j.damping),
+                DriveMode::Torque => continue,
+            };
+        }
+    }
+}
+
+/// Sets the joints of `r` to `q_rad` exactly, at rest, and moves the links
+/// (a reset, not the per-step path).
 fn set_positions(world: &mut PhysicsWorld, r: &RobotEntry, q_rad: &[f32]) {
+    let mut disp = Vec::new();
     for (j, &q) in r.joints.iter().zip(q_rad) {
         if let Some((mb, link)) = world.multibody_joints.get_mut(j.handle) {
             let Some(l) = mb.link(link) else { continue };
             let dof = l.assembly_id();
             let now = l.joint().coords()[3];
-            let mut disp = vec![0.0; mb.ndofs()];
+            disp.clear();
+            disp.resize(mb.ndofs(), 0.0);
             disp[dof] = q - now;
             mb.apply_displacements(&disp);
         }

@@ -147,17 +147,17 @@ impl EdgeFollow {
                 ("friction", c.friction),
             ],
         )?;
-        let mut desc = crate::scene_file("scenes/edge-follow.toml")?;
-        for b in &mut desc.bodies {
-            b.colliders[0].friction = c.friction;
+        let rel = "scenes/edge-follow.toml";
+        let mut desc = crate::scene_file(rel)?;
+        for name in ["plate", "pad"] {
+            crate::sim_env::first_collider(crate::sim_env::body_mut(&mut desc, rel, name)?, rel)?.friction = c.friction;
         }
-        let pad_index = desc.bodies.iter().position(|b| b.name == "pad").unwrap_or(1);
-        desc.bodies[pad_index].drive = Some(DriveDesc {
+        crate::sim_env::body_mut(&mut desc, rel, "pad")?.drive = Some(DriveDesc {
             stiffness_n_per_m: c.drive_stiffness_n_per_m,
             damping_n_s_per_m: c.drive_damping_n_s_per_m,
             rotation: RotationDrive::Locked,
         });
-        let core = Core::new("EdgeFollow-v0", &desc, |scene| {
+        let core = Core::new("EdgeFollow-v0", &desc, &["pad"], |scene| {
             let taxels = scene.sensor_at(0).0.taxels().len();
             (Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]), Space::uniform_box(-1.0, 1.0, &[2]))
         })?;

@@ -227,34 +227,38 @@ impl Explore {
         }
 
         // The scene file holds the defaults; the config sizes the finger.
-        let mut desc = crate::scene_file("scenes/explore.toml")?;
+        let rel = "scenes/explore.toml";
+        let mut desc = crate::scene_file(rel)?;
         let half_height = 0.01f32.min(c.finger_height_m).min(polygons::HEIGHT_M - c.finger_height_m) * 0.95;
-        for (k, b) in desc.bodies.iter_mut().enumerate().take(OBJECT_COUNT) {
-            if let ShapeDesc::Mesh { file, .. } = &mut b.colliders[0].shape {
+        for k in 0..OBJECT_COUNT {
+            let object = crate::sim_env::body_mut(&mut desc, rel, &format!("object_{k}"))?;
+            if let ShapeDesc::Mesh { file, .. } = &mut crate::sim_env::first_collider(object, rel)?.shape {
                 *file = match c.object_set {
                     ObjectSet::Star => format!("objects/polygon_{k}.obj"),
                     ObjectSet::Tandem => format!("objects/tandem_{k}.obj"),
                 };
             }
         }
-        let finger = desc.bodies.iter_mut().find(|b| b.name == "finger");
-        let finger = finger.ok_or_else(|| invalid("finger_radius_m", c.finger_radius_m, "the scene has no finger"))?;
+        let finger = crate::sim_env::body_mut(&mut desc, rel, "finger")?;
         finger.position_m = [0.0, 0.0, c.finger_height_m];
         finger.drive = Some(DriveDesc {
             stiffness_n_per_m: c.drive_stiffness_n_per_m,
             damping_n_s_per_m: c.drive_damping_n_s_per_m,
             rotation: RotationDrive::Locked,
         });
-        finger.colliders[0].shape = ShapeDesc::Cylinder { half_height_m: half_height, radius_m: c.finger_radius_m };
-        desc.sensors[0].layout = Some(LayoutDesc::Cylinder {
-            radius_m: c.finger_radius_m,
-            length_m: 2.0 * half_height,
-            center_m: [0.0; 3],
-            axis: [0.0, 0.0, 1.0],
-            rows: 3,
-            around: 16,
-        });
-        let core = Core::new(id, &desc, |scene| {
+        crate::sim_env::first_collider(finger, rel)?.shape =
+            ShapeDesc::Cylinder { half_height_m: half_height, radius_m: c.finger_radius_m };
+        if let Some(sensor) = desc.sensors.first_mut() {
+            sensor.layout = Some(LayoutDesc::Cylinder {
+                radius_m: c.finger_radius_m,
+                length_m: 2.0 * half_height,
+                center_m: [0.0; 3],
+                axis: [0.0, 0.0, 1.0],
+                rows: 3,
+                around: 16,
+            });
+        }
+        let core = Core::new(id, &desc, &["finger"], |scene| {
             let taxels = scene.sensor_at(0).0.taxels().len();
             let obs_space = Space::Dict(vec![
                 ("grid".into(), Space::uniform_box(0.0, 3.0, &[side, side])),

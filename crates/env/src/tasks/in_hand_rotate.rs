@@ -302,7 +302,7 @@ impl InHandRotate {
     pub fn new(config: InHandRotateConfig) -> Result<SimEnv<InHandRotate>, EnvError> {
         check_ranges(&config)?;
         let desc = scene_desc(&config)?;
-        let core = Core::new(ID, &desc, |scene| {
+        let core = Core::new(ID, &desc, &TIPS, |scene| {
             let taxels: usize = (0..scene.sensor_count()).map(|i| scene.sensor_at(i).0.taxels().len()).sum();
             (
                 Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[HISTORY * 32 + taxels]),
@@ -311,10 +311,12 @@ impl InHandRotate {
         })?;
         let hand = core.scene.robot("hand")?;
         let n = core.scene.joint_count(hand);
-        for (k, tip) in TIPS.iter().enumerate() {
-            if core.frames.len() != TIPS.len() || core.scene.sensor(tip)? != core.sensor(k) {
-                return Err(invalid("taxel_obs_per_n", k as f32, "the scene's arrays must be the four tips in order"));
-            }
+        if core.frames.len() != TIPS.len() {
+            return Err(invalid(
+                "taxel_obs_per_n",
+                core.frames.len() as f32,
+                "the scene must hold the four tip arrays alone",
+            ));
         }
         if n != 16 {
             return Err(invalid("stiffness_nm_per_rad", n as f32, "the scene must hold the 16-joint hand and 4 tips"));
@@ -565,7 +567,8 @@ pub fn generate_grasps(
         return Err(invalid("spread_rad", spread_rad, "must be a finite number >= 0"));
     }
     let desc = scene_desc(config)?;
-    let mut core = Core::new(ID, &desc, |_| (Space::uniform_box(0.0, 1.0, &[1]), Space::uniform_box(0.0, 1.0, &[1])))?;
+    let mut core =
+        Core::new(ID, &desc, &TIPS, |_| (Space::uniform_box(0.0, 1.0, &[1]), Space::uniform_box(0.0, 1.0, &[1])))?;
     let hand = core.scene.robot("hand")?;
     let object = core.scene.body("object")?;
     let n = core.scene.joint_count(hand);

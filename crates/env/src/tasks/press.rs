@@ -159,14 +159,14 @@ impl Press {
         if c.hold_steps == 0 {
             return Err(invalid("hold_steps", 0.0, "must be at least 1"));
         }
-        let mut desc = crate::scene_file("scenes/press.toml")?;
-        let pad_index = desc.bodies.iter().position(|b| b.name == "pad").unwrap_or(1);
-        desc.bodies[pad_index].drive = Some(DriveDesc {
+        let rel = "scenes/press.toml";
+        let mut desc = crate::scene_file(rel)?;
+        crate::sim_env::body_mut(&mut desc, rel, "pad")?.drive = Some(DriveDesc {
             stiffness_n_per_m: c.drive_stiffness_n_per_m,
             damping_n_s_per_m: c.drive_damping_n_s_per_m,
             rotation: RotationDrive::Locked,
         });
-        let core = Core::new("Press-v0", &desc, |scene| {
+        let core = Core::new("Press-v0", &desc, &["pad"], |scene| {
             let taxels = scene.sensor_at(0).0.taxels().len();
             (Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[taxels + 2]), Space::uniform_box(-1.0, 1.0, &[1]))
         })?;
