@@ -38,7 +38,7 @@ jq -n --slurpfile t "$run/train.json" --slurpfile e "$out/eval.json" --slurpfile
     training: {command: $train_cmd, steps: $t[0].steps, wall_s: $t[0].wall_s, machine: $machine},
     eval: {command: $eval_cmd, episodes: $e[0].episodes, seed: $e[0].seed, stochastic: $e[0].stochastic,
            success_rate: $e[0].success_rate, mean_return: $e[0].mean_return,
-           mean_episode_len: $e[0].mean_episode_len}
+           mean_episode_len: $e[0].mean_episode_len, final_facts: ($e[0].final_facts // {})}
   }' > "$out/card.json"
 rm "$out/eval.json"
 jq -r '"# \(.env_id) (\(.algo))\n\n" +
@@ -52,7 +52,8 @@ jq -r '"# \(.env_id) (\(.algo))\n\n" +
   "| evaluated with | `\(.eval.command)` |\n" +
   "| success rate | \(.eval.success_rate) over \(.eval.episodes) episodes |\n" +
   "| mean return | \(.eval.mean_return * 1000 | round / 1000) |\n" +
-  "| mean episode length | \(.eval.mean_episode_len) |\n\n" +
+  "| mean episode length | \(.eval.mean_episode_len) |\n" +
+  ([.eval.final_facts | to_entries[] | "| mean final `\(.key)` | \(.value * 1000 | round / 1000) |\n"] | add // "") + "\n" +
   "Files: `meta.json`, `model.safetensors` and `checksums.json` (the tactile-policy runtime loads the folder), " +
   "`policy.onnx` (input `obs`, output `action`, normalisation and clipping inside), `card.json` " +
   "(these figures; the test suite re-evaluates the folder and checks them)."' "$out/card.json" > "$out/MODEL_CARD.md"

@@ -225,6 +225,13 @@ enum BenchWhat {
     All,
 }
 
+fn object_name(object: tactile_env::tasks::HeldObject) -> &'static str {
+    match object {
+        tactile_env::tasks::HeldObject::Cylinder => "cylinder",
+        tactile_env::tasks::HeldObject::Cube => "cube",
+    }
+}
+
 fn grasps(env_id: &str, count: usize, seed: u64, spread_rad: f32, config: Option<&Path>, out: &Path) -> Result<()> {
     use tactile_env::tasks::{GraspCache, InHandRotateConfig, generate_grasps};
     let spec = tactile_env::spec(env_id)?;
@@ -237,7 +244,14 @@ fn grasps(env_id: &str, count: usize, seed: u64, spread_rad: f32, config: Option
     let grasps = generate_grasps(&c, count, seed, spread_rad)?;
     anyhow::ensure!(!grasps.is_empty(), "no candidate held the object; try a smaller --spread-rad");
     let cache = GraspCache {
-        made_by: format!("tactile grasps {} --count {count} --seed {seed} --spread-rad {spread_rad}", spec.id),
+        made_by: format!(
+            "tactile grasps {} --count {count} --seed {seed} --spread-rad {spread_rad}{}",
+            spec.id,
+            match c.object {
+                tactile_env::tasks::HeldObject::Cylinder => String::new(),
+                other => format!(" --config FILE (a task config with object = \"{}\")", object_name(other)),
+            }
+        ),
         grasps,
     };
     let text = toml::to_string(&cache).context("writing the grasps as TOML")?;

@@ -310,7 +310,19 @@ fn checkpoint(ppo: &Ppo, env: &VecEnv, run_dir: &Path) -> Result<PathBuf> {
     save_checkpoint(ppo, env, &at).with_context(|| format!("writing checkpoint {}", at.display()))?;
     let all = list_checkpoints(run_dir)?;
     for old in all.iter().take(all.len().saturating_sub(2)) {
-        std::fs::remove_dir_all(old).with_context(|| format!("removing old checkpoint {}", old.display()))?;
+        // Out of sight first: a kill while the files go must not leave a
+        // half-deleted checkpoint among the whole ones.
+        let name = old.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let trash = old.with_file_name(format!(".{name}.removing"));
+        std::fs::rename(old, &trash).with_context(|| format!("removing old checkpoint {}", old.display()))?;
+    }
+    // What an earlier kill left half-deleted goes now.
+    let dir = at.parent().unwrap_or(run_dir);
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?.flatten() {
+        let path = entry.path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') && n.ends_with(".removing")) {
+            std::fs::remove_dir_all(&path).with_context(|| format!("removing old checkpoint {}", path.display()))?;
+        }
     }
     Ok(at)
 }

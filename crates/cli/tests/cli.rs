@@ -655,6 +655,17 @@ fn shipped_policies_reach_what_their_model_cards_state() {
             (got_r - want_r).abs() <= 0.02 * want_r.abs().max(1.0),
             "{d}: mean return {got_r}, the card says {want_r}"
         );
+        // The task's facts at the episodes' ends (InHandRotate-v0: the
+        // drop rate and the rotation speed), where the card states them.
+        if let Some(facts) = card["eval"]["final_facts"].as_object() {
+            for (name, want) in facts {
+                let (want, got) = (want.as_f64().unwrap(), got["final_facts"][name].as_f64().unwrap());
+                assert!(
+                    (got - want).abs() <= 0.02 * want.abs().max(1.0),
+                    "{d}: final {name} {got}, the card says {want}"
+                );
+            }
+        }
 
         // The ONNX file acts as the folder on observations the task gives.
         let mut env = tactile_env::make(card["env_id"].as_str().unwrap(), None).unwrap();

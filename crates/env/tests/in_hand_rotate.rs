@@ -2,29 +2,56 @@
 //! turn about the vertical axis, a drop ends the episode, and the
 //! observation holds joints, targets and taxels only.
 
-use tactile_env::tasks::{InHandRotate, InHandRotateConfig};
+use tactile_env::tasks::{HeldObject, InHandRotate, InHandRotateConfig};
 use tactile_env::{Env, Info, SimEnv};
 use tactile_sim::math::{Pose, Rotation, Vector};
 
 fn env() -> (SimEnv<InHandRotate>, Vec<f32>, Info) {
-    let env = InHandRotate::new(InHandRotateConfig::default()).unwrap();
+    env_with(InHandRotateConfig::default())
+}
+
+fn env_with(config: InHandRotateConfig) -> (SimEnv<InHandRotate>, Vec<f32>, Info) {
+    let env = InHandRotate::new(config).unwrap();
     let obs = vec![0.0; env.observation_space().flat_dim()];
     let info = env.new_info();
     (env, obs, info)
 }
 
-#[test]
-fn every_cached_grasp_holds_the_object_for_a_second_with_the_targets_still() {
-    let (mut env, mut obs, mut info) = env();
-    assert!(env.grasp_count() >= 32, "a cache of {} grasps", env.grasp_count());
+fn every_grasp_holds(object: HeldObject) {
+    let (mut env, mut obs, mut info) = env_with(InHandRotateConfig { object, ..InHandRotateConfig::default() });
+    assert!(env.grasp_count() >= 32, "{object:?}: a cache of {} grasps", env.grasp_count());
     for g in 0..env.grasp_count() {
         env.reset_to(g, 1.0, 0.05, 1.0, &mut obs, &mut info);
         for _ in 0..20 {
             let s = env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
-            assert!(!s.terminated && !s.truncated, "grasp {g} dropped the object: {info:?}");
+            assert!(!s.terminated && !s.truncated, "{object:?}: grasp {g} dropped the object: {info:?}");
         }
-        assert!(info.fact("tips_in_contact").unwrap() >= 1.0, "grasp {g}: {info:?}");
+        assert!(info.fact("tips_in_contact").unwrap() >= 1.0, "{object:?}: grasp {g}: {info:?}");
     }
+}
+
+#[test]
+fn every_cached_grasp_holds_the_object_for_a_second_with_the_targets_still() {
+    every_grasp_holds(HeldObject::Cylinder);
+}
+
+#[test]
+fn the_cube_has_its_own_cache_whose_every_grasp_holds() {
+    every_grasp_holds(HeldObject::Cube);
+}
+
+#[test]
+fn holding_still_earns_the_hold_bonus_and_the_speed_is_the_turn_over_the_time() {
+    let (mut env, mut obs, mut info) = env();
+    env.reset_to(0, 1.0, 0.05, 1.0, &mut obs, &mut info);
+    assert_eq!(info.fact("rotation_rad_s"), Some(0.0));
+    for _ in 0..10 {
+        env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
+    }
+    assert!(info.fact("tips_in_contact").unwrap() >= 2.0, "{info:?}");
+    assert_eq!(info.term("hold"), Some(InHandRotateConfig::default().hold_bonus));
+    let (turn, speed) = (info.fact("rotation_rad").unwrap(), info.fact("rotation_rad_s").unwrap());
+    assert!((speed - turn / (10.0 * 0.05)).abs() < 1e-6 * speed.abs().max(1e-3), "{turn} rad, {speed} rad/s");
 }
 
 #[test]

@@ -92,7 +92,7 @@ pub struct ActorCritic {
 impl ActorCritic {
     /// A fresh network for the observation layout and the action layout,
     /// with CleanRL's initialisation (orthogonal; gains sqrt 2, 0.01 for
-    /// the actor head, 1 for the critic head; log-std 0). The layout's grid
+    /// the actor head, 1 for the critic head; log-std `init_log_std`). The layout's grid
     /// (at most one) goes through a CNN of shape `cnn`; without `cnn` the
     /// whole flat observation feeds the MLPs.
     pub fn new(
@@ -100,6 +100,7 @@ impl ActorCritic {
         layout: &ActionLayout,
         hidden: &[usize],
         cnn: Option<&CnnConfig>,
+        init_log_std: f32,
         seed: u64,
         device: &Device,
     ) -> Result<Self, RlError> {
@@ -126,7 +127,7 @@ impl ActorCritic {
             actor_head: orthogonal_linear(last, layout.output_dim, 0.01, &mut rng, device),
             critic: Mlp::new(input, hidden, &mut rng, device),
             critic_head: orthogonal_linear(last, 1, 1.0, &mut rng, device),
-            log_std: Param::from_tensor(Tensor::zeros([layout.gaussian_dim.max(1)], device)),
+            log_std: Param::from_tensor(Tensor::full([layout.gaussian_dim.max(1)], init_log_std, device)),
             obs: if cnn.is_some() { obs.clone() } else { ObsLayout::default() },
         };
         Ok(number_params(net, 1))

@@ -223,8 +223,9 @@ impl TrainedPolicy {
         if net.obs_layout.obs_dim != od || !ego_fits || !parts_fit {
             return Err(policy_err(&meta_path, "network.obs_layout does not match the observation space"));
         }
-        let model = ActorCritic::new(&net.obs_layout, &net.action_layout, &net.hidden, net.cnn.as_ref(), 0, &device)
-            .map_err(|e| policy_err(&meta_path, format!("network: {e}")))?;
+        let model =
+            ActorCritic::new(&net.obs_layout, &net.action_layout, &net.hidden, net.cnn.as_ref(), 0.0, 0, &device)
+                .map_err(|e| policy_err(&meta_path, format!("network: {e}")))?;
         let disc = match &meta.discriminator {
             Some(dm) => {
                 let (_, h, w, levels) = dm.layout.grid;

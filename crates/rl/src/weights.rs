@@ -124,8 +124,16 @@ mod tests {
         ]);
         let cnn = CnnConfig { channels: vec![2], kernels: vec![2], strides: vec![2], features: 4 };
         let layout = crate::network::action_layout(&Space::Discrete { n: 3 });
-        ActorCritic::new(&crate::encoder::obs_layout(&space, true), &layout, &[5], Some(&cnn), seed, &Device::flex())
-            .unwrap()
+        ActorCritic::new(
+            &crate::encoder::obs_layout(&space, true),
+            &layout,
+            &[5],
+            Some(&cnn),
+            0.0,
+            seed,
+            &Device::flex(),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! ## Description
 //! The Allegro hand (HORA's URDF, primitive colliders) is fixed palm up at
 //! z = 0.5 m with a taxel array on each fingertip. A cylinder (radius 30 mm,
-//! height 60 mm at scale 1) starts held among the fingertips, from a grasp
-//! of the task's cache. The agent moves the 16 joint targets and must turn
+//! height 60 mm at scale 1), or with `object = "cube"` a 50 mm cube, starts
+//! held among the fingertips, from a grasp of the object's cache. The agent moves the 16 joint targets and must turn
 //! the cylinder counter-clockwise seen from above (about +z) without
 //! dropping it, as HORA (Qi et al., CoRL 2022) and Khandate et al. (finger
 //! gaiting) do, but seeing neither the object's pose nor its velocity.
@@ -34,13 +34,18 @@
 //! - `pose`: `-pose_cost * |q - q_grasp|^2`;
 //! - `torque`: `-torque_cost * |tau|^2` (N m, the drives' torques);
 //! - `work`: `-work_cost * (tau . dq/dt)^2`;
+//! - `hold`: `hold_bonus` on each step that ends with at least two
+//!   fingertip arrays touching and no drop;
 //! - `drop`: `-drop_penalty` on the step that drops the object.
 //!
 //! ## Starting State
 //! A grasp drawn uniformly from the cache `grasp_file` (joint angles and
 //! targets set exactly, the object at its pose, at rest). Per episode the
 //! object's scale (radius and height together), mass and the friction of
-//! every collider are drawn uniformly from the config's ranges.
+//! every collider are drawn uniformly from the config's ranges. The
+//! defaults (scale 0.95-1.05, 30-80 g, friction 0.8-1.2) are narrower than
+//! HORA's (10-250 g, friction 0.3-3.0): the shipped policy was trained on
+//! them; a config may widen them up to HORA's.
 //!
 //! ## Episode End
 //! Terminated on a drop: the object's centre more than `drop_height_m`
@@ -49,7 +54,8 @@
 //! steps (20 s, the registry's time limit) or on a physics fault. `success`
 //! (every step): the object has turned at least one full turn (2 pi) and
 //! was not dropped. Facts: `rotation_rad` (turned so far while held),
-//! `dropped`, `tips_in_contact`.
+//! `rotation_rad_s` (that turn over the episode's time so far: at the end,
+//! the episode's mean rotation speed), `dropped`, `tips_in_contact`.
 //!
 //! The scene is `assets/scenes/in-hand-rotate.toml`; the config sets the
 //! drives. The grasp cache is made by `tactile grasps InHandRotate-v0`
@@ -58,13 +64,25 @@
 //! ## Arguments
 //! `envs/InHandRotate-v0.toml`, every key of [`InHandRotateConfig`].
 //!
+//! ## Differences from HORA
+//! HORA's policy reads the joints and targets alone (its stage 1 also the
+//! object's privileged state); here the actor reads the fingertip taxels as
+//! well, and the critic reads the same vector (no privileged critic yet).
+//! HORA's drives are an explicit PD torque at 120 Hz; here rapier's
+//! implicit joint motors with the same gains, armature 0.001 kg m^2 and
+//! joint friction 0.01 N m. HORA pays no hold bonus and no drop penalty
+//! (its batch of 16,384 envs finds holding on its own); at 16 envs on a
+//! CPU the `hold` term (0.2 a step) is what made the first runs keep the
+//! object (400,000 steps: 20 % of 20 evaluation episodes dropped with it,
+//! all of them without it).
+//!
 //! ## Version History
 //! - v0: first version.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tactile_sim::math::{Pose, Rotation, Vector};
-use tactile_sim::{Assets, BodyId, DriveMode, RobotId};
+use tactile_sim::{Assets, BodyId, DriveMode, RobotId, ShapeDesc};
 
 use crate::{Core, EnvError, Info, SimEnv, Space, Step, Task};
 
@@ -75,10 +93,41 @@ const HISTORY: usize = 3;
 /// The fingertip arrays, index to thumb, as the scene names them.
 const TIPS: [&str; 4] = ["index_tip", "middle_tip", "ring_tip", "thumb_tip"];
 
+/// The object the hand turns.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HeldObject {
+    /// A cylinder of radius 30 mm and height 60 mm at scale 1 (HORA's).
+    #[default]
+    Cylinder,
+    /// A cube of edge 50 mm at scale 1.
+    Cube,
+}
+
+impl HeldObject {
+    /// The shipped grasp cache for this object.
+    pub fn default_grasp_file(self) -> &'static str {
+        match self {
+            HeldObject::Cylinder => "grasps/InHandRotate-v0.toml",
+            HeldObject::Cube => "grasps/InHandRotate-v0-cube.toml",
+        }
+    }
+
+    /// The collider at scale 1.
+    fn shape(self) -> ShapeDesc {
+        match self {
+            HeldObject::Cylinder => ShapeDesc::Cylinder { half_height_m: 0.03, radius_m: 0.03 },
+            HeldObject::Cube => ShapeDesc::Box { half_extents_m: [0.025; 3] },
+        }
+    }
+}
+
 /// Parameters of `InHandRotate-v0` (`envs/InHandRotate-v0.toml`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct InHandRotateConfig {
+    /// The object: `cylinder` or `cube`.
+    pub object: HeldObject,
     /// Target change at action 1 (rad per control step).
     pub action_scale_rad: f32,
     /// Position gain of every joint (N m/rad).
@@ -111,6 +160,8 @@ pub struct InHandRotateConfig {
     pub torque_cost: f32,
     /// Weight of the squared power (W^2).
     pub work_cost: f32,
+    /// Reward per step while at least two fingertips hold the object.
+    pub hold_bonus: f32,
     /// Penalty on a drop.
     pub drop_penalty: f32,
     /// A drop: the object's centre this far below its start (m).
@@ -121,13 +172,15 @@ pub struct InHandRotateConfig {
     pub contact_threshold_n: f32,
     /// Observation per newton of a taxel's normal force.
     pub taxel_obs_per_n: f32,
-    /// The grasp cache, under the asset folders.
+    /// The grasp cache, under the asset folders (empty: the shipped cache
+    /// of the object, [`HeldObject::default_grasp_file`]).
     pub grasp_file: String,
 }
 
 impl Default for InHandRotateConfig {
     fn default() -> Self {
         InHandRotateConfig {
+            object: HeldObject::Cylinder,
             action_scale_rad: 1.0 / 24.0,
             stiffness_nm_per_rad: 3.0,
             damping_nm_s_per_rad: 0.1,
@@ -144,12 +197,13 @@ impl Default for InHandRotateConfig {
             pose_cost: 0.3,
             torque_cost: 0.1,
             work_cost: 2.0,
+            hold_bonus: 0.2,
             drop_penalty: 10.0,
             drop_height_m: 0.03,
             no_contact_steps: 10,
             contact_threshold_n: 0.05,
             taxel_obs_per_n: 2.0,
-            grasp_file: "grasps/InHandRotate-v0.toml".into(),
+            grasp_file: String::new(),
         }
     }
 }
@@ -199,6 +253,8 @@ pub struct InHandRotate {
     start_height_m: f32,
     last_pose: Pose,
     rotation_rad: f32,
+    /// Control steps since the reset.
+    steps: u32,
     no_contact: u32,
     tips_in_contact: usize,
 }
@@ -242,6 +298,7 @@ fn check_ranges(c: &InHandRotateConfig) -> Result<(), EnvError> {
             ("pose_cost", c.pose_cost),
             ("torque_cost", c.torque_cost),
             ("work_cost", c.work_cost),
+            ("hold_bonus", c.hold_bonus),
             ("drop_penalty", c.drop_penalty),
             ("contact_threshold_n", c.contact_threshold_n),
         ],
@@ -272,14 +329,18 @@ fn scene_desc(c: &InHandRotateConfig) -> Result<tactile_sim::SceneDesc, EnvError
     robot.drive.stiffness_nm_per_rad = Some(c.stiffness_nm_per_rad);
     robot.drive.damping_nm_s_per_rad = Some(c.damping_nm_s_per_rad);
     robot.drive.max_torque_nm = Some(c.max_torque_nm);
+    let object = desc.bodies.iter_mut().find(|b| b.name == "object").and_then(|b| b.colliders.first_mut());
+    let collider = object.ok_or_else(|| invalid("scale_min", 0.0, "the scene has no body `object` with a collider"))?;
+    collider.shape = c.object.shape();
     Ok(desc)
 }
 
 /// Reads and checks the grasp cache named by the config.
 fn load_grasps(c: &InHandRotateConfig, joints: usize) -> Result<Vec<Grasp>, EnvError> {
     let assets = Assets::from_env();
-    let origin = assets.path(&c.grasp_file).display().to_string();
-    let text = assets.read_text(&c.grasp_file)?;
+    let file = if c.grasp_file.is_empty() { c.object.default_grasp_file() } else { &c.grasp_file };
+    let origin = assets.path(file).display().to_string();
+    let text = assets.read_text(file)?;
     let cache: GraspCache = crate::config::parse(&text, &origin)?;
     let bad = |message: String| EnvError::Config { origin: origin.clone(), line: 0, column: 0, message };
     if cache.grasps.is_empty() {
@@ -346,6 +407,7 @@ impl InHandRotate {
             start_height_m: 0.0,
             last_pose: Pose::IDENTITY,
             rotation_rad: 0.0,
+            steps: 0,
             no_contact: 0,
             tips_in_contact: 0,
             config,
@@ -381,10 +443,11 @@ impl InHandRotate {
             core.frames.iter().filter(|f| f.total_normal_n > self.config.contact_threshold_n).count();
     }
 
-    fn write_facts(&self, info: &mut Info, dropped: bool) {
+    fn write_facts(&self, info: &mut Info, dropped: bool, dt_s: f64) {
         info.facts[0].1 = f64::from(self.rotation_rad);
-        info.facts[1].1 = f64::from(u8::from(dropped));
-        info.facts[2].1 = self.tips_in_contact as f64;
+        info.facts[1].1 = if self.steps == 0 { 0.0 } else { f64::from(self.rotation_rad) / (self.steps as f64 * dt_s) };
+        info.facts[2].1 = f64::from(u8::from(dropped));
+        info.facts[3].1 = self.tips_in_contact as f64;
     }
 
     /// Starts from grasp `index` of the cache with the object's scale,
@@ -420,6 +483,7 @@ impl InHandRotate {
         self.start_height_m = z;
         self.last_pose = pose;
         self.rotation_rad = 0.0;
+        self.steps = 0;
         self.no_contact = 0;
         for f in &mut core.frames {
             f.normal_n.fill(0.0);
@@ -431,7 +495,7 @@ impl InHandRotate {
             self.push_history(core);
         }
         info.clear();
-        self.write_facts(info, false);
+        self.write_facts(info, false, 0.0);
         self.observe(core, obs);
     }
 }
@@ -466,10 +530,10 @@ impl SimEnv<InHandRotate> {
 
 impl Task for InHandRotate {
     fn reward_terms(&self) -> &'static [&'static str] {
-        &["rotation", "translation", "pose", "torque", "work", "drop"]
+        &["rotation", "translation", "pose", "torque", "work", "hold", "drop"]
     }
     fn fact_names(&self) -> &'static [&'static str] {
-        &["rotation_rad", "dropped", "tips_in_contact"]
+        &["rotation_rad", "rotation_rad_s", "dropped", "tips_in_contact"]
     }
 
     fn taxel_slots(&self, core: &Core) -> Vec<crate::TaxelSlot> {
@@ -500,9 +564,11 @@ impl Task for InHandRotate {
         }
         let _ = core.scene.set_joint_targets(self.hand, &self.targets);
         core.scene.step();
+        self.steps += 1;
         info.clear();
+        let dt = core.scene.env_dt_s();
         if core.scene.fault().is_some() {
-            self.write_facts(info, false);
+            self.write_facts(info, false, f64::from(dt));
             self.observe(core, obs);
             return super::fault_step(info, obs);
         }
@@ -512,7 +578,6 @@ impl Task for InHandRotate {
         self.push_history(core);
         self.count_tips(core);
         let c = &self.config;
-        let dt = core.scene.env_dt_s();
         let pose = core.scene.pose(self.object);
         // Only a held object's turn counts: one flicked out of the hand
         // spins as it falls, and a policy learns to throw it (the first
@@ -536,11 +601,12 @@ impl Task for InHandRotate {
             -c.pose_cost * pose_err,
             -c.torque_cost * torque,
             -c.work_cost * power * power,
+            if held && !dropped { c.hold_bonus } else { 0.0 },
             if dropped { -c.drop_penalty } else { 0.0 },
         ];
         let reward = info.set_terms(&terms);
         info.success = !dropped && self.rotation_rad >= std::f32::consts::TAU;
-        self.write_facts(info, dropped);
+        self.write_facts(info, dropped, f64::from(dt));
         self.observe(core, obs);
         Step { reward, terminated: dropped, truncated: false }
     }

@@ -9,7 +9,9 @@ mod press;
 
 pub use edge_follow::{EdgeFollow, EdgeFollowConfig, edge_follow_terms};
 pub use explore::{Explore, ExploreConfig, ObjectSet, StartState, cell};
-pub use in_hand_rotate::{Grasp, GraspCache, InHandRotate, InHandRotateConfig, generate_grasps, yaw_turn_rad};
+pub use in_hand_rotate::{
+    Grasp, GraspCache, HeldObject, InHandRotate, InHandRotateConfig, generate_grasps, yaw_turn_rad,
+};
 pub use pendulum::{Pendulum, PendulumConfig, angle_normalize, pendulum_terms};
 pub use press::{Press, PressConfig, press_terms};
 

@@ -51,6 +51,10 @@ pub struct PpoConfig {
     pub target_kl: Option<f32>,
     /// Hidden layer widths of the actor and critic MLPs.
     pub hidden: Vec<usize>,
+    /// The Gaussian heads' log-std at the start of training (0: std 1).
+    /// A task whose every wrong move ends the episode (a hand dropping its
+    /// object) learns sooner from a quieter start.
+    pub init_log_std: f32,
     /// Normalise observations with running statistics (saved with the policy).
     pub norm_obs: bool,
     /// Scale rewards by the running spread of the discounted return.
@@ -112,6 +116,7 @@ impl Default for PpoConfig {
             max_grad_norm: 0.5,
             target_kl: None,
             hidden: vec![64, 64],
+            init_log_std: 0.0,
             norm_obs: true,
             norm_reward: true,
             clip_norm: 10.0,
@@ -284,6 +289,9 @@ impl PpoConfig {
         }
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             return bad("hidden", "needs at least one layer, each at least 1 wide");
+        }
+        if !(-5.0..=2.0).contains(&self.init_log_std) {
+            return bad("init_log_std", "must be in [-5, 2] (std 0.007 to 7.4)");
         }
         if (self.tandem.is_some() || self.egocentric) && self.cnn.is_none() {
             return bad("tandem, egocentric", "need a [cnn] section (a grid for the network)");

@@ -90,7 +90,15 @@ impl Ppo {
         }
         let (obs_layout, ego) = egocentric_layout(&env_layout, config.egocentric)?;
         let layout = action_layout(&policy_space);
-        let model = ActorCritic::new(&obs_layout, &layout, &config.hidden, config.cnn.as_ref(), config.seed, &device)?;
+        let model = ActorCritic::new(
+            &obs_layout,
+            &layout,
+            &config.hidden,
+            config.cnn.as_ref(),
+            config.init_log_std,
+            config.seed,
+            &device,
+        )?;
         let n = config.num_envs;
         Ok(Ppo {
             buffer: RolloutBuffer::new(n, config.num_steps, obs_dim, layout.action_dim, act_space.flat_dim()),
