@@ -193,8 +193,12 @@ pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
 /// `tactile act`: actions for a JSON batch of observations.
 pub fn act(source: &Path, obs_file: &Path) -> Result<()> {
     let text = std::fs::read_to_string(obs_file).with_context(|| format!("reading {}", obs_file.display()))?;
-    let rows: Vec<Vec<f32>> = serde_json::from_str(&text)
+    // Read as f64, then narrowed: a value beyond f32's range becomes an
+    // infinity that the check below names (serde_json refuses it as an f32
+    // with only a column number).
+    let wide: Vec<Vec<f64>> = serde_json::from_str(&text)
         .with_context(|| format!("{}: expected a JSON array of arrays of numbers", obs_file.display()))?;
+    let rows: Vec<Vec<f32>> = wide.iter().map(|r| r.iter().map(|&v| v as f32).collect()).collect();
     let is_onnx = source.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
     // The ONNX file is read once: its input width, then the run.
     let onnx = if is_onnx { Some(load_onnx(source)?) } else { None };
