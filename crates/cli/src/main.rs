@@ -225,13 +225,6 @@ enum BenchWhat {
     All,
 }
 
-fn object_name(object: tactile_env::tasks::HeldObject) -> &'static str {
-    match object {
-        tactile_env::tasks::HeldObject::Cylinder => "cylinder",
-        tactile_env::tasks::HeldObject::Cube => "cube",
-    }
-}
-
 fn grasps(env_id: &str, count: usize, seed: u64, spread_rad: f32, config: Option<&Path>, out: &Path) -> Result<()> {
     use tactile_env::tasks::{GraspCache, InHandRotateConfig, generate_grasps};
     let spec = tactile_env::spec(env_id)?;
@@ -249,7 +242,7 @@ fn grasps(env_id: &str, count: usize, seed: u64, spread_rad: f32, config: Option
             spec.id,
             match c.object {
                 tactile_env::tasks::HeldObject::Cylinder => String::new(),
-                other => format!(" --config FILE (a task config with object = \"{}\")", object_name(other)),
+                other => format!(" --config FILE (a task config with object = \"{}\")", other.name()),
             }
         ),
         grasps,

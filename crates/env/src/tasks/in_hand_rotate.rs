@@ -105,6 +105,14 @@ pub enum HeldObject {
 }
 
 impl HeldObject {
+    /// Its name in a task config.
+    pub fn name(self) -> &'static str {
+        match self {
+            HeldObject::Cylinder => "cylinder",
+            HeldObject::Cube => "cube",
+        }
+    }
+
     /// The shipped grasp cache for this object.
     pub fn default_grasp_file(self) -> &'static str {
         match self {
@@ -335,6 +343,15 @@ fn scene_desc(c: &InHandRotateConfig) -> Result<tactile_sim::SceneDesc, EnvError
     Ok(desc)
 }
 
+/// An episode's object: scale, mass (kg) and friction, each uniform in the
+/// config's range.
+fn draw_object(c: &InHandRotateConfig, rng: &mut impl Rng) -> (f32, f32, f32) {
+    let scale = rng.random_range(c.scale_min..=c.scale_max);
+    let mass_kg = rng.random_range(c.mass_min_kg..=c.mass_max_kg);
+    let friction = rng.random_range(c.friction_min..=c.friction_max);
+    (scale, mass_kg, friction)
+}
+
 /// Reads and checks the grasp cache named by the config.
 fn load_grasps(c: &InHandRotateConfig, joints: usize) -> Result<Vec<Grasp>, EnvError> {
     let assets = Assets::from_env();
@@ -549,11 +566,8 @@ impl Task for InHandRotate {
     }
 
     fn reset(&mut self, core: &mut Core, obs: &mut [f32], info: &mut Info) {
-        let c = &self.config;
         let index = core.rng.random_range(0..self.grasps.len());
-        let scale = core.rng.random_range(c.scale_min..=c.scale_max);
-        let mass = core.rng.random_range(c.mass_min_kg..=c.mass_max_kg);
-        let friction = core.rng.random_range(c.friction_min..=c.friction_max);
+        let (scale, mass, friction) = draw_object(&self.config, &mut core.rng);
         self.reset_to(core, index, scale, mass, friction, obs, info);
     }
 
@@ -688,10 +702,7 @@ pub fn generate_grasps(
         // and friction drawn as the task draws them) holds it for 1 s with
         // the targets still.
         checker.grasps = vec![grasp];
-        let c = &config;
-        let scale = rng.random_range(c.scale_min..=c.scale_max);
-        let mass = rng.random_range(c.mass_min_kg..=c.mass_max_kg);
-        let friction = rng.random_range(c.friction_min..=c.friction_max);
+        let (scale, mass, friction) = draw_object(config, &mut rng);
         checker.reset_to(&mut core, 0, scale, mass, friction, &mut obs, &mut info);
         let held = (0..20).all(|_| {
             let s = checker.step(&mut core, &still, &mut obs, &mut info);
