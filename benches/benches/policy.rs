@@ -67,6 +67,7 @@ fn folder() -> std::path::PathBuf {
             },
             egocentric: None,
             action_layout: ActionLayout::from_heads(vec![Head::Gaussian { dim: ACT }]),
+            critic_state_dim: 0,
         },
         discriminator: None,
         action_bounds: vec![[Some(-1.0), Some(1.0)]; ACT],

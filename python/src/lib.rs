@@ -63,6 +63,9 @@ fn info_to_py<'py>(py: Python<'py>, info: &Info) -> PyResult<Bound<'py, PyDict>>
     }
     d.set_item("is_success", info.success)?;
     d.set_item("physics_fault", info.physics_fault)?;
+    if !info.state.is_empty() {
+        d.set_item("state", PyArray1::from_slice(py, &info.state))?;
+    }
     Ok(d)
 }
 

@@ -51,6 +51,22 @@ def test_spaces_map_one_to_one_and_info_carries_the_reward_terms(env_id):
     env.close()
 
 
+def test_the_in_hand_info_carries_the_privileged_state_and_others_none():
+    env = gymnasium.make("tactile/InHandRotate-v0")
+    _, info = env.reset(seed=3)
+    state = info["state"]
+    assert state.dtype == np.float32 and state.shape == (17,)
+    # At the start the object is where it began (offset 0), at rest, and
+    # its mass (kg x 10) lies in the default 30-80 g.
+    assert np.allclose(state[:6], 0.0, atol=1e-5) and 0.3 <= state[12] <= 0.8
+    _, _, _, _, info = env.step(env.action_space.sample())
+    assert np.all(np.isfinite(info["state"])) and np.any(info["state"][:6] != 0.0)
+    env.close()
+    env = gymnasium.make("tactile/Press-v0")
+    assert "state" not in env.reset(seed=0)[1]
+    env.close()
+
+
 def test_explore_spaces_are_a_dict_of_grid_and_taxels():
     env = gymnasium.make("tactile/Explore-v0")
     assert env.observation_space["grid"].shape == (60, 60)

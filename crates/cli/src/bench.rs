@@ -246,7 +246,7 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
         PpoConfig { num_envs: 1, num_steps: 2048, num_minibatches: 32, update_epochs: 10, ..PpoConfig::default() };
     let obs = Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[64]);
     let act = Space::uniform_box(-1.0, 1.0, &[3]);
-    let mut learner = Ppo::new(config, &obs, &act, device.clone())?;
+    let mut learner = Ppo::new(config, &obs, &act, 0, device.clone())?;
     learner.bench_update(); // warm-up
     let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
     rates.sort_by(f64::total_cmp);
@@ -261,7 +261,7 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
     let (batch, epochs) = (2048 / config.num_minibatches.max(1), config.update_epochs);
     let config = PpoConfig { num_envs: 1, num_steps: 2048, ..config };
     let moves = Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]);
-    let mut learner = Ppo::new(config, explore.observation_space(), &moves, device.clone())?;
+    let mut learner = Ppo::new(config, explore.observation_space(), &moves, 0, device.clone())?;
     learner.bench_update();
     let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
     rates.sort_by(f64::total_cmp);
@@ -279,7 +279,7 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
     let mut env = VecEnv::make("Pendulum-v1", 1, 1, None)?;
     env.reset(config.seed)?;
     let (o, a) = (env.observation_space().clone(), env.action_space().clone());
-    let mut learner = Ppo::new(config, &o, &a, device)?;
+    let mut learner = Ppo::new(config, &o, &a, env.state_dim(), device)?;
     let start = Instant::now();
     while learner.global_step < learner.config.total_steps {
         learner.iterate(&mut env)?;

@@ -127,7 +127,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut env = VecEnv::make(&args.env_id, config.num_envs, config.threads, None)?;
     env.reset(config.seed)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
-    let ppo = Ppo::new(config.clone(), &obs_space, &act_space, device)?;
+    let ppo = Ppo::new(config.clone(), &obs_space, &act_space, env.state_dim(), device)?;
     let terms: Vec<&str> = env.infos[0].reward_terms.iter().map(|(t, _)| *t).collect();
     let info = RunInfo {
         env_id: &args.env_id,
@@ -149,7 +149,7 @@ fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
     let device = tactile_rl::device(&args.device)?;
     let mut env = VecEnv::make(&args.env_id, wanted.num_envs, wanted.threads, None)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
-    let mut resumed = load_checkpoint(&latest, &obs_space, &act_space, device)
+    let mut resumed = load_checkpoint(&latest, &obs_space, &act_space, env.state_dim(), device)
         .with_context(|| format!("resuming from {}", latest.display()))?;
     resumed.restore_env(&mut env).with_context(|| format!("putting the envs back from {}", latest.display()))?;
     // Only now, with the run loaded, is anything in its folder touched:

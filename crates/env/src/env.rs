@@ -27,6 +27,12 @@ pub struct Info {
     pub success: bool,
     /// The physics failed (NaN, a body out of bounds); the step is truncated.
     pub physics_fault: bool,
+    /// Privileged state for an asymmetric critic (the object's pose,
+    /// velocity, mass: what a real robot does not measure), scaled by the
+    /// task to about unit size; [`Env::state_dim`] values, empty for a task
+    /// without one. A learner's critic may read it; the actor and every
+    /// exported policy never do.
+    pub state: Vec<f32>,
 }
 
 impl Info {
@@ -37,7 +43,14 @@ impl Info {
             facts: facts.iter().map(|&f| (f, 0.0)).collect(),
             success: false,
             physics_fault: false,
+            state: Vec::new(),
         }
+    }
+
+    /// The same info with a privileged state of `dim` values (zero).
+    pub fn with_state(mut self, dim: usize) -> Self {
+        self.state = vec![0.0; dim];
+        self
     }
 
     /// A reward term by name.
@@ -58,6 +71,7 @@ impl Info {
         for f in &mut self.facts {
             f.1 = 0.0;
         }
+        self.state.fill(0.0);
         self.success = false;
         self.physics_fault = false;
     }
@@ -96,9 +110,15 @@ pub trait Env: Send {
         &[]
     }
 
-    /// A fresh info with this env's term and fact names.
+    /// The length of the privileged state the info carries
+    /// ([`Info::state`]); 0 for a task without one.
+    fn state_dim(&self) -> usize {
+        0
+    }
+
+    /// A fresh info with this env's term and fact names and state length.
     fn new_info(&self) -> Info {
-        Info::new(self.reward_terms(), self.fact_names())
+        Info::new(self.reward_terms(), self.fact_names()).with_state(self.state_dim())
     }
 
     /// Starts an episode: writes the first observation and its info.
@@ -163,6 +183,9 @@ impl Env for Box<dyn Env> {
     }
     fn fact_names(&self) -> &[&'static str] {
         (**self).fact_names()
+    }
+    fn state_dim(&self) -> usize {
+        (**self).state_dim()
     }
     fn new_info(&self) -> Info {
         (**self).new_info()

@@ -120,6 +120,12 @@ pub trait Task: Send + 'static {
         &[]
     }
 
+    /// The length of the privileged state the task writes into
+    /// [`Info::state`] on each reset and step (0: none).
+    fn state_dim(&self) -> usize {
+        0
+    }
+
     /// Where the observation holds taxel readings.
     fn taxel_slots(&self, core: &Core) -> Vec<TaxelSlot>;
 
@@ -170,6 +176,9 @@ impl<T: Task> Env for SimEnv<T> {
     }
     fn fact_names(&self) -> &[&'static str] {
         self.task.fact_names()
+    }
+    fn state_dim(&self) -> usize {
+        self.task.state_dim()
     }
     fn taxel_slots(&self) -> Vec<TaxelSlot> {
         self.task.taxel_slots(&self.core)

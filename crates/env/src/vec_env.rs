@@ -222,6 +222,10 @@ impl VecEnv {
     pub fn id(&self) -> &str {
         &self.id
     }
+    /// The length of one env's privileged state ([`Info::state`]).
+    pub fn state_dim(&self) -> usize {
+        self.infos.first().map_or(0, |i| i.state.len())
+    }
     /// Number of envs.
     pub fn num_envs(&self) -> usize {
         self.num_envs

@@ -41,6 +41,32 @@ fn the_cube_has_its_own_cache_whose_every_grasp_holds() {
 }
 
 #[test]
+fn the_privileged_state_is_the_objects_offset_velocity_axis_and_draw() {
+    let (mut env, mut obs, mut info) = env();
+    assert_eq!((env.state_dim(), info.state.len()), (17, 17));
+    env.reset_to(3, 1.02, 0.06, 0.9, &mut obs, &mut info);
+    let start = env.object_pose();
+    let s = &info.state;
+    assert!(s[..9].iter().all(|v| v.abs() < 1e-6), "at rest where it began: {s:?}");
+    let axis = start.rotation * Vector::Z;
+    assert!((s[9] - axis.x).abs() < 1e-6 && (s[10] - axis.y).abs() < 1e-6 && (s[11] - axis.z).abs() < 1e-6);
+    assert!((s[12] - 0.6).abs() < 1e-6 && (s[13] - 0.9).abs() < 1e-6 && (s[14] - 0.2).abs() < 1e-5, "{s:?}");
+    // Fingers opened wide: the object falls; the state follows it in cm.
+    for _ in 0..6 {
+        env.step(&[-1.0; 16], &mut obs, &mut info).unwrap();
+    }
+    let now = env.object_pose();
+    let offset_cm = (now.translation - start.translation) * 100.0;
+    for k in 0..3 {
+        assert!((info.state[k] - offset_cm[k]).abs() < 1e-4, "offset {k}: {:?} vs {offset_cm:?}", info.state);
+    }
+    assert!((info.state[15] - info.fact("tips_in_contact").unwrap() as f32 / 4.0).abs() < 1e-6);
+    // Press-v0 has none: its info carries an empty state.
+    let press = tactile_env::make("Press-v0", None).unwrap();
+    assert_eq!((press.state_dim(), press.new_info().state.len()), (0, 0));
+}
+
+#[test]
 fn holding_still_earns_the_hold_bonus_and_the_speed_is_the_turn_over_the_time() {
     let (mut env, mut obs, mut info) = env();
     env.reset_to(0, 1.0, 0.05, 1.0, &mut obs, &mut info);

@@ -52,6 +52,15 @@ pub struct NetworkMeta {
     pub egocentric: Option<(usize, usize, f32)>,
     /// The action heads the actor outputs, in order.
     pub action_layout: ActionLayout,
+    /// Privileged state values the critic read in training (an asymmetric
+    /// actor-critic; absent: 0). The actor never reads them: acting needs
+    /// the observation alone.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub critic_state_dim: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The TANDEM discriminator's place and shape.

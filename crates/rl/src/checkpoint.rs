@@ -176,15 +176,21 @@ impl Resumed {
 }
 
 /// Reads checkpoint folder `dir` (checksums first) into a learner on
-/// `device`, for envs with these spaces.
-pub fn load_checkpoint(dir: &Path, obs_space: &Space, act_space: &Space, device: Device) -> Result<Resumed, RlError> {
+/// `device`, for envs with these spaces and privileged state length.
+pub fn load_checkpoint(
+    dir: &Path,
+    obs_space: &Space,
+    act_space: &Space,
+    state_dim: usize,
+    device: Device,
+) -> Result<Resumed, RlError> {
     verify_checkpoint(dir)?;
     let state = TrainerState::read(dir)?;
     let path = dir.join("trainer.json");
     if state.env_episodes.len() != state.config.num_envs || state.bonus_prev.len() != state.config.num_envs {
         return Err(ckpt_err(&path, "per-env state does not match num_envs or the observation space"));
     }
-    let mut ppo = Ppo::new(state.config.clone(), obs_space, act_space, device)?;
+    let mut ppo = Ppo::new(state.config.clone(), obs_space, act_space, state_dim, device)?;
     ppo.restore(state.learner.clone())
         .map_err(|_| ckpt_err(&path, "per-env state does not match num_envs or the observation space"))?;
     ppo.model = load_module(ppo.model, &dir.join("model.safetensors"))?;

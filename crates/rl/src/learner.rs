@@ -11,10 +11,18 @@ use crate::ppo::hook::{BonusHook, RolloutHook};
 use crate::tandem::Tandem;
 
 impl Ppo {
-    /// A learner for envs with these spaces, with the hooks `config` asks
+    /// A learner for envs with these spaces and `state_dim` values of
+    /// privileged state ([`tactile_env::Env::state_dim`]; the critic reads
+    /// them under `privileged_critic`), with the hooks `config` asks
     /// for: the exploration bonus (`bonus`), then TANDEM's discriminator
     /// (`tandem`), which fills its action.
-    pub fn new(config: PpoConfig, obs_space: &Space, act_space: &Space, device: Device) -> Result<Self, RlError> {
+    pub fn new(
+        config: PpoConfig,
+        obs_space: &Space,
+        act_space: &Space,
+        state_dim: usize,
+        device: Device,
+    ) -> Result<Self, RlError> {
         config.validate()?;
         let train_device = device.autodiff();
         train_device.seed(config.seed);
@@ -34,7 +42,7 @@ impl Ppo {
         if let Some(tandem) = tandem {
             hooks.push(Box::new(tandem));
         }
-        Ppo::with_hooks(config, obs_space, act_space, train_device, hooks)
+        Ppo::with_hooks(config, obs_space, act_space, state_dim, train_device, hooks)
     }
 
     /// The TANDEM discriminator, when the config co-trains one.

@@ -21,7 +21,7 @@
 //! let mut env = VecEnv::make("Press-v0", config.num_envs, config.threads, None)?;
 //! env.reset(config.seed)?;
 //! let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
-//! let mut ppo = Ppo::new(config, &obs_space, &act_space, burn::tensor::Device::flex())?;
+//! let mut ppo = Ppo::new(config, &obs_space, &act_space, env.state_dim(), burn::tensor::Device::flex())?;
 //! while ppo.global_step < ppo.config.total_steps {
 //!     let stats = ppo.iterate(&mut env)?;
 //!     println!("{} {:?}", stats.global_step, stats.episode_returns);

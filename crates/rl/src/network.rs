@@ -87,6 +87,10 @@ pub struct ActorCritic {
     log_std: Param<Tensor<1>>,
     #[module(skip)]
     obs: ObsLayout,
+    /// Privileged state values the critic reads after the features (0:
+    /// none).
+    #[module(skip)]
+    state_dim: usize,
 }
 
 impl ActorCritic {
@@ -94,13 +98,17 @@ impl ActorCritic {
     /// with CleanRL's initialisation (orthogonal; gains sqrt 2, 0.01 for
     /// the actor head, 1 for the critic head; log-std `init_log_std`). The layout's grid
     /// (at most one) goes through a CNN of shape `cnn`; without `cnn` the
-    /// whole flat observation feeds the MLPs.
+    /// whole flat observation feeds the MLPs. With `state_dim > 0` the
+    /// critic also reads that many privileged state values (an asymmetric
+    /// actor-critic); the actor never does.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         obs: &ObsLayout,
         layout: &ActionLayout,
         hidden: &[usize],
         cnn: Option<&CnnConfig>,
         init_log_std: f32,
+        state_dim: usize,
         seed: u64,
         device: &Device,
     ) -> Result<Self, RlError> {
@@ -121,14 +129,16 @@ impl ActorCritic {
             (None, _) => (None, obs.obs_dim),
         };
         let last = hidden.last().copied().unwrap_or(input);
+        let critic_last = hidden.last().copied().unwrap_or(input + state_dim);
         let net = ActorCritic {
             encoder,
             actor: Mlp::new(input, hidden, &mut rng, device),
             actor_head: orthogonal_linear(last, layout.output_dim, 0.01, &mut rng, device),
-            critic: Mlp::new(input, hidden, &mut rng, device),
-            critic_head: orthogonal_linear(last, 1, 1.0, &mut rng, device),
+            critic: Mlp::new(input + state_dim, hidden, &mut rng, device),
+            critic_head: orthogonal_linear(critic_last, 1, 1.0, &mut rng, device),
             log_std: Param::from_tensor(Tensor::full([layout.gaussian_dim.max(1)], init_log_std, device)),
             obs: if cnn.is_some() { obs.clone() } else { ObsLayout::default() },
+            state_dim,
         };
         Ok(number_params(net, 1))
     }
@@ -143,11 +153,26 @@ impl ActorCritic {
         }
     }
 
-    /// Actor outputs `[batch, output_dim]` and values `[batch]`.
-    pub fn forward(&self, obs: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+    /// The critic's input: the features, then the state if it reads one.
+    fn critic_input(&self, x: Tensor<2>, state: Option<Tensor<2>>) -> Tensor<2> {
+        match state {
+            Some(s) if self.state_dim > 0 => Tensor::cat(vec![x, s], 1),
+            _ => x,
+        }
+    }
+
+    /// The number of privileged state values the critic reads (0: none).
+    pub fn state_dim(&self) -> usize {
+        self.state_dim
+    }
+
+    /// Actor outputs `[batch, output_dim]` and values `[batch]`; `state`
+    /// (`[batch, state_dim]`) is the privileged state, needed when
+    /// [`ActorCritic::state_dim`] is not 0.
+    pub fn forward(&self, obs: Tensor<2>, state: Option<Tensor<2>>) -> (Tensor<2>, Tensor<1>) {
         let x = self.features(obs);
         let out = self.actor_head.forward(self.actor.forward(x.clone()));
-        let value = self.critic_head.forward(self.critic.forward(x)).flatten(0, 1);
+        let value = self.critic_head.forward(self.critic.forward(self.critic_input(x, state))).flatten(0, 1);
         (out, value)
     }
 
@@ -156,9 +181,10 @@ impl ActorCritic {
         self.actor_head.forward(self.actor.forward(self.features(obs)))
     }
 
-    /// The values alone.
-    pub fn value(&self, obs: Tensor<2>) -> Tensor<1> {
-        self.critic_head.forward(self.critic.forward(self.features(obs))).flatten(0, 1)
+    /// The values alone (`state` as for [`ActorCritic::forward`]).
+    pub fn value(&self, obs: Tensor<2>, state: Option<Tensor<2>>) -> Tensor<1> {
+        let x = self.critic_input(self.features(obs), state);
+        self.critic_head.forward(self.critic.forward(x)).flatten(0, 1)
     }
 
     /// The log-std of the Gaussian heads.
@@ -330,6 +356,28 @@ mod tests {
             assert!((g - (1.0 - want * want)).abs() <= 5e-7, "tanh'({x}) = {g}, want {}", 1.0 - want * want);
         }
         assert_eq!((ys[0], ys[800]), (-1.0, 1.0), "saturates exactly");
+    }
+
+    #[test]
+    fn a_privileged_critic_reads_the_state_and_the_actor_does_not() {
+        let device = Device::flex();
+        let obs_layout = crate::encoder::obs_layout(&Space::uniform_box(-1.0, 1.0, &[3]), false);
+        let layout = action_layout(&Space::uniform_box(-1.0, 1.0, &[2]));
+        let net = ActorCritic::new(&obs_layout, &layout, &[8, 8], None, 0.0, 4, 7, &device).unwrap();
+        assert_eq!(net.state_dim(), 4);
+        let obs = || tensor2(&[0.3, -0.2, 0.9, 0.1, 0.5, -0.7], 2, 3, &device);
+        let state_a = tensor2(&[0.0; 8], 2, 4, &device);
+        let state_b = tensor2(&[1.0, -1.0, 2.0, 0.5, 0.0, 0.0, 0.0, 3.0], 2, 4, &device);
+        let (out_a, v_a) = net.forward(obs(), Some(state_a));
+        let (out_b, v_b) = net.forward(obs(), Some(state_b.clone()));
+        assert_eq!(to_vec(out_a), to_vec(out_b.clone()), "the actor ignores the state");
+        assert_eq!(to_vec(out_b), to_vec(net.actor(obs())));
+        let (v_a, v_b) = (to_vec(v_a), to_vec(v_b));
+        assert!(v_a.iter().zip(&v_b).all(|(a, b)| (a - b).abs() > 1e-6), "{v_a:?} {v_b:?}");
+        assert_eq!(to_vec(net.value(obs(), Some(state_b))), v_b);
+        // The same seed without a state: the same actor, a narrower critic.
+        let plain = ActorCritic::new(&obs_layout, &layout, &[8, 8], None, 0.0, 0, 7, &device).unwrap();
+        assert_eq!(to_vec(plain.actor(obs())), to_vec(net.actor(obs())));
     }
 
     #[test]

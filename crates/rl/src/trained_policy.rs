@@ -223,9 +223,17 @@ impl TrainedPolicy {
         if net.obs_layout.obs_dim != od || !ego_fits || !parts_fit {
             return Err(policy_err(&meta_path, "network.obs_layout does not match the observation space"));
         }
-        let model =
-            ActorCritic::new(&net.obs_layout, &net.action_layout, &net.hidden, net.cnn.as_ref(), 0.0, 0, &device)
-                .map_err(|e| policy_err(&meta_path, format!("network: {e}")))?;
+        let model = ActorCritic::new(
+            &net.obs_layout,
+            &net.action_layout,
+            &net.hidden,
+            net.cnn.as_ref(),
+            0.0,
+            net.critic_state_dim,
+            0,
+            &device,
+        )
+        .map_err(|e| policy_err(&meta_path, format!("network: {e}")))?;
         let disc = match &meta.discriminator {
             Some(dm) => {
                 let (_, h, w, levels) = dm.layout.grid;
@@ -323,6 +331,7 @@ impl Ppo {
                 obs_layout: self.obs_layout.clone(),
                 egocentric: self.egocentric_grid(),
                 action_layout: self.layout.clone(),
+                critic_state_dim: self.model.state_dim(),
             },
             discriminator: self.tandem().map(|t| DiscriminatorMeta {
                 layout: t.layout.clone(),

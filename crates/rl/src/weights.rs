@@ -130,6 +130,7 @@ mod tests {
             &[5],
             Some(&cnn),
             0.0,
+            0,
             seed,
             &Device::flex(),
         )

@@ -40,7 +40,8 @@ fn small_explore() -> PpoConfig {
 fn start(config: &PpoConfig, threads: usize) -> (Ppo, VecEnv) {
     let mut env = VecEnv::make("Explore-v0", config.num_envs, threads, None).unwrap();
     env.reset(config.seed).unwrap();
-    let ppo = Ppo::new(config.clone(), env.observation_space(), env.action_space(), Device::flex()).unwrap();
+    let ppo =
+        Ppo::new(config.clone(), env.observation_space(), env.action_space(), env.state_dim(), Device::flex()).unwrap();
     (ppo, env)
 }
 
@@ -81,7 +82,7 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
     // Resume on two threads: the envs are thread-count independent.
     let mut env_c = VecEnv::make("Explore-v0", config.num_envs, 2, None).unwrap();
     let (obs, act) = (env_c.observation_space().clone(), env_c.action_space().clone());
-    let resumed = load_checkpoint(&ckpt, &obs, &act, Device::flex()).unwrap();
+    let resumed = load_checkpoint(&ckpt, &obs, &act, 0, Device::flex()).unwrap();
     resumed.restore_env(&mut env_c).unwrap();
     let mut c = resumed.ppo;
     assert_eq!(c.updates, 2);
@@ -132,14 +133,14 @@ fn a_resumed_tandem_run_matches_the_uninterrupted_one_bit_for_bit() {
         let mid = bytes.len() / 2;
         bytes[mid] ^= 0x40;
         std::fs::write(&path, &bytes).unwrap();
-        let e = load_checkpoint(&copy, &obs, &act, Device::flex()).err().unwrap().to_string();
+        let e = load_checkpoint(&copy, &obs, &act, 0, Device::flex()).err().unwrap().to_string();
         assert!(e.contains(file) && e.contains("checksum mismatch"), "{e}");
         // Truncated, likewise.
         std::fs::write(&path, &bytes[..mid]).unwrap();
-        let e = load_checkpoint(&copy, &obs, &act, Device::flex()).err().unwrap().to_string();
+        let e = load_checkpoint(&copy, &obs, &act, 0, Device::flex()).err().unwrap().to_string();
         assert!(e.contains("checksum mismatch"), "{e}");
     }
-    let e = load_checkpoint(&dir.join("nothing"), &obs, &act, Device::flex()).err().unwrap().to_string();
+    let e = load_checkpoint(&dir.join("nothing"), &obs, &act, 0, Device::flex()).err().unwrap().to_string();
     assert!(e.contains("checksums.json"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }

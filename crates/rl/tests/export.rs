@@ -25,7 +25,8 @@ fn resign(dir: &Path) {
 fn trained(env_id: &str, config: PpoConfig, updates: usize, dir: &Path) -> TrainedPolicy {
     let mut env = VecEnv::make(env_id, config.num_envs, 1, None).unwrap();
     env.reset(config.seed).unwrap();
-    let mut ppo = Ppo::new(config, env.observation_space(), env.action_space(), Device::flex()).unwrap();
+    let mut ppo =
+        Ppo::new(config, env.observation_space(), env.action_space(), env.state_dim(), Device::flex()).unwrap();
     for _ in 0..updates {
         ppo.iterate(&mut env).unwrap();
     }
@@ -131,6 +132,39 @@ fn an_mlp_policy_exports_to_the_runtime_and_to_onnx() {
     let obs: Vec<f32> = (0..SAMPLES * 66).map(|_| rng.random_range(-4.0..4.0)).collect();
     compare(&burn, &dir, &obs);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_asymmetric_actor_critic_exports_an_actor_that_reads_the_observation_alone() {
+    // InHandRotate-v0's defaults train a critic that also reads the
+    // object's privileged state (17 values); the policy folder keeps that
+    // critic, the runtime and ONNX graph act from the observation alone.
+    let config = PpoConfig { num_envs: 2, num_steps: 32, ..PpoConfig::for_task("InHandRotate-v0").unwrap() };
+    assert!(config.privileged_critic);
+    let dir = temp("in-hand");
+    let burn = trained("InHandRotate-v0", config, 1, &dir);
+    let meta = tactile_policy::PolicyMeta::read(&dir).unwrap();
+    assert_eq!(meta.network.critic_state_dim, 17);
+    let od = meta.obs_dim();
+    let mut rng = StdRng::seed_from_u64(5);
+    let obs: Vec<f32> = (0..SAMPLES * od).map(|_| rng.random_range(-2.0..2.0)).collect();
+    compare(&burn, &dir, &obs);
+    // Reloaded from the folder, the burn policy acts the same.
+    let again = TrainedPolicy::load(&dir).unwrap();
+    assert_eq!(again.actor_outputs(&obs), burn.actor_outputs(&obs));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_privileged_critic_on_a_task_without_a_state_is_refused_by_name() {
+    let config = PpoConfig { privileged_critic: true, ..PpoConfig::for_task("Press-v0").unwrap() };
+    let env = VecEnv::make("Press-v0", config.num_envs, 1, None).unwrap();
+    assert_eq!(env.state_dim(), 0);
+    let e = Ppo::new(config, env.observation_space(), env.action_space(), env.state_dim(), Device::flex())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("privileged_critic") && e.contains("no privileged state"), "{e}");
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! PPO starts to learn InHandRotate-v0 in a CI-sized run: after 150,000
-//! steps from the task's defaults (seed 1), 16 deterministic evaluation
-//! episodes of 200 steps on unseen seeds turn the object further than the
-//! same network did before training. The run is seeded and bit for bit
-//! the same on every machine; it measured 0.244 -> 1.417 rad (a 0.5 rad
-//! margin is asked). Holding on comes later in training: this short run
-//! still drops 9 of the 16 (the untrained net, which barely moves, 1).
+//! steps from the task's defaults (seed 1, the critic reading the object's
+//! privileged state), 16 deterministic evaluation episodes of 200 steps on
+//! unseen seeds turn the object further than the same network did before
+//! training, and hold it while they do. The run is seeded and bit for bit
+//! the same on every machine; it measured 0.244 -> 0.570 rad with 1 drop in
+//! 16 before and after (a 0.2 rad margin and at most 2 drops are asked).
+//! With the privileged critic the run learns to hold first: without it the
+//! same run turned further (1.417 rad) but dropped 9 of the 16.
 
 use tactile_env::VecEnv;
 use tactile_rl::{Ppo, PpoConfig, TrainedPolicy};
@@ -45,7 +47,7 @@ fn ppo_turns_the_object_further_after_150k_steps() {
     let mut env = VecEnv::make("InHandRotate-v0", config.num_envs, config.threads, None).unwrap();
     env.reset(config.seed).unwrap();
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
-    let mut ppo = Ppo::new(config, &obs_space, &act_space, burn::tensor::Device::flex()).unwrap();
+    let mut ppo = Ppo::new(config, &obs_space, &act_space, env.state_dim(), burn::tensor::Device::flex()).unwrap();
     let (turn_before, drops_before) = evaluate(&ppo.policy("InHandRotate-v0").unwrap());
     while ppo.global_step < ppo.config.total_steps {
         ppo.iterate(&mut env).unwrap();
@@ -53,7 +55,8 @@ fn ppo_turns_the_object_further_after_150k_steps() {
     let (turn_after, drops_after) = evaluate(&ppo.policy("InHandRotate-v0").unwrap());
     eprintln!("turn {turn_before:.3} -> {turn_after:.3} rad, drops {drops_before} -> {drops_after} of {EPISODES}");
     assert!(
-        turn_after > turn_before + 0.5,
+        turn_after > turn_before + 0.2,
         "the mean turn went from {turn_before:.3} to {turn_after:.3} rad in {EVAL_STEPS} steps"
     );
+    assert!(drops_after <= 2, "{drops_after} of {EPISODES} evaluation episodes dropped the object");
 }

@@ -11,7 +11,7 @@ fn ppo_learns_press_within_50k_steps() {
     let mut env = VecEnv::make("Press-v0", config.num_envs, 2, None).unwrap();
     env.reset(config.seed).unwrap();
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
-    let mut ppo = Ppo::new(config, &obs_space, &act_space, burn::tensor::Device::flex()).unwrap();
+    let mut ppo = Ppo::new(config, &obs_space, &act_space, env.state_dim(), burn::tensor::Device::flex()).unwrap();
     let mut first_returns = None;
     while ppo.global_step < ppo.config.total_steps {
         let stats = ppo.iterate(&mut env).unwrap();

@@ -588,6 +588,11 @@ impl Scene {
         self.world.bodies[self.bodies[id.0].handle].linvel()
     }
 
+    /// A body's angular velocity (rad/s, world).
+    pub fn angvel(&self, id: BodyId) -> Vector {
+        self.world.bodies[self.bodies[id.0].handle].angvel()
+    }
+
     /// Overrides a body's pose and velocity (its drive anchor, if any, goes
     /// along), e.g. to place an object at the start of an episode.
     pub fn place(&mut self, id: BodyId, world_from_body: Pose, linvel_m_s: Vector) {

@@ -124,7 +124,10 @@ class TactileEnv(gymnasium.Env):
     """One tactile task (``gymnasium.make("tactile/<ID>")`` makes it).
 
     ``info`` holds ``reward_terms`` (the terms that sum to the reward), the
-    task's facts, ``is_success`` and ``physics_fault``. ``render()``
+    task's facts, ``is_success`` and ``physics_fault``; a task with a
+    privileged state for an asymmetric critic (the object's pose, velocity
+    and mass in ``InHandRotate-v0``) adds it as ``state``, a float32 array
+    that a deployable policy must not read. ``render()``
     (``render_mode="rgb_array"``) returns the taxel image.
     """
 

@@ -23,6 +23,14 @@
 //! taxel normal forces (74 per tip: index, middle, ring, thumb) times
 //! `taxel_obs_per_n`. Nothing about the object.
 //!
+//! ## Privileged State
+//! [`crate::Info::state`], 17 values for an asymmetric critic (PPO's
+//! `privileged_critic`, on in the task's training defaults), never for the
+//! actor: the object's offset from where it started (cm, 3), its velocity
+//! (m/s x 10, 3) and angular velocity (rad/s, 3), its axis in the world
+//! (3), its mass (kg x 10), friction and scale ((s - 1) x 10), the fraction
+//! of fingertips touching, and of the `no_contact_steps` allowance used.
+//!
 //! ## Rewards
 //! - `rotation`: `rotation_weight * clip(dpsi / dt, -rotation_clip_rad_s,
 //!   rotation_clip_rad_s)`, with `dpsi` the object's turn about the world's
@@ -66,8 +74,11 @@
 //!
 //! ## Differences from HORA
 //! HORA's policy reads the joints and targets alone (its stage 1 also the
-//! object's privileged state); here the actor reads the fingertip taxels as
-//! well, and the critic reads the same vector (no privileged critic yet).
+//! object's privileged state, then a stage 2 learns to estimate it from the
+//! joint history); here the actor reads the fingertip taxels as well and
+//! never the privileged state, which only the critic reads (an asymmetric
+//! actor-critic, as ManiSkill and LEAP's training does), so one stage
+//! trains a deployable policy.
 //! HORA's drives are an explicit PD torque at 120 Hz; here rapier's
 //! implicit joint motors with the same gains, armature 0.001 kg m^2 and
 //! joint friction 0.01 N m. HORA pays no hold bonus and no drop penalty
@@ -90,6 +101,8 @@ use crate::{Core, EnvError, Info, SimEnv, Space, Step, Task};
 const ID: &str = "InHandRotate-v0";
 /// Control steps of history in the observation.
 const HISTORY: usize = 3;
+/// Values in the critic's privileged state ([`Info::state`]).
+const STATE_DIM: usize = 17;
 /// The fingertip arrays, index to thumb, as the scene names them.
 const TIPS: [&str; 4] = ["index_tip", "middle_tip", "ring_tip", "thumb_tip"];
 
@@ -258,7 +271,10 @@ pub struct InHandRotate {
     tau: Vec<f32>,
     /// Newest first: `HISTORY` frames of (normalised q, targets).
     history: Vec<f32>,
-    start_height_m: f32,
+    /// The object's centre at the episode's start (world).
+    start_position_m: Vector,
+    /// The episode's object: scale, mass (kg) and friction.
+    drawn: (f32, f32, f32),
     last_pose: Pose,
     rotation_rad: f32,
     /// Control steps since the reset.
@@ -421,7 +437,8 @@ impl InHandRotate {
             qd: vec![0.0; n],
             tau: vec![0.0; n],
             history: vec![0.0; HISTORY * 2 * n],
-            start_height_m: 0.0,
+            start_position_m: Vector::ZERO,
+            drawn: (1.0, 0.05, 1.0),
             last_pose: Pose::IDENTITY,
             rotation_rad: 0.0,
             steps: 0,
@@ -497,7 +514,8 @@ impl InHandRotate {
         let base_kg = 0.05 * scale.powi(3);
         let _ = core.scene.set_mass_scale(self.object, mass_kg / base_kg);
         let _ = core.scene.set_friction_scale(friction);
-        self.start_height_m = z;
+        self.start_position_m = pose.translation;
+        self.drawn = (scale, mass_kg, friction);
         self.last_pose = pose;
         self.rotation_rad = 0.0;
         self.steps = 0;
@@ -513,7 +531,42 @@ impl InHandRotate {
         }
         info.clear();
         self.write_facts(info, false, 0.0);
+        self.write_state(core, info);
         self.observe(core, obs);
+    }
+
+    /// The critic's privileged state ([`STATE_DIM`] values, each about
+    /// unit size): the object's offset from where it started (cm), its
+    /// velocity (m/s x 10) and angular velocity (rad/s), its axis (world),
+    /// mass (kg x 10), friction and scale ((s - 1) x 10), the fraction of
+    /// fingertips touching and of the no-contact allowance used.
+    fn write_state(&self, core: &Core, info: &mut Info) {
+        let pose = core.scene.pose(self.object);
+        let offset_cm = (pose.translation - self.start_position_m) * 100.0;
+        let v = core.scene.linvel(self.object) * 10.0;
+        let w = core.scene.angvel(self.object);
+        let axis = pose.rotation * Vector::Z;
+        let (scale, mass_kg, friction) = self.drawn;
+        let values = [
+            offset_cm.x,
+            offset_cm.y,
+            offset_cm.z,
+            v.x,
+            v.y,
+            v.z,
+            w.x,
+            w.y,
+            w.z,
+            axis.x,
+            axis.y,
+            axis.z,
+            mass_kg * 10.0,
+            friction,
+            (scale - 1.0) * 10.0,
+            self.tips_in_contact as f32 / TIPS.len() as f32,
+            self.no_contact as f32 / self.config.no_contact_steps.max(1) as f32,
+        ];
+        info.state.copy_from_slice(&values);
     }
 }
 
@@ -551,6 +604,9 @@ impl Task for InHandRotate {
     }
     fn fact_names(&self) -> &'static [&'static str] {
         &["rotation_rad", "rotation_rad_s", "dropped", "tips_in_contact"]
+    }
+    fn state_dim(&self) -> usize {
+        STATE_DIM
     }
 
     fn taxel_slots(&self, core: &Core) -> Vec<crate::TaxelSlot> {
@@ -608,7 +664,7 @@ impl Task for InHandRotate {
         let power: f32 = self.tau.iter().zip(&self.qd).map(|(t, w)| t * w).sum();
         self.no_contact = if self.tips_in_contact == 0 { self.no_contact + 1 } else { 0 };
         let dropped =
-            pose.translation.z < self.start_height_m - c.drop_height_m || self.no_contact >= c.no_contact_steps;
+            pose.translation.z < self.start_position_m.z - c.drop_height_m || self.no_contact >= c.no_contact_steps;
         let terms = [
             c.rotation_weight * (turn / dt).clamp(-c.rotation_clip_rad_s, c.rotation_clip_rad_s),
             -c.translation_cost * (v.x.abs() + v.y.abs() + v.z.abs()),
@@ -621,6 +677,7 @@ impl Task for InHandRotate {
         let reward = info.set_terms(&terms);
         info.success = !dropped && self.rotation_rad >= std::f32::consts::TAU;
         self.write_facts(info, dropped, f64::from(dt));
+        self.write_state(core, info);
         self.observe(core, obs);
         Step { reward, terminated: dropped, truncated: false }
     }

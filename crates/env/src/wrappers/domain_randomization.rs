@@ -150,7 +150,7 @@ impl<E: Env> Env for DomainRandomization<E> {
         &self.facts
     }
     fn new_info(&self) -> Info {
-        Info::new(self.inner.reward_terms(), &self.facts)
+        Info::new(self.inner.reward_terms(), &self.facts).with_state(self.inner.state_dim())
     }
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) {
         if let Some(seed) = seed {

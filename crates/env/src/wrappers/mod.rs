@@ -22,7 +22,7 @@ pub use running_stats::RunningMeanStd;
 pub use time_limit::TimeLimit;
 
 /// Forwards the parts of [`crate::Env`] that a wrapper leaves alone:
-/// `core` (id, reward terms, scene), `obs_space` (with the taxel slots),
+/// `core` (id, reward terms, privileged state, scene), `obs_space` (with the taxel slots),
 /// `act_space` and `info`
 /// (fact names and a fresh info).
 macro_rules! forward_env {
@@ -32,6 +32,9 @@ macro_rules! forward_env {
         }
         fn reward_terms(&self) -> &[&'static str] {
             self.inner.reward_terms()
+        }
+        fn state_dim(&self) -> usize {
+            self.inner.state_dim()
         }
         fn scene_mut(&mut self) -> Option<&mut tactile_sim::Scene> {
             self.inner.scene_mut()

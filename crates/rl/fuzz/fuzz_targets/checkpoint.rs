@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     tactile_policy::write_checksums(&dir, names).unwrap();
     let env = tactile_env::make("Press-v0", None).unwrap();
     let (obs, act) = (env.observation_space().clone(), env.action_space().clone());
-    if let Ok(resumed) = load_checkpoint(&dir, &obs, &act, Device::flex()) {
+    if let Ok(resumed) = load_checkpoint(&dir, &obs, &act, 0, Device::flex()) {
         let n = resumed.state.config.num_envs;
         if n <= 8 {
             if let Ok(mut envs) = VecEnv::make("Press-v0", n, 1, None) {

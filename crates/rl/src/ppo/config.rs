@@ -55,6 +55,11 @@ pub struct PpoConfig {
     /// A task whose every wrong move ends the episode (a hand dropping its
     /// object) learns sooner from a quieter start.
     pub init_log_std: f32,
+    /// The critic reads the task's privileged state ([`tactile_env::Info::state`]:
+    /// the object's pose, velocity, mass) beside the observation: an
+    /// asymmetric actor-critic. The actor, and so every saved or exported
+    /// policy, reads the observation alone. Needs a task with a state.
+    pub privileged_critic: bool,
     /// Normalise observations with running statistics (saved with the policy).
     pub norm_obs: bool,
     /// Scale rewards by the running spread of the discounted return.
@@ -117,6 +122,7 @@ impl Default for PpoConfig {
             target_kl: None,
             hidden: vec![64, 64],
             init_log_std: 0.0,
+            privileged_critic: false,
             norm_obs: true,
             norm_reward: true,
             clip_norm: 10.0,

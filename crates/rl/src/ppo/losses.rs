@@ -135,9 +135,9 @@ mod tests {
         let layout =
             ActionLayout { heads: vec![Head::Gaussian { dim: 2 }], action_dim: 2, output_dim: 2, gaussian_dim: 2 };
         let obs = crate::encoder::obs_layout(&Space::uniform_box(-1.0, 1.0, &[3]), false);
-        let model = ActorCritic::new(&obs, &layout, &[4], None, 0.0, 0, &device).unwrap();
+        let model = ActorCritic::new(&obs, &layout, &[4], None, 0.0, 0, 0, &device).unwrap();
         let obs = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0, 3.0], [1, 3]), &device);
-        let (out, v) = model.forward(obs);
+        let (out, v) = model.forward(obs, None);
         let loss = out.sum().mul_scalar(100.0) + v.sum().mul_scalar(100.0);
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         let before = clip_global_grad_norm(&model, &mut grads, 1.0);

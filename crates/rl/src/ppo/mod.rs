@@ -78,10 +78,21 @@ impl Ppo {
         config: PpoConfig,
         obs_space: &Space,
         act_space: &Space,
+        state_dim: usize,
         device: Device,
         hooks: Vec<Box<dyn RolloutHook>>,
     ) -> Result<Self, RlError> {
         config.validate()?;
+        let state_dim = match (config.privileged_critic, state_dim) {
+            (false, _) => 0,
+            (true, 0) => {
+                return Err(RlError::Config {
+                    field: "privileged_critic",
+                    reason: "the task has no privileged state for the critic to read",
+                });
+            }
+            (true, d) => d,
+        };
         let obs_dim = obs_space.flat_dim();
         let env_layout = crate::encoder::obs_layout(obs_space, config.cnn.is_some());
         let mut policy_space = act_space.clone();
@@ -96,12 +107,20 @@ impl Ppo {
             &config.hidden,
             config.cnn.as_ref(),
             config.init_log_std,
+            state_dim,
             config.seed,
             &device,
         )?;
         let n = config.num_envs;
         Ok(Ppo {
-            buffer: RolloutBuffer::new(n, config.num_steps, obs_dim, layout.action_dim, act_space.flat_dim()),
+            buffer: RolloutBuffer::new(
+                n,
+                config.num_steps,
+                obs_dim,
+                state_dim,
+                layout.action_dim,
+                act_space.flat_dim(),
+            ),
             episodes: EnvEpisodes::new(n),
             prep: ObsPrep::new(obs_dim, config.norm_obs.then(|| obs_layout.vector_ranges()), ego),
             obs_rms: RunningMeanStd::new(obs_dim),
@@ -128,6 +147,13 @@ impl Ppo {
         if env.num_envs() != n || env.observation_space().flat_dim() != od || env.action_space().flat_dim() != ead {
             return Err(RlError::Config { field: "num_envs", reason: "does not match the VecEnv" });
         }
+        let sd = self.buffer.state_dim;
+        if env.infos.iter().any(|info| info.state.len() != sd) && sd > 0 {
+            return Err(RlError::Config {
+                field: "privileged_critic",
+                reason: "the VecEnv's privileged state is not the length the critic was made for",
+            });
+        }
         // Every update draws from its own stream: a run resumed at update k
         // draws what the uninterrupted run drew.
         self.rng = StdRng::seed_from_u64(env_seed(self.config.seed ^ 0x5EED, self.updates as usize));
@@ -153,7 +179,9 @@ impl Ppo {
             self.prep.observe(&env.obs, &mut self.obs_rms, true, self.config.clip_norm, &mut obs_t);
             let b = &mut self.buffer;
             b.obs[t * n * od..(t + 1) * n * od].copy_from_slice(&obs_t);
-            let (out, value) = infer.forward(tensor2(&obs_t, n, od, &inner));
+            b.store_states(t, &env.infos);
+            let state = (sd > 0).then(|| tensor2(b.states(t), n, sd, &inner));
+            let (out, value) = infer.forward(tensor2(&obs_t, n, od, &inner), state);
             let (out, value) = (to_vec(out), to_vec(value));
             b.values[t * n..(t + 1) * n].copy_from_slice(&value);
             let acts = &mut b.actions[t * n * ad..(t + 1) * n * ad];
@@ -239,7 +267,9 @@ impl Ppo {
         }
         // The bootstrap: the value of the observation after the rollout.
         self.prep.observe(&env.obs, &mut self.obs_rms, false, self.config.clip_norm, &mut obs_t);
-        let last = to_vec(infer.value(tensor2(&obs_t, n, od, &inner)));
+        self.buffer.store_states(t_len, &env.infos);
+        let state = (sd > 0).then(|| tensor2(self.buffer.states(t_len), n, sd, &inner));
+        let last = to_vec(infer.value(tensor2(&obs_t, n, od, &inner), state));
         self.buffer.values[t_len * n..].copy_from_slice(&last);
         stats.reward_terms =
             term_names.into_iter().zip(term_sums).map(|(k, s)| (k, (s / term_count.max(1) as f64) as f32)).collect();
@@ -256,7 +286,7 @@ impl Ppo {
     /// GAE and the minibatch epochs over the rollout in the buffer.
     fn learn(&mut self, lr: f64, stats: &mut UpdateStats) {
         let b = &self.buffer;
-        let (n, t_len, od, ad) = (b.num_envs, b.num_steps, b.obs_dim, b.action_dim);
+        let (n, t_len, od, sd, ad) = (b.num_envs, b.num_steps, b.obs_dim, b.state_dim, b.action_dim);
         // --- Advantages ------------------------------------------------------
         let mut adv = vec![0.0f32; t_len * n];
         let mut ret = vec![0.0f32; t_len * n];
@@ -292,7 +322,8 @@ impl Ppo {
                 }
                 let rows = chunk.len();
                 let dev = &self.device;
-                let (out, new_values) = self.model.forward(tensor2(&mb.obs, rows, od, dev));
+                let state = (sd > 0).then(|| tensor2(&mb.state, rows, sd, dev));
+                let (out, new_values) = self.model.forward(tensor2(&mb.obs, rows, od, dev), state);
                 let (new_logp, entropy) =
                     log_prob_entropy(&self.layout, out, self.model.log_std(), tensor2(&mb.act, rows, ad, dev));
                 let [pl, vl, ent, kl, cf] = ppo_losses(
