@@ -234,23 +234,40 @@ pub fn vec(num_envs: usize, batch_steps: usize, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// PPO: gradient-phase throughput of the reference network and batch, and
-/// end-to-end training speed on Pendulum-v1 with one env.
+/// Gradient-phase samples per second of `learner`'s configured rollout:
+/// the median of three updates after a warm-up.
+fn update_rate(learner: &mut tactile_rl::Ppo) -> f64 {
+    learner.bench_update(); // warm-up (and the GPU's autotuning)
+    let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
+    rates.sort_by(f64::total_cmp);
+    rates[1]
+}
+
+/// One large-batch workload's figure.
+struct Large {
+    name: &'static str,
+    network: String,
+    samples: usize,
+    minibatch: usize,
+    samples_per_s: f64,
+}
+
+/// PPO: gradient-phase throughput of the reference networks and batches
+/// (today's small ones and the large-batch ones a GPU is for), and
+/// end-to-end training speed on Pendulum-v1 with one env and on Press-v0's
+/// large-batch configuration with envs on every core.
 pub fn ppo(json: bool, device_name: &str) -> Result<()> {
     use tactile_env::Space;
     use tactile_rl::{Ppo, PpoConfig};
     let device = tactile_rl::device(device_name)?;
+    let adapter = tactile_rl::describe_device(device_name);
     // MLP 64x64 tanh, obs 64, Gaussian action 3, minibatch 64 (32 of 2048),
     // 10 epochs over 2048 samples.
     let config =
         PpoConfig { num_envs: 1, num_steps: 2048, num_minibatches: 32, update_epochs: 10, ..PpoConfig::default() };
     let obs = Space::uniform_box(f32::NEG_INFINITY, f32::INFINITY, &[64]);
     let act = Space::uniform_box(-1.0, 1.0, &[3]);
-    let mut learner = Ppo::new(config, &obs, &act, 0, device.clone())?;
-    learner.bench_update(); // warm-up
-    let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
-    rates.sort_by(f64::total_cmp);
-    let update_samples_per_s = rates[1];
+    let update_samples_per_s = update_rate(&mut Ppo::new(config, &obs, &act, 0, device.clone())?);
 
     // The CNN network of Explore-v0's explorer (60 x 60 occupancy grid of
     // codes + 48 taxels, the default CNN, hidden 128, 4 moves), minibatch
@@ -259,13 +276,43 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
     let config = PpoConfig { tandem: None, total_steps: 2048, ..PpoConfig::for_task("Explore-v0")? };
     let cnn_shape = config.cnn.clone().unwrap_or_default();
     let (batch, epochs) = (2048 / config.num_minibatches.max(1), config.update_epochs);
-    let config = PpoConfig { num_envs: 1, num_steps: 2048, ..config };
+    let cnn_config = PpoConfig { num_envs: 1, num_steps: 2048, ..config };
     let moves = Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]);
-    let mut learner = Ppo::new(config, explore.observation_space(), &moves, 0, device.clone())?;
-    learner.bench_update();
-    let mut rates: Vec<f64> = (0..3).map(|_| learner.bench_update()).collect();
-    rates.sort_by(f64::total_cmp);
-    let cnn_update_samples_per_s = rates[1];
+    let cnn_update_samples_per_s =
+        update_rate(&mut Ppo::new(cnn_config.clone(), explore.observation_space(), &moves, 0, device.clone())?);
+
+    // The large-batch workloads: one epoch over a rollout, minibatches of
+    // thousands (what the large-batch configurations train with).
+    let wide = |samples: usize, minibatch: usize| PpoConfig {
+        num_envs: 1,
+        num_steps: samples,
+        num_minibatches: samples / minibatch,
+        update_epochs: 1,
+        hidden: vec![256, 256],
+        ..PpoConfig::default()
+    };
+    let act8 = Space::uniform_box(-1.0, 1.0, &[8]);
+    let mut large = Vec::new();
+    for (name, samples, minibatch) in [("mlp_mb4096", 32_768, 4_096), ("mlp_mb32768", 32_768, 32_768)] {
+        let mut learner = Ppo::new(wide(samples, minibatch), &obs, &act8, 0, device.clone())?;
+        large.push(Large {
+            name,
+            network: "MLP 256x256 tanh, obs 64, Gaussian action 8".into(),
+            samples,
+            minibatch,
+            samples_per_s: update_rate(&mut learner),
+        });
+    }
+    let cnn_large =
+        PpoConfig { num_steps: 8_192, num_minibatches: 2, update_epochs: 1, hidden: vec![256], ..cnn_config };
+    let mut learner = Ppo::new(cnn_large, explore.observation_space(), &moves, 0, device)?;
+    large.push(Large {
+        name: "cnn_mb4096",
+        network: "Explore-v0's explorer CNN, MLP 256".into(),
+        samples: 8_192,
+        minibatch: 4_096,
+        samples_per_s: update_rate(&mut learner),
+    });
 
     // End to end on Pendulum-v1: one env, 2048-step rollouts, rollout + update.
     let config = PpoConfig {
@@ -276,21 +323,34 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
         total_steps: 3 * 2048,
         ..PpoConfig::default()
     };
-    let mut env = VecEnv::make("Pendulum-v1", 1, 1, None)?;
-    env.reset(config.seed)?;
-    let (o, a) = (env.observation_space().clone(), env.action_space().clone());
-    let mut learner = Ppo::new(config, &o, &a, env.state_dim(), device)?;
-    let start = Instant::now();
-    while learner.global_step < learner.config.total_steps {
-        learner.iterate(&mut env)?;
-    }
-    let e2e_steps_per_s = learner.global_step as f64 / start.elapsed().as_secs_f64();
+    let e2e_steps_per_s = end_to_end("Pendulum-v1", config, 0, device_name)?;
+    // End to end on Press-v0's large-batch configuration: envs on every
+    // core, 32,768-sample rollouts, minibatches of 4,096; two rollouts
+    // timed after one.
+    let config = PpoConfig::load_large_batch("Press-v0", None)?;
+    let large_envs = config.num_envs;
+    let e2e_large_steps_per_s = end_to_end("Press-v0", config, 1, device_name)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if json {
+        let workloads: Vec<serde_json::Value> = large
+            .iter()
+            .map(|w| {
+                json!({
+                    "name": w.name,
+                    "network": w.network,
+                    "samples": w.samples,
+                    "minibatch": w.minibatch,
+                    "epochs": 1,
+                    "update_samples_per_s": w.samples_per_s,
+                })
+            })
+            .collect();
         println!(
             "{}",
             json!({
                 "bench": "ppo",
                 "device": device_name,
+                "adapter": adapter,
                 "network": "MLP 64x64 tanh, obs 64, Gaussian action 3",
                 "minibatch": 64,
                 "epochs": 10,
@@ -302,15 +362,51 @@ pub fn ppo(json: bool, device_name: &str) -> Result<()> {
                 "cnn_minibatch": batch,
                 "cnn_epochs": epochs,
                 "cnn_update_samples_per_s": cnn_update_samples_per_s,
+                "large": workloads,
+                "e2e_large_env": "Press-v0 --large-batch",
+                "e2e_large_num_envs": large_envs,
+                "e2e_large_threads": cores,
+                "e2e_large_steps_per_s": e2e_large_steps_per_s,
             })
         );
     } else {
-        println!("PPO, MLP 64x64 tanh, obs 64, action 3, minibatch 64, 10 epochs x 2048 samples, device {device_name}");
-        println!("  update          {update_samples_per_s:>10.0} samples/s (median of 3)");
+        println!("PPO on {device_name}: {adapter}");
+        println!(
+            "  update          {update_samples_per_s:>10.0} samples/s (MLP 64x64, obs 64, action 3, minibatch 64, 10 epochs x 2048; median of 3)"
+        );
         println!("  Pendulum-v1 e2e {e2e_steps_per_s:>10.0} env steps/s (1 env, rollout + update)");
         println!(
             "  CNN update      {cnn_update_samples_per_s:>10.0} samples/s (Explore-v0's explorer, minibatch {batch}, {epochs} epochs)"
         );
+        for w in &large {
+            println!(
+                "  {:<15} {:>10.0} samples/s ({}, minibatch {} of {})",
+                w.name, w.samples_per_s, w.network, w.minibatch, w.samples
+            );
+        }
+        println!(
+            "  Press-v0 large  {e2e_large_steps_per_s:>10.0} env steps/s ({large_envs} envs on {cores} cores, --large-batch, rollout + update)"
+        );
     }
     Ok(())
+}
+
+/// Env steps per second of PPO training `env_id` with `config`, rollout
+/// and update, over the whole run after `warmup` untimed iterations.
+fn end_to_end(env_id: &str, config: tactile_rl::PpoConfig, warmup: usize, device_name: &str) -> Result<f64> {
+    let device = tactile_rl::device(device_name)?;
+    let mut env = VecEnv::make(env_id, config.num_envs, config.threads, None)?;
+    env.reset(config.seed)?;
+    let (o, a) = (env.observation_space().clone(), env.action_space().clone());
+    let iterations =
+        if warmup > 0 { warmup + 2 } else { (config.total_steps / config.rollout_steps()).max(1) as usize };
+    let mut learner = tactile_rl::Ppo::new(config, &o, &a, env.state_dim(), device)?;
+    for _ in 0..warmup {
+        learner.iterate(&mut env)?;
+    }
+    let (first, start) = (learner.global_step, Instant::now());
+    for _ in warmup..iterations {
+        learner.iterate(&mut env)?;
+    }
+    Ok((learner.global_step - first) as f64 / start.elapsed().as_secs_f64())
 }

@@ -173,7 +173,7 @@ enum Command {
         /// Assets folder (default: the built-in assets).
         #[arg(long)]
         assets: Option<PathBuf>,
-        /// Compute device for the PPO benchmark: cpu, cuda or wgpu.
+        /// Compute device for the PPO benchmark: cpu, wgpu, vulkan or cuda.
         #[arg(long, default_value = "cpu")]
         device: String,
     },

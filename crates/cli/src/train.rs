@@ -35,12 +35,17 @@ pub struct TrainArgs {
     /// Seed of everything.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Compute device: cpu, wgpu or cuda.
+    /// Compute device: cpu, wgpu, vulkan or cuda (GPU ones when compiled in).
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// A TOML file whose keys override the PPO hyperparameters.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The task's large-batch configuration for a many-core machine with
+    /// a GPU (envs/<id>.gpu.ppo.toml: every core steps envs, rollouts of
+    /// 32k samples, minibatches of thousands, wider networks), under --config.
+    #[arg(long, conflicts_with = "resume")]
+    pub large_batch: bool,
     /// The run folder (default: runs/<env>__<algo>__<seed>__<time>); must not exist or be empty.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -97,6 +102,7 @@ impl TrainArgs {
             num_envs: self.num_envs,
             threads: self.threads,
             seed: self.seed,
+            large_batch: self.large_batch,
         }
     }
 }
@@ -119,6 +125,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
         );
     }
     let device = tactile_rl::device(&args.device)?;
+    let adapter = tactile_rl::describe_device(&args.device);
+    if !args.json {
+        eprintln!("device: {} = {adapter}", args.device);
+    }
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let dir = args
         .out
@@ -134,6 +144,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         algo,
         ppo: &config,
         device: &args.device,
+        adapter: &adapter,
         version: env!("CARGO_PKG_VERSION"),
         commit: tactile_rl::build_commit(),
     };
@@ -147,6 +158,9 @@ fn resume(args: TrainArgs, dir: &Path) -> Result<()> {
     let plan = ResumePlan::new(dir, &args.env_id, &args.overrides())?;
     let (latest, wanted) = (plan.checkpoint, plan.config);
     let device = tactile_rl::device(&args.device)?;
+    if !args.json {
+        eprintln!("device: {} = {}", args.device, tactile_rl::describe_device(&args.device));
+    }
     let mut env = VecEnv::make(&args.env_id, wanted.num_envs, wanted.threads, None)?;
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
     let mut resumed = load_checkpoint(&latest, &obs_space, &act_space, env.state_dim(), device)

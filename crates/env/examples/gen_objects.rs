@@ -1,13 +1,19 @@
-//! Writes TANDEM's polygon objects, both sets, to
-//! `assets/objects/polygon_<k>.obj` and `assets/objects/tandem_<k>.obj`.
+//! Writes the polygon objects, all three sets, to
+//! `assets/objects/polygon_<k>.obj`, `tandem_<k>.obj` and
+//! `random_polygon_<k>.obj`.
 
-use tactile_env::tasks::polygons::{OBJECT_COUNT, OBJECT_SEED, extruded_obj, polygons, tandem_polygons};
+use tactile_env::tasks::polygons::{
+    OBJECT_COUNT, OBJECT_SEED, extruded_obj, polygons, random_polygons, tandem_polygons,
+};
 
 fn main() -> std::io::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/objects");
     std::fs::create_dir_all(&dir)?;
-    let sets =
-        [("polygon", polygons(OBJECT_SEED, OBJECT_COUNT)), ("tandem", tandem_polygons(OBJECT_SEED, OBJECT_COUNT))];
+    let sets = [
+        ("polygon", polygons(OBJECT_SEED, OBJECT_COUNT)),
+        ("tandem", tandem_polygons(OBJECT_SEED, OBJECT_COUNT)),
+        ("random_polygon", random_polygons(OBJECT_SEED, OBJECT_COUNT)),
+    ];
     for (set, objects) in &sets {
         for (k, p) in objects.iter().enumerate() {
             let name = format!("{set}_{k}");

@@ -36,6 +36,20 @@ pub fn load<T: DeserializeOwned + Default>(base: &str, base_origin: &str, user: 
     load_over(parse(base, base_origin)?, base_origin, Some(path))
 }
 
+/// Layers of built-in TOML texts (`(text, origin)`, each over the ones
+/// before, table by table), then the user's file on top. Each layer must
+/// parse as `T` on its own.
+pub fn load_layers<T: DeserializeOwned + Default>(layers: &[(&str, &str)], user: Option<&Path>) -> Result<T, EnvError> {
+    let mut base = toml::Table::new();
+    let mut origin = "";
+    for &(text, layer_origin) in layers {
+        let _checked: T = parse(text, layer_origin)?;
+        merge(&mut base, parse(text, layer_origin)?);
+        origin = layer_origin;
+    }
+    load_over(base, origin, user)
+}
+
 /// The same over defaults given as a TOML table (a config serialised
 /// without going through text).
 pub fn load_over<T: DeserializeOwned + Default>(

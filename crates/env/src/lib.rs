@@ -34,7 +34,7 @@ mod vec_env;
 pub mod wrappers;
 
 pub use checker::{CheckReport, check_env};
-pub use config::{load as load_config, load_over as load_config_over};
+pub use config::{load as load_config, load_layers as load_config_layers, load_over as load_config_over};
 pub use env::{Env, Info, Step, TaxelSlot, check_action};
 pub use error::EnvError;
 pub use registry::{EnvSpec, RandomAction, make, make_unwrapped, registry, spec};

@@ -31,6 +31,9 @@ pub struct EnvSpec {
     /// The built-in PPO defaults (`envs/<id>.ppo.toml`), which tactile-rl
     /// reads.
     pub ppo_toml: &'static str,
+    /// The large-batch PPO configuration for a many-core machine with a
+    /// GPU (`envs/<id>.gpu.ppo.toml`), read on top of `ppo_toml`.
+    pub gpu_ppo_toml: &'static str,
     /// What a random rollout of this task draws as its action (for
     /// benchmarks): a uniform sample of the action space, except where
     /// that would only measure resets.
@@ -91,27 +94,28 @@ fn build_press(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvE
     Ok(Box::new(Press::new(c)?))
 }
 
-/// The built-in files of a task id: `envs/<id>.toml` and
-/// `envs/<id>.ppo.toml`, named once by the id.
+/// The built-in files of a task id: `envs/<id>.toml`,
+/// `envs/<id>.ppo.toml` and `envs/<id>.gpu.ppo.toml`, named once by the id.
 macro_rules! task_files {
     ($id:literal) => {
         (
             $id,
             include_str!(concat!("../../../envs/", $id, ".toml")),
             include_str!(concat!("../../../envs/", $id, ".ppo.toml")),
+            include_str!(concat!("../../../envs/", $id, ".gpu.ppo.toml")),
         )
     };
 }
 
 const fn entry(
-    (id, config_toml, ppo_toml): (&'static str, &'static str, &'static str),
+    (id, config_toml, ppo_toml, gpu_ppo_toml): (&'static str, &'static str, &'static str, &'static str),
     summary: &'static str,
     success: &'static str,
     max_episode_steps: u32,
     random_action: RandomAction,
     build: Builder,
 ) -> EnvSpec {
-    EnvSpec { id, summary, success, max_episode_steps, config_toml, ppo_toml, random_action, build }
+    EnvSpec { id, summary, success, max_episode_steps, config_toml, ppo_toml, gpu_ppo_toml, random_action, build }
 }
 
 const REGISTRY: &[EnvSpec] = &[

@@ -148,14 +148,19 @@ pub struct VecEnv {
 
 impl VecEnv {
     /// `num_envs` envs made by `make(i)`, stepped on `threads` threads (at
-    /// most one per env): the caller's and `threads - 1` workers.
+    /// most one per env; 0: one per core): the caller's and `threads - 1`
+    /// workers.
     pub fn new(
         num_envs: usize,
         threads: usize,
         mut make: impl FnMut(usize) -> Result<Box<dyn Env>, EnvError>,
     ) -> Result<Self, EnvError> {
         let num_envs = num_envs.max(1);
-        let threads = threads.clamp(1, num_envs);
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            k => k,
+        }
+        .clamp(1, num_envs);
         let mut envs = (0..num_envs).map(&mut make).collect::<Result<Vec<_>, _>>()?;
         let first = &envs[0];
         let (id, obs_space, act_space) =

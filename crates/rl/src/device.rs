@@ -1,21 +1,100 @@
 //! The compute device: burn's CPU backend always, GPU backends when
-//! compiled in.
+//! compiled in, and what each one runs on, in words.
 
 use crate::RlError;
 
 /// The compute device named on the command line: `cpu` (burn's flex
-/// backend, always there), `cuda` or `wgpu` (when compiled with that cargo
-/// feature).
+/// backend, always there), `wgpu` (any GPU through wgpu), `vulkan` (wgpu
+/// pinned to Vulkan, SPIR-V shaders) or `cuda`, each when compiled with
+/// that cargo feature.
 pub fn device(name: &str) -> Result<burn::tensor::Device, RlError> {
     match name {
         "cpu" | "flex" => Ok(burn::tensor::Device::flex()),
         "cuda" => cuda_device(),
         "wgpu" => wgpu_device(),
-        other => Err(RlError::Device(format!("unknown device `{other}` (expected cpu, cuda or wgpu)"))),
+        "vulkan" => vulkan_device(),
+        other => Err(RlError::Device(format!("unknown device `{other}` (expected cpu, wgpu, vulkan or cuda)"))),
     }
 }
 
-#[cfg(not(all(feature = "cuda", feature = "wgpu")))]
+/// What device `name` runs on, in words, for the start of a run and its
+/// `config.json`: for wgpu and vulkan the adapter (name, graphics API,
+/// kind, driver) that burn's default device selects, by its rule (the
+/// first API of Vulkan, DX12, GL with a GPU, else with anything; there the
+/// highest-performance adapter). A software renderer (Mesa's lavapipe, say)
+/// is named as one, so that nobody takes it for the GPU.
+pub fn describe_device(name: &str) -> String {
+    match name {
+        "cpu" | "flex" => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            format!("CPU (burn's flex backend; {cores} cores)")
+        }
+        "cuda" => "CUDA device 0".to_owned(),
+        "wgpu" | "vulkan" => describe_adapter(name == "vulkan"),
+        other => format!("unknown device `{other}`"),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn describe_adapter(vulkan_only: bool) -> String {
+    use wgpu::{Backend, DeviceType};
+    let candidates: &[Backend] =
+        if vulkan_only { &[Backend::Vulkan] } else { &[Backend::Vulkan, Backend::Dx12, Backend::Gl] };
+    let mut software_only = None;
+    let mut chosen = None;
+    for &api in candidates {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: api.into(),
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapters: Vec<wgpu::AdapterInfo> =
+            block_on(instance.enumerate_adapters(api.into())).iter().map(wgpu::Adapter::get_info).collect();
+        if adapters.iter().any(|a| a.device_type != DeviceType::Cpu) {
+            chosen = Some(adapters);
+            break;
+        }
+        if software_only.is_none() && !adapters.is_empty() {
+            software_only = Some(adapters);
+        }
+    }
+    let rank = |t: DeviceType| match t {
+        DeviceType::DiscreteGpu => 0,
+        DeviceType::IntegratedGpu => 1,
+        DeviceType::VirtualGpu => 2,
+        DeviceType::Other => 3,
+        DeviceType::Cpu => 4,
+    };
+    let Some(best) = chosen.or(software_only).and_then(|a| a.into_iter().min_by_key(|a| rank(a.device_type))) else {
+        return "no wgpu adapter found".to_owned();
+    };
+    let kind = if best.device_type == DeviceType::Cpu {
+        "a software renderer on the CPU, not a GPU".to_owned()
+    } else {
+        format!("{:?}", best.device_type)
+    };
+    format!("{} ({:?}; {kind}; driver {} {})", best.name, best.backend, best.driver, best.driver_info)
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn describe_adapter(_vulkan_only: bool) -> String {
+    "wgpu is not compiled into this build".to_owned()
+}
+
+/// Runs a future that wgpu resolves without waiting on anything else
+/// (adapter enumeration on native platforms) to its end.
+#[cfg(feature = "wgpu")]
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(not(all(feature = "cuda", feature = "wgpu", feature = "vulkan")))]
 fn not_compiled(name: &str) -> RlError {
     RlError::Device(format!("device `{name}` is not compiled into this build (rebuild with `--features {name}`)"))
 }
@@ -38,4 +117,14 @@ fn wgpu_device() -> Result<burn::tensor::Device, RlError> {
 #[cfg(not(feature = "wgpu"))]
 fn wgpu_device() -> Result<burn::tensor::Device, RlError> {
     Err(not_compiled("wgpu"))
+}
+
+#[cfg(feature = "vulkan")]
+fn vulkan_device() -> Result<burn::tensor::Device, RlError> {
+    Ok(burn::tensor::Device::vulkan(Default::default()))
+}
+
+#[cfg(not(feature = "vulkan"))]
+fn vulkan_device() -> Result<burn::tensor::Device, RlError> {
+    Err(not_compiled("vulkan"))
 }

@@ -50,7 +50,7 @@ pub use checkpoint::{
     CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, ResumePlan, Resumed, TrainerState, checkpoint_dir, list_checkpoints,
     load_checkpoint, save_checkpoint, verify_checkpoint,
 };
-pub use device::device;
+pub use device::{describe_device, device};
 pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart, obs_layout};
 pub use error::RlError;
 pub use eval::{EvalReport, evaluate};

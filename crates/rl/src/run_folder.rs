@@ -23,6 +23,9 @@ pub struct RunInfo<'a> {
     pub ppo: &'a PpoConfig,
     /// The compute device.
     pub device: &'a str,
+    /// What the device runs on, in words (the GPU adapter's name, API and
+    /// driver; [`crate::describe_device`]).
+    pub adapter: &'a str,
     /// The tactile version.
     pub version: &'a str,
     /// The git commit of the build.

@@ -2,9 +2,11 @@
 //! deterministically from one seed and stored as OBJ meshes under
 //! `assets/objects/` (`cargo run -p tactile-env --example gen_objects`
 //! writes them; a test checks that the stored files are what this code
-//! makes). Two sets: [`polygons`] (star-shaped, Explore-v0's default) and
-//! [`tandem_polygons`] (TANDEM's kind: any simple polygon through random
-//! points, notches and all).
+//! makes). Three sets: [`polygons`] (star-shaped, Explore-v0's default),
+//! [`tandem_polygons`] (Explore-v1's: any simple polygon through random
+//! points, notches and all) and [`random_polygons`] (Explore-v2's, drawn as
+//! TANDEM's own objects were: trimesh's `random_polygon`). [`stats`]
+//! measures a set (area, solidity, smallest vertex radius).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -83,6 +85,99 @@ pub fn tandem_polygons(seed: u64, count: usize) -> Vec<Vec<[f32; 2]>> {
             }
         })
         .collect()
+}
+
+/// The `count` polygons of `seed` drawn the way TANDEM drew its objects
+/// (trimesh's `random_polygon(segments=8, radius=0.1)`, as
+/// `create_extruded_polygons.py` calls it): `SEGMENTS` angles, each the
+/// running sum of uniform turns in `[0, 2 pi)` taken modulo a turn, sorted;
+/// radii uniform in `[0, MAX_RADIUS_M]`; counter-clockwise, so each is
+/// star-shaped about the origin, with spikes and deep notches where a
+/// radius comes out small. Our own generator and seed: the shapes are of
+/// TANDEM's distribution, not its ten meshes. A draw with two vertices
+/// within a micrometre, or with a gap of half a turn or more between two
+/// angles (about 6 % of draws: the outline then is not star-shaped about
+/// the centre and may cross itself, which trimesh's `buffer(0)` repairs
+/// into some other shape), is drawn again.
+pub fn random_polygons(seed: u64, count: usize) -> Vec<Vec<[f32; 2]>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let tau = std::f64::consts::TAU;
+    (0..count)
+        .map(|_| {
+            loop {
+                let mut sum = 0.0f64;
+                let mut angles: Vec<f64> = (0..SEGMENTS)
+                    .map(|_| {
+                        sum += rng.random::<f64>() * tau;
+                        sum % tau
+                    })
+                    .collect();
+                angles.sort_by(f64::total_cmp);
+                let p: Vec<[f32; 2]> = angles
+                    .iter()
+                    .map(|&a| {
+                        let r = rng.random::<f64>() * f64::from(MAX_RADIUS_M);
+                        [(r * a.cos()) as f32, (r * a.sin()) as f32]
+                    })
+                    .collect();
+                let distinct = (0..SEGMENTS).all(|i| {
+                    let (a, b) = (p[i], p[(i + 1) % SEGMENTS]);
+                    (a[0] - b[0]).hypot(a[1] - b[1]) > 1e-6
+                });
+                let star = (0..SEGMENTS).all(|i| cross([0.0; 2], p[i], p[(i + 1) % SEGMENTS]) > 0.0);
+                if distinct && star {
+                    break p;
+                }
+            }
+        })
+        .collect()
+}
+
+/// What a set's objects are like: what TANDEM's ten measure (area,
+/// solidity, smallest vertex radius) and what an 18 mm fingertip can feel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PolygonStats {
+    /// Area (cm^2).
+    pub area_cm2: f32,
+    /// Area over the area of the convex hull (1: convex).
+    pub solidity: f32,
+    /// The smallest distance from the centre to a vertex (cm).
+    pub min_radius_cm: f32,
+    /// Star-shaped about the centre (every vertex seen from it in order).
+    pub star_shaped: bool,
+}
+
+/// The statistics of one polygon (m, counter-clockwise).
+pub fn stats(polygon: &[[f32; 2]]) -> PolygonStats {
+    let n = polygon.len();
+    let area = signed_area(polygon).abs();
+    let hull = convex_hull(polygon);
+    PolygonStats {
+        area_cm2: area * 1e4,
+        solidity: area / signed_area(&hull).abs().max(f32::MIN_POSITIVE),
+        min_radius_cm: polygon.iter().map(|v| v[0].hypot(v[1])).fold(f32::INFINITY, f32::min) * 100.0,
+        star_shaped: (0..n).all(|i| cross([0.0; 2], polygon[i], polygon[(i + 1) % n]) > 0.0),
+    }
+}
+
+/// The convex hull, counter-clockwise (Andrew's monotone chain).
+fn convex_hull(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
+    let mut p = points.to_vec();
+    p.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    let mut hull: Vec<[f32; 2]> = Vec::with_capacity(2 * p.len());
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &[f32; 2]>> =
+            if pass == 0 { Box::new(p.iter()) } else { Box::new(p.iter().rev()) };
+        for &q in iter {
+            while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], q) <= 0.0 {
+                hull.pop();
+            }
+            hull.push(q);
+        }
+        hull.pop();
+    }
+    hull
 }
 
 /// Reverses the run between two crossing edges until none cross (2-opt).
@@ -275,8 +370,11 @@ mod tests {
     #[test]
     fn the_stored_objects_are_what_the_generator_makes() {
         let assets = tactile_sim::Assets::builtin();
-        let sets =
-            [("polygon", polygons(OBJECT_SEED, OBJECT_COUNT)), ("tandem", tandem_polygons(OBJECT_SEED, OBJECT_COUNT))];
+        let sets = [
+            ("polygon", polygons(OBJECT_SEED, OBJECT_COUNT)),
+            ("tandem", tandem_polygons(OBJECT_SEED, OBJECT_COUNT)),
+            ("random_polygon", random_polygons(OBJECT_SEED, OBJECT_COUNT)),
+        ];
         for (set, objects) in &sets {
             for (k, p) in objects.iter().enumerate() {
                 let name = format!("{set}_{k}");
@@ -308,6 +406,61 @@ mod tests {
         }
         // TANDEM's kind: most are not star-shaped about the centre.
         assert!(star_shaped <= 3, "{star_shaped} of 10 are star-shaped");
+    }
+
+    #[test]
+    fn random_polygons_are_star_shaped_in_the_disc_as_trimesh_draws_them() {
+        let objects = random_polygons(OBJECT_SEED, OBJECT_COUNT);
+        assert_eq!(objects, random_polygons(OBJECT_SEED, OBJECT_COUNT), "deterministic from the seed");
+        for p in &objects {
+            assert_eq!(p.len(), SEGMENTS);
+            assert!(p.iter().all(|v| v[0].hypot(v[1]) <= MAX_RADIUS_M));
+            let s = stats(p);
+            assert!(s.star_shaped && s.area_cm2 > 0.0 && s.solidity > 0.0 && s.solidity <= 1.0 + 1e-6, "{s:?}");
+        }
+        // Radii uniform in [0, r]: over many draws the mean radius is r/2
+        // and some vertices come close to the centre (v0's never do).
+        let many = random_polygons(1, 500);
+        let radii: Vec<f32> = many.iter().flatten().map(|v| v[0].hypot(v[1])).collect();
+        let mean = radii.iter().sum::<f32>() / radii.len() as f32;
+        assert!((mean - 0.05).abs() < 0.002, "mean radius {mean}");
+        assert!(radii.iter().any(|&r| r < 0.005));
+        // The area is 1/2 sum r r' sin(gap): about 54 cm^2 on average at
+        // r = 10 cm (10^5 draws of the same process, outside this test;
+        // about 2 cm^2 is the spread of a mean of 500). TANDEM's ten
+        // measure 60 on average, 36 to 77.
+        let area = many.iter().map(|p| stats(p).area_cm2).sum::<f32>() / many.len() as f32;
+        assert!((49.0..=59.0).contains(&area), "mean area {area} cm^2");
+    }
+
+    #[test]
+    fn the_objects_readme_shows_the_sets_statistics() {
+        let readme = include_str!("../../../../assets/objects/README.md");
+        for (name, objects) in [
+            ("`random_polygon_<k>` (Explore-v2)", random_polygons(OBJECT_SEED, OBJECT_COUNT)),
+            ("`tandem_<k>` (Explore-v1)", tandem_polygons(OBJECT_SEED, OBJECT_COUNT)),
+            ("`polygon_<k>` (Explore-v0)", polygons(OBJECT_SEED, OBJECT_COUNT)),
+        ] {
+            let s: Vec<PolygonStats> = objects.iter().map(|p| stats(p)).collect();
+            let mean = |f: fn(&PolygonStats) -> f32| s.iter().map(f).sum::<f32>() / s.len() as f32;
+            let row = readme.lines().find(|l| l.starts_with(&format!("| {name} |"))).expect(name);
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert!(cells[2].ends_with(&format!("({:.0})", mean(|s| s.area_cm2))), "{row}");
+            assert!(cells[3].ends_with(&format!("({:.2})", mean(|s| s.solidity))), "{row}");
+        }
+    }
+
+    #[test]
+    fn stats_of_a_square_and_an_l() {
+        let square = [[-0.01, -0.01], [0.01, -0.01], [0.01, 0.01], [-0.01, 0.01]];
+        let s = stats(&square);
+        assert!((s.area_cm2 - 4.0).abs() < 1e-4 && (s.solidity - 1.0).abs() < 1e-6 && s.star_shaped, "{s:?}");
+        assert!((s.min_radius_cm - 2f32.sqrt()).abs() < 1e-5);
+        // An L of three unit squares: hull area 3.5, solidity 3/3.5.
+        let l = [[0.0, 0.0], [0.02, 0.0], [0.02, 0.01], [0.01, 0.01], [0.01, 0.02], [0.0, 0.02]];
+        let s = stats(&l);
+        assert!((s.area_cm2 - 3.0).abs() < 1e-4 && (s.solidity - 3.0 / 3.5).abs() < 1e-5, "{s:?}");
+        assert!(!s.star_shaped && s.min_radius_cm == 0.0);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct PpoConfig {
     pub total_steps: u64,
     /// Envs stepped in parallel.
     pub num_envs: usize,
-    /// Threads that step the envs.
+    /// Threads that step the envs (0: one per core of the machine).
     pub threads: usize,
     /// Steps per env in one rollout.
     pub num_steps: usize,
@@ -171,6 +171,9 @@ pub struct Overrides<'a> {
     pub threads: Option<usize>,
     /// The seed.
     pub seed: Option<u64>,
+    /// The task's large-batch configuration (`envs/<id>.gpu.ppo.toml`)
+    /// on top of its defaults, under the user's file.
+    pub large_batch: bool,
 }
 
 impl PpoConfig {
@@ -189,6 +192,16 @@ impl PpoConfig {
         Ok(tactile_env::load_config(spec.ppo_toml, &format!("envs/{env_id}.ppo.toml"), user)?)
     }
 
+    /// The task's large-batch configuration for a many-core machine with a
+    /// GPU: its defaults with `envs/<id>.gpu.ppo.toml` on top (rollouts of
+    /// 32,768 samples or more stepped on every core, minibatches of
+    /// thousands, wider networks), then a user's file.
+    pub fn load_large_batch(env_id: &str, user: Option<&Path>) -> Result<Self, RlError> {
+        let spec = tactile_env::spec(env_id)?;
+        let (base, large) = (format!("envs/{env_id}.ppo.toml"), format!("envs/{env_id}.gpu.ppo.toml"));
+        Ok(tactile_env::load_config_layers(&[(spec.ppo_toml, &base), (spec.gpu_ppo_toml, &large)], user)?)
+    }
+
     /// This config with the keys of a user's TOML file on top, table by
     /// table.
     pub fn merged_with(&self, user: &Path) -> Result<Self, RlError> {
@@ -202,7 +215,11 @@ impl PpoConfig {
     /// `[tandem]` section and `ppo` is not asked for: that is the
     /// All-in-one baseline).
     pub fn for_new_run(env_id: &str, overrides: &Overrides<'_>) -> Result<(Self, Algo), RlError> {
-        let mut c = Self::load(env_id, overrides.file)?;
+        let mut c = if overrides.large_batch {
+            Self::load_large_batch(env_id, overrides.file)?
+        } else {
+            Self::load(env_id, overrides.file)?
+        };
         c.apply(overrides);
         let algo = c.apply_algo(overrides.algo, env_id)?;
         c.validate()?;
@@ -281,8 +298,8 @@ impl PpoConfig {
     /// Checks the values.
     pub fn validate(&self) -> Result<(), RlError> {
         let bad = |field: &'static str, reason: &'static str| Err(RlError::Config { field, reason });
-        if self.num_envs == 0 || self.num_steps == 0 || self.threads == 0 {
-            return bad("num_envs, num_steps, threads", "must be at least 1");
+        if self.num_envs == 0 || self.num_steps == 0 {
+            return bad("num_envs, num_steps", "must be at least 1");
         }
         if self.num_minibatches == 0 || self.num_minibatches > self.num_envs * self.num_steps {
             return bad("num_minibatches", "must be between 1 and num_envs x num_steps");
@@ -312,6 +329,27 @@ impl PpoConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_task_has_a_large_batch_configuration_on_top_of_its_defaults() {
+        for spec in tactile_env::registry() {
+            let (base, large) =
+                (PpoConfig::for_task(spec.id).unwrap(), PpoConfig::load_large_batch(spec.id, None).unwrap());
+            large.validate().unwrap();
+            let minibatch = large.rollout_steps() / large.num_minibatches as u64;
+            assert!(large.rollout_steps() >= 32_768 && minibatch >= 4_096, "{}: {large:?}", spec.id);
+            assert!(large.threads == 0 && large.hidden.iter().all(|&h| h >= 128), "{}: {large:?}", spec.id);
+            // Everything the large file does not name stays the task's.
+            assert_eq!((large.gamma, large.learning_rate, &large.cnn), (base.gamma, base.learning_rate, &base.cnn));
+            let (c, _) = PpoConfig::for_new_run(spec.id, &Overrides { large_batch: true, ..Overrides::default() })
+                .unwrap_or_else(|e| panic!("{}: {e}", spec.id));
+            assert_eq!(c, large);
+        }
+        // A user's file goes on top of the large-batch layer.
+        let p = user_file("large.toml", "num_envs = 64\n");
+        let c = PpoConfig::load_large_batch("Press-v0", Some(&p)).unwrap();
+        assert_eq!((c.num_envs, c.num_steps, c.hidden.as_slice()), (64, 128, &[256, 256][..]));
+    }
 
     #[test]
     fn every_task_has_valid_ppo_defaults() {
