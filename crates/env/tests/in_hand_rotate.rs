@@ -81,7 +81,7 @@ fn holding_still_earns_the_hold_bonus_and_the_speed_is_the_turn_over_the_time() 
 }
 
 #[test]
-fn turning_the_object_about_z_further_is_rewarded_counted_and_clipped() {
+fn turning_the_object_about_z_is_rewarded_and_counted_and_clipped() {
     let (mut env, mut obs, mut info) = env();
     // A grasp that touches with at least two tips (only a held object's
     // turn counts).
@@ -113,24 +113,6 @@ fn turning_the_object_about_z_further_is_rewarded_counted_and_clipped() {
     turned(&mut env, 0.2);
     env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
     assert_eq!(info.term("rotation"), Some(0.5));
-    // A turn back costs its rate (clipped), regaining the lost ground
-    // earns nothing, only progress beyond the furthest turn pays: a slow
-    // turn forward and a snap back earn no more than they turned.
-    let furthest = info.fact("rotation_rad").unwrap();
-    turned(&mut env, -0.2);
-    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
-    assert!(info.fact("rotation_rad").unwrap() < furthest - 0.15, "{info:?}");
-    assert_eq!(info.term("rotation"), Some(-0.5));
-    turned(&mut env, 0.1);
-    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
-    assert!(info.fact("rotation_rad").unwrap() < furthest, "{info:?}");
-    assert_eq!(info.term("rotation"), Some(0.0));
-    turned(&mut env, 0.11);
-    env.step(&[0.0; 16], &mut obs, &mut info).unwrap();
-    let beyond = info.fact("rotation_rad").unwrap() - furthest;
-    assert!(beyond > 0.0 && beyond < 0.025, "{beyond} rad beyond the furthest turn");
-    let r = info.term("rotation").unwrap();
-    assert!((r - (beyond / 0.05) as f32).abs() < 1e-3, "rotation term {r} for {beyond} rad of progress in 0.05 s");
     // An object out of the hand turns for nothing.
     let p = env.object_pose();
     let object = env.scene().unwrap().body("object").unwrap();

@@ -25,20 +25,17 @@
 //!
 //! ## Privileged State
 //! [`crate::Info::state`], 17 values for an asymmetric critic (PPO's
-//! `privileged_critic`, on in the task's training defaults), never for the
-//! actor: the object's offset from where it started (cm, 3), its velocity
+//! `privileged_critic`, off in the task's training defaults: see
+//! Differences from HORA), never for the actor: the object's offset from where it started (cm, 3), its velocity
 //! (m/s x 10, 3) and angular velocity (rad/s, 3), its axis in the world
 //! (3), its mass (kg x 10), friction and scale ((s - 1) x 10), the fraction
 //! of fingertips touching, and of the `no_contact_steps` allowance used.
 //!
 //! ## Rewards
-//! - `rotation`: `rotation_weight` times, for a turn forward (`dpsi >=
-//!   0`), `min(progress / dt, rotation_clip_rad_s)`, with `progress` how
-//!   far the turn went beyond the furthest it had been this episode (0
-//!   while it regains lost ground); for a turn back, `max(dpsi / dt,
-//!   -rotation_clip_rad_s)`. `dpsi` is the object's turn about the world's
-//!   z axis over the control step: the twist of its rotation, read at the
-//!   control rate (as HORA's changelog and LEAP advise), counted only while
+//! - `rotation`: `rotation_weight * clip(dpsi / dt, -rotation_clip_rad_s,
+//!   rotation_clip_rad_s)`, with `dpsi` the object's turn about the world's
+//!   z axis over the control step (the twist of its rotation, read at the
+//!   control rate, as HORA's changelog and LEAP advise), counted only while
 //!   at least two fingertip arrays touch it (a thrown object spins too);
 //! - `translation`: `-translation_cost * |v|_1`, the object's mean velocity
 //!   over the step (m/s);
@@ -81,17 +78,18 @@
 //! joint history); here the actor reads the fingertip taxels as well and
 //! never the privileged state, which only the critic reads (an asymmetric
 //! actor-critic, as ManiSkill and LEAP's training does), so one stage
-//! trains a deployable policy. HORA pays the turn rate clipped both ways;
-//! here a turn forward pays only its progress beyond the furthest turn:
-//! with the privileged critic and HORA's reward, a run learned to turn
-//! slowly forward and snap back, and its episodes returned 180 while
-//! turning the object 1.5 rad (16 evaluation episodes at 1.2 M steps).
-//! Two other fixes were tried for 1 M steps each and dropped: charging a
-//! turn back in full (the early policies' jitter cost more than holding
-//! paid, and they learned to drop the object: episodes of 147 steps at
-//! 768 k, against 328 with HORA's reward), and paying progress alone with
-//! turning back free (it held the object but hardly turned it: 0.025 rad/s
-//! at 1 M).
+//! trains a deployable policy. The privileged critic is off in the
+//! task's training defaults: with it, a run held the object far better
+//! (training episodes of 391 steps at 1 M steps, against 323) but learned
+//! to exploit HORA's two-sided clip of the turn rate, turning slowly
+//! forward and snapping back (16 evaluation episodes at 1.2 M steps
+//! returned 180 while turning the object 1.5 rad). Rewards that cannot be
+//! exploited so, tried for about 1 M steps each with the privileged
+//! critic, did worse: charging a turn back in full (the early policies'
+//! jitter cost more than holding paid and they learned to drop the object:
+//! episodes of 147 steps at 768 k), paying only progress beyond the
+//! furthest turn (it held the object but hardly turned it: 0.025 rad/s at
+//! 1 M), and both together (episodes of 129 steps at 1 M).
 //! HORA's drives are an explicit PD torque at 120 Hz; here rapier's
 //! implicit joint motors with the same gains, armature 0.001 kg m^2 and
 //! joint friction 0.01 N m. HORA pays no hold bonus and no drop penalty
@@ -101,10 +99,9 @@
 //! evaluation episodes; 400,000 steps with it, in 4 of 20).
 //!
 //! ## Version History
-//! - v0: first version. On 2026-12-04, before any release, a turn forward
-//!   came to pay only its progress beyond the furthest turn (the term had
-//!   paid the turn rate clipped both ways), the info gained the privileged
-//!   state, and the shipped policy was trained again.
+//! - v0: first version. The info's privileged state came later
+//!   (2026-12-04); observations, rewards and episodes did not change with
+//!   it.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -293,9 +290,6 @@ pub struct InHandRotate {
     drawn: (f32, f32, f32),
     last_pose: Pose,
     rotation_rad: f32,
-    /// The furthest `rotation_rad` has been this episode (what the
-    /// rotation term pays for going beyond).
-    furthest_rad: f32,
     /// Control steps since the reset.
     steps: u32,
     no_contact: u32,
@@ -460,7 +454,6 @@ impl InHandRotate {
             drawn: (1.0, 0.05, 1.0),
             last_pose: Pose::IDENTITY,
             rotation_rad: 0.0,
-            furthest_rad: 0.0,
             steps: 0,
             no_contact: 0,
             tips_in_contact: 0,
@@ -538,7 +531,6 @@ impl InHandRotate {
         self.drawn = (scale, mass_kg, friction);
         self.last_pose = pose;
         self.rotation_rad = 0.0;
-        self.furthest_rad = 0.0;
         self.steps = 0;
         self.no_contact = 0;
         for f in &mut core.frames {
@@ -676,8 +668,6 @@ impl Task for InHandRotate {
         let held = self.tips_in_contact >= 2;
         let turn = if held { yaw_turn_rad(self.last_pose.rotation, pose.rotation) } else { 0.0 };
         self.rotation_rad += turn;
-        let progress_rad = (self.rotation_rad - self.furthest_rad).max(0.0);
-        self.furthest_rad = self.furthest_rad.max(self.rotation_rad);
         let v = (pose.translation - self.last_pose.translation) / dt;
         self.last_pose = pose;
         let _ = core.scene.joint_velocities(self.hand, &mut self.qd);
@@ -689,18 +679,7 @@ impl Task for InHandRotate {
         let dropped =
             pose.translation.z < self.start_position_m.z - c.drop_height_m || self.no_contact >= c.no_contact_steps;
         let terms = [
-            // A turn forward pays only its progress beyond the furthest
-            // turn so far, a turn back costs its rate, each clipped at
-            // rotation_clip_rad_s. An episode's rotation rewards then never
-            // add up to more than its furthest turn: with the turn rate
-            // clipped both ways (HORA's), a slow turn forward and a snap
-            // back paid more than they turned, and a policy learned that.
-            c.rotation_weight
-                * if turn < 0.0 {
-                    (turn / dt).max(-c.rotation_clip_rad_s)
-                } else {
-                    (progress_rad / dt).min(c.rotation_clip_rad_s)
-                },
+            c.rotation_weight * (turn / dt).clamp(-c.rotation_clip_rad_s, c.rotation_clip_rad_s),
             -c.translation_cost * (v.x.abs() + v.y.abs() + v.z.abs()),
             -c.pose_cost * pose_err,
             -c.torque_cost * torque,
