@@ -99,9 +99,52 @@ fn not_compiled(name: &str) -> RlError {
     RlError::Device(format!("device `{name}` is not compiled into this build (rebuild with `--features {name}`)"))
 }
 
+/// Makes a GPU device and sums a small tensor on it, so that a machine
+/// without the driver or the GPU gives one error here (the backends panic
+/// on a worker thread where they cannot start) rather than a panic at the
+/// first update. The panic hook is silenced for the probe and put back.
+#[cfg(any(feature = "cuda", feature = "wgpu"))]
+fn probe(
+    name: &str,
+    make: impl FnOnce() -> burn::tensor::Device + std::panic::UnwindSafe,
+) -> Result<burn::tensor::Device, RlError> {
+    use std::sync::{Arc, Mutex};
+    let first: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&first);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        if let Ok(mut slot) = seen.lock() {
+            slot.get_or_insert(text);
+        }
+    }));
+    let result = std::panic::catch_unwind(|| {
+        let device = make();
+        let probe = burn::tensor::Tensor::<1>::from_floats([1.0, 2.0], &device);
+        (probe.sum().into_scalar::<f32>(), device)
+    });
+    std::panic::set_hook(previous);
+    match result {
+        Ok((3.0, device)) => Ok(device),
+        Ok((sum, _)) => Err(RlError::Device(format!("device `{name}` summed 1 + 2 to {sum}"))),
+        Err(_) => {
+            let why = first.lock().ok().and_then(|s| s.clone()).unwrap_or_default();
+            // The backends' messages run on (cudarc lists every library
+            // name it tried): the first sentence says it.
+            let why = why.split(" - ").next().unwrap_or_default().trim().to_owned();
+            Err(RlError::Device(format!("device `{name}` could not start: {why}")))
+        }
+    }
+}
+
 #[cfg(feature = "cuda")]
 fn cuda_device() -> Result<burn::tensor::Device, RlError> {
-    Ok(burn::tensor::Device::cuda(0usize))
+    probe("cuda", || burn::tensor::Device::cuda(0usize))
 }
 
 #[cfg(not(feature = "cuda"))]
@@ -111,7 +154,7 @@ fn cuda_device() -> Result<burn::tensor::Device, RlError> {
 
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> Result<burn::tensor::Device, RlError> {
-    Ok(burn::tensor::Device::wgpu(Default::default()))
+    probe("wgpu", || burn::tensor::Device::wgpu(Default::default()))
 }
 
 #[cfg(not(feature = "wgpu"))]
@@ -121,7 +164,7 @@ fn wgpu_device() -> Result<burn::tensor::Device, RlError> {
 
 #[cfg(feature = "vulkan")]
 fn vulkan_device() -> Result<burn::tensor::Device, RlError> {
-    Ok(burn::tensor::Device::vulkan(Default::default()))
+    probe("vulkan", || burn::tensor::Device::vulkan(Default::default()))
 }
 
 #[cfg(not(feature = "vulkan"))]
