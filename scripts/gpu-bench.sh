@@ -32,12 +32,12 @@ done
 # core, 32,768-sample rollouts, minibatches of 4,096), 10 rollouts.
 for d in cpu "${devices[@]}"; do
     echo "== train Press-v0 --large-batch --device $d"
-    start=$(date +%s.%N)
+    start=$(date +%s%N)
     timeout 240 "$bin" train Press-v0 --large-batch --steps 327680 --device "$d" \
         --out "$out/run-$d" --eval-episodes 10 --json > "$out/train-$d.json" 2> "$out/train-$d.err"
     rc=$?
-    end=$(date +%s.%N)
-    echo "rc $rc, wall $(echo "$end - $start" | bc) s"
+    end=$(date +%s%N)
+    echo "rc $rc, wall $(( (end - start) / 1000000 )) ms"
     cat "$out/train-$d.json"; tail -3 "$out/train-$d.err"
     grep -h '"adapter"' "$out/run-$d/config.json" 2>/dev/null
 done

@@ -102,7 +102,9 @@ fn not_compiled(name: &str) -> RlError {
 /// Makes a GPU device and sums a small tensor on it, so that a machine
 /// without the driver or the GPU gives one error here (the backends panic
 /// on a worker thread where they cannot start) rather than a panic at the
-/// first update. The panic hook is silenced for the probe and put back.
+/// first update. The panic hook is silenced for the probe and put back
+/// (process-wide: a panic on another thread in that instant would lose its
+/// message, so make devices before starting threads of your own).
 #[cfg(any(feature = "cuda", feature = "wgpu"))]
 fn probe(
     name: &str,

@@ -155,6 +155,7 @@ impl ActorCritic {
 
     /// The critic's input: the features, then the state if it reads one.
     fn critic_input(&self, x: Tensor<2>, state: Option<Tensor<2>>) -> Tensor<2> {
+        debug_assert_eq!(state.is_some(), self.state_dim > 0, "the critic reads a state exactly when state_dim > 0");
         match state {
             Some(s) if self.state_dim > 0 => Tensor::cat(vec![x, s], 1),
             _ => x,
