@@ -95,6 +95,13 @@ enum Command {
         /// the figures are theirs).
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Who moves the finger on an Explore task: `learned` (the
+        /// policy), `learned-avoiding-contact` (TANDEM's evaluation: a move
+        /// into a known contact cell gives way to the next most likely),
+        /// or TANDEM's scripted baselines `random-walk`, `not-go-back`,
+        /// `edge-follower` (the policy's discriminator still declares).
+        #[arg(long, default_value = "learned", conflicts_with = "record")]
+        explorer: String,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -309,6 +316,7 @@ fn eval(
     seed: u64,
     threads: usize,
     stochastic: Option<bool>,
+    explorer: tactile_rl::Explorer,
     json_out: bool,
 ) -> Result<()> {
     let dir = export::policy_dir(dir);
@@ -318,7 +326,8 @@ fn eval(
     let start = std::time::Instant::now();
     let trained_stochastic = policy.meta.training.get("eval_stochastic").and_then(|v| v.as_bool());
     let stochastic = stochastic.or(trained_stochastic).unwrap_or(false);
-    let report = tactile_rl::evaluate(&policy, &env_id, episodes, seed, threads, stochastic)?;
+    let report = tactile_rl::evaluate_with(&policy, &env_id, episodes, seed, threads, stochastic, explorer)
+        .with_context(|| format!("evaluating {} on {env_id}", dir.display()))?;
     let wall_s = start.elapsed().as_secs_f64();
     if json_out {
         println!(
@@ -337,6 +346,7 @@ fn eval(
                 "mean_success_len": report.mean_success_len,
                 "final_facts": report.final_facts,
                 "stochastic": stochastic,
+                "explorer": explorer.name(),
             })
         );
     } else {
@@ -447,6 +457,7 @@ fn run(cli: Cli) -> Result<()> {
             stochastic,
             deterministic,
             record: Some(out),
+            explorer: _,
             json,
         } => {
             let mode = (stochastic || deterministic).then_some(stochastic);
@@ -475,8 +486,25 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Eval { policy_dir, episodes, seed, threads, stochastic, deterministic, record: None, json } => {
-            eval(&policy_dir, episodes, seed, threads, (stochastic || deterministic).then_some(stochastic), json)
+        Command::Eval {
+            policy_dir,
+            episodes,
+            seed,
+            threads,
+            stochastic,
+            deterministic,
+            record: None,
+            explorer,
+            json,
+        } => {
+            let explorer = tactile_rl::Explorer::from_name(&explorer).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown explorer `{explorer}`; expected one of {}",
+                    tactile_rl::Explorer::names().join(", ")
+                )
+            })?;
+            let mode = (stochastic || deterministic).then_some(stochastic);
+            eval(&policy_dir, episodes, seed, threads, mode, explorer, json)
         }
         Command::Record { env_id, policy, random, episodes, seed, out } => {
             let scripted = env_id.as_deref().filter(|id| record::SCRIPTED.contains(id));

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tactile_env::Env;
-use tactile_rollout::{EpisodeRecord, RolloutWriter, SceneRecord, StepRecord, flags};
+use tactile_env::{Env, Space};
+use tactile_rollout::{EpisodeRecord, GridRecord, RolloutWriter, SceneRecord, StepRecord, flags};
 use tactile_sim::hand_hold::HandHold;
 use tactile_sim::taxel_slide::TaxelSlide;
 use tactile_sim::{Assets, Scene, TaxelFrame};
@@ -32,6 +32,55 @@ fn observe(env: &dyn Env, step: &mut StepRecord) {
         normal.copy_from_slice(&frame.normal_n);
         shear.copy_from_slice(&frame.shear_n);
     }
+}
+
+/// Where a task keeps an occupancy grid: the offset and side of a square
+/// `grid` entry of the observation, and the flat index of a `declare`
+/// entry of the action if it has one (the Explore tasks).
+fn grid_layout(env: &dyn Env) -> Option<(usize, usize, Option<usize>)> {
+    let (Space::Dict(obs), Space::Dict(act)) = (env.observation_space(), env.action_space()) else { return None };
+    let mut offset = 0;
+    let mut grid = None;
+    for (name, space) in obs {
+        if let (true, Space::Box { shape, .. }) = (name == "grid", space)
+            && shape.len() == 2
+            && shape[0] == shape[1]
+        {
+            grid = Some((offset, shape[0]));
+        }
+        offset += space.flat_dim();
+    }
+    let (offset, side) = grid?;
+    let mut at = 0;
+    let mut declare = None;
+    for (name, space) in act {
+        if name == "declare" {
+            declare = Some(at);
+        }
+        at += space.flat_dim();
+    }
+    Some((offset, side, declare))
+}
+
+/// Fills `grid` from an observation (and the policy's belief, if it has
+/// a classifier) after step `step` with `action`.
+fn observe_grid(
+    layout: (usize, usize, Option<usize>),
+    policy: Option<&tactile_rl::TrainedPolicy>,
+    obs: &[f32],
+    action: Option<&[f32]>,
+    grid: &mut GridRecord,
+) {
+    let (offset, side, declare) = layout;
+    grid.width = side as u16;
+    grid.height = side as u16;
+    grid.cells.clear();
+    grid.cells.extend(obs[offset..offset + side * side].iter().map(|&c| c.clamp(0.0, 255.0) as u8));
+    grid.belief = policy.and_then(|p| p.class_probabilities(obs)).unwrap_or_default();
+    grid.declared = match (declare, action) {
+        (Some(i), Some(a)) => a[i].clamp(0.0, 255.0) as u8,
+        _ => 0,
+    };
 }
 
 /// What was recorded.
@@ -83,6 +132,8 @@ pub fn record(
     let (mut obs, mut info) = (vec![0.0; od], env.new_info());
     let mut rng = StdRng::seed_from_u64(seed ^ 0xAC71_0E5E);
     let mut step = StepRecord::empty(&scene);
+    let layout = grid_layout(&*env);
+    let mut grid = GridRecord::default();
     let (mut total_steps, mut successes, mut returns) = (0u64, 0usize, 0.0f64);
     for e in 0..episodes {
         let episode_seed = if e == 0 { seed } else { tactile_env::env_seed(seed, e) };
@@ -98,6 +149,11 @@ pub fn record(
         step.flags = 0;
         observe(&env, &mut step);
         writer.write_step(&step)?;
+        if let Some(layout) = layout {
+            (grid.episode, grid.step) = (step.episode, 0);
+            observe_grid(layout, policy.as_ref(), &obs, None, &mut grid);
+            writer.write_grid(&grid)?;
+        }
         loop {
             let action = &mut step.action;
             match &policy {
@@ -126,6 +182,13 @@ pub fn record(
             .fold(0, |bits, (_, bit)| bits | bit);
             observe(&env, &mut step);
             writer.write_step(&step)?;
+            if let Some(layout) = layout {
+                (grid.episode, grid.step) = (step.episode, t);
+                // After the step the observation is the next state's; the
+                // belief is the one that state gives.
+                observe_grid(layout, policy.as_ref(), &obs, Some(&step.action), &mut grid);
+                writer.write_grid(&grid)?;
+            }
             if s.terminated || s.truncated {
                 writer.end_episode(&EpisodeRecord {
                     episode: e as u32,

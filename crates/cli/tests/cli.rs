@@ -742,6 +742,36 @@ fn record_streams_episodes_into_a_rollout_the_reader_takes_back() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r = tactile_rollout::Rollout::read(&random).unwrap();
     assert_eq!(r.episodes.len(), 1);
+    assert!(r.grids.is_empty(), "EdgeFollow-v0 keeps no grid");
+    // An Explore task's rollout carries its grid beside every step: the
+    // finger in one cell, contact cells that grow, the declaration on the
+    // step that ended the episode.
+    let explore = dir.join("explore.mcap");
+    let o = tactile()
+        .args(["record", "Explore-v2", "--random", "--episodes", "2", "--seed", "1"])
+        .args(["--out", explore.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = tactile_rollout::Rollout::read(&explore).unwrap();
+    assert_eq!(r.grids.len(), r.steps.len());
+    let mut contacts = 0;
+    for (g, s) in r.grids.iter().zip(&r.steps) {
+        assert_eq!((g.episode, g.step, g.width, g.height), (s.episode, s.step, 60, 60));
+        assert_eq!(g.cells.iter().filter(|&&c| c == 3).count(), 1, "one finger cell");
+        assert!(g.cells.iter().all(|&c| c <= 3) && g.belief.is_empty());
+        let now = g.cells.iter().filter(|&&c| c == 2).count();
+        if g.step == 0 {
+            assert_eq!(now, 1, "the start ends on one touch");
+        } else {
+            // A wrong reading's mark goes when the finger stands there.
+            assert!(now + 1 >= contacts, "contact cells vanish one at a time at most");
+        }
+        contacts = now;
+        let ended = s.flags & tactile_rollout::flags::TERMINATED != 0;
+        assert_eq!(g.declared > 0, ended, "step {} declared {}", g.step, g.declared);
+        assert_eq!(f32::from(g.declared), s.action[1]);
+    }
     // eval --record: the evaluated episodes, recorded.
     let evaluated = dir.join("eval.mcap");
     let v = run_json(&[

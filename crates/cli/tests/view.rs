@@ -58,10 +58,10 @@ fn bad_files_and_requests_fail_with_one_clear_line() {
     let bytes = std::fs::read(&good).unwrap();
     let noise: Vec<u8> = (0..4000u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
     let mut other_version = Rollout::read(&good).unwrap().scene;
-    other_version.schema_version = 2;
-    let mut v2 = std::io::Cursor::new(Vec::new());
+    other_version.schema_version = 3;
+    let mut v3 = std::io::Cursor::new(Vec::new());
     {
-        let mut w = RolloutWriter::new(&mut v2, &other_version).unwrap();
+        let mut w = RolloutWriter::new(&mut v3, &other_version).unwrap();
         w.write_step(&StepRecord::empty(&other_version)).unwrap();
         w.finish().unwrap();
     }
@@ -69,7 +69,7 @@ fn bad_files_and_requests_fail_with_one_clear_line() {
         ("empty.mcap", Vec::new(), "not an MCAP file"),
         ("noise.mcap", noise, "not an MCAP file"),
         ("cut.mcap", bytes[..bytes.len().min(300)].to_vec(), "cut.mcap"),
-        ("v2.mcap", v2.into_inner(), "schema version 2"),
+        ("v3.mcap", v3.into_inner(), "schema version 3"),
     ];
     for (name, content, says) in cases {
         let path = dir.join(name);
@@ -282,5 +282,91 @@ fn a_screenshot_draws_the_hand_with_heatmaps_on_its_fingertips() {
     let greener =
         lit.iter().filter(|&&i| after[i][1] > before[i][1] + 30 && distance(after[i], background) > 60).count();
     assert!(greener >= 1, "no pressed taxel of tip {tip} shows on the heatmap ({} pressed)", lit.len());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_screenshot_of_an_explore_episode_shows_its_grid_and_belief_as_the_file_holds_them() {
+    if !renderer_present() {
+        return;
+    }
+    use tactile_viewer::{GRID_COLOURS, GRID_PANEL_AT, GRID_PANEL_PX};
+    let dir = temp("explore");
+    let recorded = dir.join("recorded.mcap");
+    ok(tactile()
+        .args(["record", "Explore-v2", "--random", "--seed", "4", "--out", recorded.to_str().unwrap()])
+        .output()
+        .unwrap());
+    // The recorded grids, with a belief written in: object 9 (drawn last,
+    // so on top) rises from 0.1 to 0.9 over the episode, the others stay
+    // at 0.01, and the declaration is marked at a third of the way.
+    let r = Rollout::read(&recorded).unwrap();
+    let n = r.steps.len();
+    let declared_at = n / 3;
+    let file = dir.join("belief.mcap");
+    {
+        let mut w = RolloutWriter::new(std::fs::File::create(&file).unwrap(), &r.scene).unwrap();
+        for (k, (step, grid)) in r.steps.iter().zip(&r.grids).enumerate() {
+            w.write_step(step).unwrap();
+            let mut grid = grid.clone();
+            grid.belief = vec![0.01; 10];
+            grid.belief[9] = 0.1 + 0.8 * k as f32 / (n - 1) as f32;
+            grid.declared = if k == declared_at { 10 } else { 0 };
+            w.write_grid(&grid).unwrap();
+        }
+        for e in &r.episodes {
+            w.end_episode(e).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let replay = Replay::open(&file).unwrap();
+    let (w, h) = (SIZE.0 as usize, SIZE.1 as usize);
+    // Two frames: the grid panel shows each frame's own grid, cell by cell.
+    for frame in [n / 2, n - 1] {
+        let pixels = screenshot(&file, frame, &dir.join(format!("f{frame}.png")));
+        let grid = replay.grid(0, frame).unwrap();
+        let side = usize::from(grid.width);
+        let cell_px = GRID_PANEL_PX as usize / side;
+        let (left, bottom) = (GRID_PANEL_AT.0 as usize, h - GRID_PANEL_AT.1 as usize);
+        let top = bottom - GRID_PANEL_PX as usize;
+        let mut wrong = Vec::new();
+        for (i, &code) in grid.cells.iter().enumerate() {
+            let (col, row) = (i % side, i / side);
+            // Rows run along y, drawn upwards.
+            let x = left + col * cell_px + cell_px / 2;
+            let y = top + (side - 1 - row) * cell_px + cell_px / 2;
+            let got = pixels[y * w + x];
+            if distance(got, GRID_COLOURS[usize::from(code)]) > 6 {
+                wrong.push((i, code, got));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "frame {frame}: {} cells drawn wrong, e.g. {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(5)]
+        );
+        let contact = grid.cells.iter().filter(|&&c| c == 2).count();
+        assert!(contact >= 1 && grid.cells.contains(&1), "frame {frame}: a grid worth checking");
+        // The belief plot: the last plot, just above the timeline at the
+        // right. Its marked column is white from top to bottom, and object
+        // 9's line passes where its value says.
+        let (plot_w, plot_h) = (320usize, 72usize);
+        let (plot_left, plot_bottom) = (w - 14 - plot_w, h - 36);
+        let plot_top = plot_bottom - plot_h;
+        let column = |f: usize| plot_left + ((f as f32 + 0.5) / n as f32 * plot_w as f32) as usize;
+        let marker = column(declared_at);
+        // (The plot's range text covers its top 16 rows.)
+        assert!(
+            (plot_top + 16..plot_bottom).all(|y| distance(pixels[y * w + marker], [255, 255, 255]) <= 6),
+            "frame {frame}: no declaration mark at x {marker}"
+        );
+        let probe = n * 3 / 5;
+        let x = plot_left + probe * plot_w / n;
+        let value = 0.1 + 0.8 * probe as f32 / (n - 1) as f32;
+        let y = plot_top + ((1.0 - value / 0.9) * (plot_h - 1) as f32).round() as usize;
+        let near = (y.saturating_sub(2)..=y + 2).any(|y| distance(pixels[y * w + x], [180, 110, 70]) <= 12);
+        assert!(near, "frame {frame}: object 9's belief line is not at x {x}, y {y}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

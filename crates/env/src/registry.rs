@@ -79,7 +79,7 @@ fn build_explore(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, En
     Ok(Box::new(Explore::new(c)?))
 }
 
-fn build_explore_v1(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
+fn build_explore_versioned(spec: &EnvSpec, user: Option<&Path>) -> Result<Box<dyn Env>, EnvError> {
     let c: ExploreConfig = config::load(spec.config_toml, &spec.config_origin(), user)?;
     Ok(Box::new(Explore::versioned(spec.id, c)?))
 }
@@ -141,7 +141,15 @@ const REGISTRY: &[EnvSpec] = &[
         "a right declaration of the object's identity",
         2000,
         explore_action,
-        build_explore_v1,
+        build_explore_versioned,
+    ),
+    entry(
+        task_files!("Explore-v2"),
+        "TANDEM's setup point by point: its kind of objects (trimesh's random_polygon), an 18 mm finger with yes/no contact flipped in 0.5 % of moves, the corner start, its move counting",
+        "a right declaration of the object's identity, or a right current guess at the 2000-move limit",
+        2000,
+        explore_action,
+        build_explore_versioned,
     ),
     entry(
         task_files!("InHandRotate-v0"),

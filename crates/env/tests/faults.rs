@@ -11,6 +11,7 @@ fn every_simulated_task_truncates_on_a_physics_fault() {
         ("EdgeFollow-v0", "pad", vec![0.5, 0.0]),
         ("Explore-v0", "finger", vec![0.0, 0.0]),
         ("Explore-v1", "finger", vec![0.0, 0.0]),
+        ("Explore-v2", "finger", vec![0.0, 0.0, 0.0]),
         ("InHandRotate-v0", "object", vec![0.0; 16]),
     ] {
         let mut env = make(id, None).unwrap();

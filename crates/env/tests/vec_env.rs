@@ -122,7 +122,7 @@ fn a_bad_action_in_a_batch_is_refused_and_nothing_moves() {
 
 #[test]
 fn the_physics_tasks_are_thread_count_deterministic_too() {
-    for (id, steps) in [("EdgeFollow-v0", 40), ("Explore-v0", 60), ("Explore-v1", 60)] {
+    for (id, steps) in [("EdgeFollow-v0", 40), ("Explore-v0", 60), ("Explore-v1", 60), ("Explore-v2", 60)] {
         assert!(trajectory(id, 3, 1, steps) == trajectory(id, 3, 2, steps), "{id}: K = 1 and K = 2 differ");
     }
 }

@@ -64,7 +64,8 @@ pub use meta::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
 };
 pub use network_layout::{
-    ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, argmax, declare_from, egocentric, normalize,
+    ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, argmax, declare_from, egocentric, guess_from,
+    normalize,
 };
 pub use onnx::{ONNX_CHECKSUM_KEY, OPSET, OnnxCheck, verify_onnx};
 pub use polar::{NO_BIN, PolarView};

@@ -223,7 +223,8 @@ impl PolicyMeta {
     /// Flat dimension of the env action it writes (the explorer's and the
     /// discriminator's together).
     pub fn action_dim(&self) -> usize {
-        self.network.action_layout.action_dim + usize::from(self.discriminator.is_some())
+        let filled = self.discriminator.as_ref().map_or(0, |d| 1 + usize::from(d.layout.guess_index.is_some()));
+        self.network.action_layout.action_dim + filled
     }
 
     /// Checks that the description is self-consistent (a hand-edited file
@@ -254,6 +255,9 @@ impl PolicyMeta {
             let (offset, h, w, _) = dm.layout.grid;
             if dm.layout.action_index > net.action_layout.action_dim || offset + h * w > od || dm.layout.classes < 2 {
                 return Err(bad(path, "discriminator.layout: does not fit the observation and action"));
+            }
+            if dm.layout.guess_index.is_some_and(|g| g == dm.layout.action_index || g >= self.action_dim()) {
+                return Err(bad(path, "discriminator.layout.guess_index: not a free place in the action"));
             }
             if !(dm.temperature.is_finite() && dm.temperature > 0.0) {
                 return Err(bad(

@@ -223,14 +223,27 @@ pub struct TandemLayout {
     /// The evidence a grid needs to be classified: `(code, cells)`, at
     /// least `cells` cells holding `code`.
     pub evidence: (f32, usize),
+    /// Flat index of the action that carries the current guess, if the
+    /// task has one (Explore-v2's `guess`, judged at its move limit): `k +
+    /// 1` for the most likely class, 0 while the grid holds no evidence.
+    #[serde(default)]
+    pub guess_index: Option<usize>,
 }
 
 impl TandemLayout {
-    /// The env's action: the explorer's with the filled value inserted.
-    pub fn env_action(&self, explorer: &[f32], filled: f32, out: &mut [f32]) {
-        out[..self.action_index].copy_from_slice(&explorer[..self.action_index]);
-        out[self.action_index] = filled;
-        out[self.action_index + 1..].copy_from_slice(&explorer[self.action_index..]);
+    /// The env's action: the explorer's with the filled value (and the
+    /// guess, where the task has one) inserted.
+    pub fn env_action(&self, explorer: &[f32], filled: f32, guess: f32, out: &mut [f32]) {
+        let mut from = explorer.iter();
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = if i == self.action_index {
+                filled
+            } else if Some(i) == self.guess_index {
+                guess
+            } else {
+                from.next().copied().unwrap_or(0.0)
+            };
+        }
     }
 
     /// The grid of one flat observation.
@@ -253,6 +266,16 @@ pub fn declare_from(probabilities: &[f32], classes: usize, threshold: f32, out: 
     for (o, row) in out.iter_mut().zip(probabilities.chunks(classes)) {
         let k = argmax(row);
         *o = if row[k] >= threshold { (k + 1) as f32 } else { 0.0 };
+    }
+}
+
+/// The current guesses from class probabilities (`batch x classes`): `k +
+/// 1` for the most likely class `k`, 0 where all are equal (a grid without
+/// evidence reads uniform).
+pub fn guess_from(probabilities: &[f32], classes: usize, out: &mut [f32]) {
+    for (o, row) in out.iter_mut().zip(probabilities.chunks(classes)) {
+        let k = argmax(row);
+        *o = if row.iter().all(|&p| p == row[k]) { 0.0 } else { (k + 1) as f32 };
     }
 }
 
@@ -302,6 +325,23 @@ pub fn egocentric(rows: &mut [f32], obs_dim: usize, grid: (usize, usize), agent:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_guess_is_the_most_likely_class_and_goes_in_its_own_place() {
+        let mut g = [9.0; 2];
+        guess_from(&[0.1, 0.7, 0.2, 0.25, 0.25, 0.25, 0.25][..6], 3, &mut g);
+        assert_eq!(g, [2.0, 0.0]);
+        // move, declare (filled), guess: the explorer writes only the move.
+        let layout =
+            TandemLayout { grid: (0, 2, 2, 3), action_index: 1, classes: 3, evidence: (2.0, 0), guess_index: Some(2) };
+        let mut out = [0.0; 3];
+        layout.env_action(&[3.0], 0.0, 2.0, &mut out);
+        assert_eq!(out, [3.0, 0.0, 2.0]);
+        let without = TandemLayout { guess_index: None, ..layout };
+        let mut out = [0.0; 2];
+        without.env_action(&[3.0], 1.0, 2.0, &mut out);
+        assert_eq!(out, [3.0, 1.0]);
+    }
 
     #[test]
     fn an_egocentric_grid_puts_the_agent_in_the_middle_and_marks_the_outside() {

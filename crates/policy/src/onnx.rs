@@ -404,6 +404,31 @@ impl Policy {
                 };
             }
             columns.insert(index, declare);
+            // The current guess (Explore-v2's `guess`): the most likely
+            // class + 1 where the grid holds evidence, else 0.
+            if let Some(guess_at) = layout.guess_index {
+                let guess = g.node("Where", &[&enough, &class, &zero], &[]);
+                let mut widths: Vec<usize> = net
+                    .action_layout
+                    .heads
+                    .iter()
+                    .map(|head| match head {
+                        Head::Gaussian { dim } => *dim,
+                        Head::Categorical { .. } => 1,
+                    })
+                    .collect();
+                widths.insert(index.min(widths.len()), 1);
+                let mut at = 0;
+                let mut place = widths.len();
+                for (i, w) in widths.iter().enumerate() {
+                    if at == guess_at {
+                        place = i;
+                        break;
+                    }
+                    at += w;
+                }
+                columns.insert(place.min(columns.len()), guess);
+            }
         }
         let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
         let action =

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::meta::{DiscriminatorMeta, PolicyMeta};
-use crate::network_layout::{CnnConfig, declare_from, egocentric, normalize};
+use crate::network_layout::{CnnConfig, declare_from, egocentric, guess_from, normalize};
 use crate::polar::PolarView;
 use crate::safetensors::{Tensors, read, take};
 use crate::{Calibration, PolicyError};
@@ -428,9 +428,10 @@ impl Policy {
         match &mut self.discriminator {
             Some(d) => {
                 d.probabilities(obs);
-                let mut filled = [0.0];
+                let (mut filled, mut guess) = ([0.0], [0.0]);
                 declare_from(&d.probs, d.meta.layout.classes, d.meta.threshold, &mut filled);
-                d.meta.layout.env_action(&self.explorer, filled[0], action);
+                guess_from(&d.probs, d.meta.layout.classes, &mut guess);
+                d.meta.layout.env_action(&self.explorer, filled[0], guess[0], action);
             }
             None => action.copy_from_slice(&self.explorer),
         }

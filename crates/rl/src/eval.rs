@@ -1,7 +1,8 @@
 //! Evaluation: a trained policy on fresh seeded episodes.
 
 use serde::Serialize;
-use tactile_env::VecEnv;
+use tactile_env::tasks::explorers::{Scripted, ScriptedExplorer, avoid_contact};
+use tactile_env::{Space, VecEnv};
 
 use crate::RlError;
 use crate::trained_policy::TrainedPolicy;
@@ -24,6 +25,49 @@ pub struct EvalReport {
     pub final_facts: std::collections::BTreeMap<String, f64>,
 }
 
+/// Who moves the finger in an Explore task's evaluation; the policy's
+/// discriminator (or its own `declare`) still declares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Explorer {
+    /// The policy itself, every action its own.
+    #[default]
+    Learned,
+    /// The policy, except that a move into a known contact cell gives way
+    /// to its next most likely move (TANDEM's evaluation of its explorer).
+    LearnedAvoidingContact,
+    /// A scripted explorer (TANDEM's baselines) in place of the policy's
+    /// moves.
+    Scripted(Scripted),
+}
+
+impl Explorer {
+    /// The explorer of a command-line name: `learned`,
+    /// `learned-avoiding-contact`, or a scripted one's name.
+    pub fn from_name(name: &str) -> Option<Explorer> {
+        match name {
+            "learned" => Some(Explorer::Learned),
+            "learned-avoiding-contact" => Some(Explorer::LearnedAvoidingContact),
+            other => Scripted::from_name(other).map(Explorer::Scripted),
+        }
+    }
+
+    /// Its command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Explorer::Learned => "learned",
+            Explorer::LearnedAvoidingContact => "learned-avoiding-contact",
+            Explorer::Scripted(s) => s.name(),
+        }
+    }
+
+    /// Every command-line name.
+    pub fn names() -> Vec<&'static str> {
+        let mut names = vec!["learned", "learned-avoiding-contact"];
+        names.extend(Scripted::ALL.iter().map(|s| s.name()));
+        names
+    }
+}
+
 /// Runs `episodes` episodes of the policy on fresh envs of `env_id` seeded
 /// from `seed`, one env per episode, in parallel on `threads` threads; its
 /// actions are deterministic, or sampled (seeded from `seed` too) with
@@ -36,11 +80,46 @@ pub fn evaluate(
     threads: usize,
     stochastic: bool,
 ) -> Result<EvalReport, RlError> {
+    evaluate_with(policy, env_id, episodes, seed, threads, stochastic, Explorer::Learned)
+}
+
+/// [`evaluate`] with the finger moved by `explorer`: on a task whose
+/// observation holds an occupancy `grid` and whose action starts with a
+/// `move` (the Explore tasks), the explorer's move replaces the policy's.
+pub fn evaluate_with(
+    policy: &TrainedPolicy,
+    env_id: &str,
+    episodes: usize,
+    seed: u64,
+    threads: usize,
+    stochastic: bool,
+    explorer: Explorer,
+) -> Result<EvalReport, RlError> {
     use rand::SeedableRng;
     let mut rng = stochastic.then(|| rand::rngs::StdRng::seed_from_u64(seed ^ 0xE7A1));
+    let mut script_rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x5C41);
     let episodes = episodes.max(1);
     let mut env = VecEnv::make(env_id, episodes, threads, None)?;
     env.reset(seed)?;
+    let grid = match explorer {
+        Explorer::Learned => None,
+        _ => Some(grid_of(env.observation_space(), env.action_space()).ok_or(RlError::Config {
+            field: "explorer",
+            reason: "a scripted or contact-avoiding explorer needs a task with a `grid` observation and a `move` action",
+        })?),
+    };
+    let obs_dim = env.observation_space().flat_dim();
+    let mut scripts: Vec<ScriptedExplorer> = match (explorer, grid) {
+        (Explorer::Scripted(kind), Some((_, side))) => {
+            (0..episodes).map(|_| ScriptedExplorer::new(kind, side)).collect()
+        }
+        _ => Vec::new(),
+    };
+    if let Some((offset, side)) = grid {
+        for (s, row) in scripts.iter_mut().zip(env.obs.chunks(obs_dim)) {
+            s.reset(&row[offset..offset + side * side]);
+        }
+    }
     let ad = env.action_space().flat_dim();
     let mut actions = vec![0.0; episodes * ad];
     let mut done = vec![false; episodes];
@@ -49,6 +128,24 @@ pub fn evaluate(
     let mut fact_sums: Vec<(String, f64)> = env.infos[0].facts.iter().map(|(k, _)| (k.to_string(), 0.0)).collect();
     while done.iter().any(|d| !d) {
         policy.act_with(&env.obs, &mut actions, rng.as_mut());
+        if let Some((offset, side)) = grid {
+            let grids = env.obs.chunks(obs_dim).map(|row| &row[offset..offset + side * side]);
+            match explorer {
+                Explorer::Scripted(_) => {
+                    for ((s, g), a) in scripts.iter_mut().zip(grids).zip(actions.chunks_mut(ad)) {
+                        a[0] = s.next_move(g, &mut script_rng) as f32;
+                    }
+                }
+                Explorer::LearnedAvoidingContact => {
+                    let outputs = policy.actor_outputs(&env.obs);
+                    let per = outputs.len() / episodes;
+                    for ((g, a), out) in grids.zip(actions.chunks_mut(ad)).zip(outputs.chunks(per)) {
+                        a[0] = avoid_contact(g, side, a[0] as usize, &out[..4]) as f32;
+                    }
+                }
+                Explorer::Learned => {}
+            }
+        }
         env.step(&actions)?;
         for i in 0..episodes {
             if done[i] {
@@ -77,4 +174,23 @@ pub fn evaluate(
         mean_success_len: if successes == 0 { 0.0 } else { success_len as f64 / successes as f64 },
         final_facts: fact_sums.into_iter().map(|(k, sum)| (k, sum / n)).collect(),
     })
+}
+
+/// The offset and side of a square `grid` entry of the observation, when
+/// the action's first entry is a 4-way `move`.
+fn grid_of(obs: &Space, act: &Space) -> Option<(usize, usize)> {
+    let (Space::Dict(o), Space::Dict(a)) = (obs, act) else { return None };
+    let (name, first) = a.first()?;
+    if name != "move" || *first != (Space::Discrete { n: 4 }) {
+        return None;
+    }
+    let mut offset = 0;
+    for (name, space) in o {
+        if name == "grid" {
+            let Space::Box { shape, .. } = space else { return None };
+            return (shape.len() == 2 && shape[0] == shape[1]).then_some((offset, shape[0]));
+        }
+        offset += space.flat_dim();
+    }
+    None
 }

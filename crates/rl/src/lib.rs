@@ -53,7 +53,7 @@ pub use checkpoint::{
 pub use device::{describe_device, device};
 pub use encoder::{CnnConfig, CnnEncoder, ObsLayout, ObsPart, obs_layout};
 pub use error::RlError;
-pub use eval::{EvalReport, evaluate};
+pub use eval::{EvalReport, Explorer, evaluate, evaluate_with};
 pub use init::{orthogonal, orthogonal_linear};
 pub use network::{
     ActionLayout, ActorCritic, Head, Mlp, action_layout, log_prob_entropy, number_params, sample, tensor1, tensor2,
@@ -71,5 +71,7 @@ pub use tactile_policy::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolarView, PolicyError,
     PolicyMeta,
 };
-pub use tandem::{Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, fit_temperature, tandem_layout};
+pub use tandem::{
+    Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, fit_temperature, guess_from, tandem_layout,
+};
 pub use trained_policy::{TrainedPolicy, action_bounds, build_commit, taxel_slots};

@@ -35,7 +35,7 @@ use crate::RlError;
 use crate::network::{ActorCritic, action_layout, sample, tensor2, to_vec};
 use crate::ppo::Ppo;
 use crate::ppo::plumbing::clip_to_space;
-use crate::tandem::{Discriminator, declare};
+use crate::tandem::{Discriminator, declare_and_guess};
 use crate::weights::{load_module, save_module};
 
 /// A trained policy ready to act: deterministic actions (Gaussian means,
@@ -93,11 +93,12 @@ impl TrainedPolicy {
         let ead = self.act_space.flat_dim();
         match (&self.discriminator, &self.meta.discriminator) {
             (Some(d), Some(dm)) => {
-                let mut filled = vec![0.0; batch];
-                declare(d, &dm.layout, dm.threshold, raw_obs, self.obs_dim, &self.device, &mut filled);
+                let (mut filled, mut guesses) = (vec![0.0; batch], vec![0.0; batch]);
+                let (obs_dim, device) = (self.obs_dim, &self.device);
+                declare_and_guess(d, &dm.layout, dm.threshold, raw_obs, obs_dim, device, &mut filled, &mut guesses);
                 for b in 0..batch {
                     let src = &policy_actions[b * layout.action_dim..(b + 1) * layout.action_dim];
-                    dm.layout.env_action(src, filled[b], &mut actions[b * ead..(b + 1) * ead]);
+                    dm.layout.env_action(src, filled[b], guesses[b], &mut actions[b * ead..(b + 1) * ead]);
                 }
             }
             _ => actions[..batch * ead].copy_from_slice(&policy_actions),
@@ -207,8 +208,10 @@ impl TrainedPolicy {
         let actions_fit = match &meta.discriminator {
             Some(dm) => {
                 let (offset, h, w, _) = dm.layout.grid;
+                let filled = 1 + usize::from(dm.layout.guess_index.is_some());
                 dm.layout.action_index < ead
-                    && net.action_layout.action_dim + 1 == ead
+                    && dm.layout.guess_index.is_none_or(|g| g < ead && g != dm.layout.action_index)
+                    && net.action_layout.action_dim + filled == ead
                     && offset + h * w <= od
                     && dm.layout.classes > 0
             }

@@ -174,7 +174,14 @@ fn a_privileged_critic_on_a_task_without_a_state_is_refused_by_name() {
 #[test]
 fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
-    tandem_exports("explore", cnn, None, true);
+    tandem_exports("Explore-v0", "explore", cnn, None, true);
+}
+
+#[test]
+fn a_tandem_policy_that_also_fills_the_guess_exports_to_the_runtime_and_to_onnx() {
+    // Explore-v2's action: move, declare and the current guess.
+    let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
+    tandem_exports("Explore-v2", "explore-v2", cnn, None, false);
 }
 
 #[test]
@@ -183,13 +190,13 @@ fn a_polar_discriminator_exports_to_the_runtime_and_to_onnx() {
     // wraps unevenly: one more output than input at stride 1); a stride of
     // 2 halves the angles and rings.
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![3, 2], strides: vec![2, 1], features: 16 };
-    tandem_exports("explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }), false);
+    tandem_exports("Explore-v0", "explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }), false);
 }
 
 /// Trains a small TANDEM policy for two updates (the discriminator on its
 /// grid as it is, or through `polar`; `calibrate`d or not) and compares its
 /// exports with burn.
-fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarView>, calibrate: bool) {
+fn tandem_exports(env_id: &str, name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarView>, calibrate: bool) {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
     let config = PpoConfig {
         num_envs: 2,
@@ -209,10 +216,12 @@ fn tandem_exports(name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarV
         }),
         cnn: Some(cnn),
         egocentric: true,
-        ..PpoConfig::for_task("Explore-v0").unwrap()
+        ..PpoConfig::for_task(env_id).unwrap()
     };
     let dir = temp(name);
-    let burn = trained("Explore-v0", config, 2, &dir);
+    let burn = trained(env_id, config, 2, &dir);
+    let guess = burn.meta.discriminator.as_ref().unwrap().layout.guess_index;
+    assert_eq!(guess.is_some(), env_id == "Explore-v2");
     let mut rng = StdRng::seed_from_u64(4);
     let mut obs = Vec::with_capacity(SAMPLES * (3600 + 48));
     for b in 0..SAMPLES {

@@ -3,8 +3,10 @@
 //! Episodes as MCAP files (chunked, zstd-compressed), written while they
 //! run and read back by the viewer, with no simulation dependency.
 //!
-//! ## Schema, version 1
-//! Three channels; every channel's metadata holds `schema_version = 1`.
+//! ## Schema, version 2
+//! Three channels, and a fourth where the task has a grid; every channel's
+//! metadata holds `schema_version = 2`. Version 1 files (the same without
+//! the grid channel) are read as well.
 //! - `/tactile/scene` (JSON, schema `tactile.Scene`), once, first: a
 //!   [`SceneRecord`] — env id, tactile version, env step `dt`, every body
 //!   with its kind and shapes (primitives, or inline meshes), every taxel
@@ -20,6 +22,14 @@
 //!   success, 3 physics fault).
 //! - `/tactile/episode` (JSON, schema `tactile.Episode`), at each episode's
 //!   end: an [`EpisodeRecord`] with its outcome.
+//! - `/tactile/grid` (binary `tactile-grid`, schema `tactile.Grid`,
+//!   optional, since version 2), after a step's message for a task that
+//!   keeps an occupancy grid (the Explore tasks): a [`GridRecord`],
+//!   little-endian: `episode u32, step u32, width u16, height u16, classes
+//!   u16, declared u8`, then `width * height` cell codes (`u8`, row-major)
+//!   and `classes` belief values (`f32`: a classifier's probabilities over
+//!   the objects, none without one). `declared` is 0, or `k + 1` on the
+//!   step that declared object `k`.
 //!
 //! A crash mid-write loses at most the open chunk: [`Rollout::read`] takes
 //! every whole, checksummed chunk and says in [`Rollout::truncated`] why
@@ -46,14 +56,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest schema version this build reads.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 /// The largest chunk (uncompressed) the reader accepts: 256 MiB, a
 /// thousand times what the writer makes.
 pub const MAX_CHUNK_BYTES: u64 = 256 << 20;
 const SCENE_TOPIC: &str = "/tactile/scene";
 const STEP_TOPIC: &str = "/tactile/step";
 const EPISODE_TOPIC: &str = "/tactile/episode";
+const GRID_TOPIC: &str = "/tactile/grid";
 
 /// What can go wrong writing or reading a rollout.
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +340,69 @@ impl StepRecord {
     }
 }
 
+/// A task's occupancy grid and a classifier's belief after one step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GridRecord {
+    /// Episode index in the file.
+    pub episode: u32,
+    /// Step index in the episode (as its [`StepRecord`]'s).
+    pub step: u32,
+    /// Cells per row.
+    pub width: u16,
+    /// Rows.
+    pub height: u16,
+    /// The cell codes, row-major (the task's own codes: for the Explore
+    /// tasks 0 unexplored, 1 free, 2 contact, 3 the finger's cell).
+    pub cells: Vec<u8>,
+    /// A classifier's probabilities over the classes (empty without one).
+    pub belief: Vec<f32>,
+    /// 0, or `k + 1` on the step that declared class `k`.
+    pub declared: u8,
+}
+
+impl GridRecord {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.episode.to_le_bytes());
+        out.extend_from_slice(&self.step.to_le_bytes());
+        out.extend_from_slice(&self.width.to_le_bytes());
+        out.extend_from_slice(&self.height.to_le_bytes());
+        out.extend_from_slice(&(self.belief.len() as u16).to_le_bytes());
+        out.push(self.declared);
+        out.extend_from_slice(&self.cells);
+        self.belief.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        const HEAD: usize = 4 + 4 + 2 + 2 + 2 + 1;
+        if bytes.len() < HEAD {
+            return Err(format!("holds {} bytes, its header alone needs {HEAD}", bytes.len()));
+        }
+        let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+        let (width, height, classes) = (u16_at(8), u16_at(10), usize::from(u16_at(12)));
+        let cells = usize::from(width) * usize::from(height);
+        if bytes.len() != HEAD + cells + 4 * classes {
+            return Err(format!(
+                "holds {} bytes, a {width} x {height} grid and {classes} classes need {}",
+                bytes.len(),
+                HEAD + cells + 4 * classes
+            ));
+        }
+        let belief =
+            bytes[HEAD + cells..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        Ok(GridRecord {
+            episode: u32_at(0),
+            step: u32_at(4),
+            width,
+            height,
+            cells: bytes[HEAD..HEAD + cells].to_vec(),
+            belief,
+            declared: bytes[14],
+        })
+    }
+}
+
 /// The records of an MCAP file, or of a chunk's content, that a rollout
 /// uses (schemas, channels, messages, chunks, the data end), parsed and
 /// owned. Every other record (header, footer, attachments, metadata,
@@ -431,6 +507,7 @@ pub struct RolloutWriter<W: Write + Seek> {
     mcap: mcap::Writer<W>,
     step_channel: u16,
     episode_channel: u16,
+    grid_channel: Option<u16>,
     sequence: u32,
     time_ns: u64,
     dt_ns: u64,
@@ -465,7 +542,16 @@ impl<W: Write + Seek> RolloutWriter<W> {
             mcap::records::MessageHeader { channel_id: scene_channel, sequence: 0, log_time: 0, publish_time: 0 };
         mcap.write_to_known_channel(&header, &json).map_err(werr)?;
         let dt_ns = (f64::from(scene.env_dt_s) * 1e9).round() as u64;
-        Ok(RolloutWriter { mcap, step_channel, episode_channel, sequence: 1, time_ns: 0, dt_ns, buffer: Vec::new() })
+        Ok(RolloutWriter {
+            mcap,
+            step_channel,
+            episode_channel,
+            grid_channel: None,
+            sequence: 1,
+            time_ns: 0,
+            dt_ns,
+            buffer: Vec::new(),
+        })
     }
 
     fn write(&mut self, channel: u16, data_from_buffer: bool, json: &[u8]) -> Result<(), RolloutError> {
@@ -487,6 +573,29 @@ impl<W: Write + Seek> RolloutWriter<W> {
         self.buffer = buffer;
         self.time_ns += self.dt_ns;
         self.write(self.step_channel, true, &[])
+    }
+
+    /// Appends the grid (and belief) of the step just written; the grid
+    /// channel is opened with the first.
+    pub fn write_grid(&mut self, grid: &GridRecord) -> Result<(), RolloutError> {
+        let channel = match self.grid_channel {
+            Some(c) => c,
+            None => {
+                let meta = BTreeMap::from([("schema_version".to_string(), SCHEMA_VERSION.to_string())]);
+                let name = "tactile.Grid";
+                let schema = self
+                    .mcap
+                    .add_schema(name, "tactile-grid", format!("{name} v{SCHEMA_VERSION}").as_bytes())
+                    .map_err(werr)?;
+                let c = self.mcap.add_channel(schema, GRID_TOPIC, "tactile-grid", &meta).map_err(werr)?;
+                self.grid_channel = Some(c);
+                c
+            }
+        };
+        let mut buffer = std::mem::take(&mut self.buffer);
+        grid.encode(&mut buffer);
+        self.buffer = buffer;
+        self.write(channel, true, &[])
     }
 
     /// Marks the end of an episode with its outcome.
@@ -517,6 +626,9 @@ pub struct Rollout {
     pub steps: Vec<StepRecord>,
     /// Every finished episode, in order.
     pub episodes: Vec<EpisodeRecord>,
+    /// The grid after each step, in order, for a task that keeps one
+    /// (empty otherwise, and in version 1 files).
+    pub grids: Vec<GridRecord>,
     /// Why reading stopped before the end of the file, if it did (a
     /// truncated or damaged file: what came before is in `steps`).
     pub truncated: Option<String>,
@@ -602,11 +714,14 @@ impl Rollout {
             truncated = Some("the file has no end (truncated?)".into());
         }
         let mut scene: Option<SceneRecord> = None;
-        let (mut steps, mut episodes) = (Vec::new(), Vec::new());
+        let (mut steps, mut episodes, mut grids) = (Vec::new(), Vec::new(), Vec::new());
+        let readable = |v: Option<&str>| {
+            v.and_then(|v| v.parse::<u32>().ok()).is_some_and(|v| (OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&v))
+        };
         for (k, (topic, version, data)) in messages.into_iter().enumerate() {
-            if version.as_deref() != Some(&SCHEMA_VERSION.to_string()) && topic.starts_with("/tactile/") {
+            if !readable(version.as_deref()) && topic.starts_with("/tactile/") {
                 return Err(bad(format!(
-                    "channel {topic} is schema version {}, this build reads version {SCHEMA_VERSION}",
+                    "channel {topic} is schema version {}, this build reads versions {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}",
                     version.unwrap_or_else(|| "(none)".into())
                 )));
             }
@@ -622,6 +737,9 @@ impl Rollout {
                 EPISODE_TOPIC => episodes.push(
                     serde_json::from_slice(&data).map_err(|e| bad(format!("message {k} (an episode end): {e}")))?,
                 ),
+                GRID_TOPIC => {
+                    grids.push(GridRecord::decode(&data).map_err(|e| bad(format!("message {k} (a grid) {e}")))?)
+                }
                 _ => {}
             }
         }
@@ -629,9 +747,9 @@ impl Rollout {
             Some(why) => bad(format!("no scene before the file stops: {why}")),
             None => bad("no /tactile/scene message: not a tactile rollout".into()),
         })?;
-        if scene.schema_version != SCHEMA_VERSION {
+        if !(OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&scene.schema_version) {
             return Err(bad(format!(
-                "schema version {}, this build reads version {SCHEMA_VERSION}",
+                "schema version {}, this build reads versions {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}",
                 scene.schema_version
             )));
         }
@@ -665,6 +783,6 @@ impl Rollout {
                 )));
             }
         }
-        Ok(Rollout { scene, steps, episodes, truncated })
+        Ok(Rollout { scene, steps, episodes, grids, truncated })
     }
 }

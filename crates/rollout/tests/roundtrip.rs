@@ -5,8 +5,8 @@ use std::io::Cursor;
 use std::path::Path;
 
 use tactile_rollout::{
-    BodyRecord, EpisodeRecord, Geometry, MAX_CHUNK_BYTES, Rollout, RolloutWriter, SceneRecord, SensorRecord,
-    ShapeRecord, StepRecord, flags,
+    BodyRecord, EpisodeRecord, Geometry, GridRecord, MAX_CHUNK_BYTES, Rollout, RolloutWriter, SceneRecord,
+    SensorRecord, ShapeRecord, StepRecord, flags,
 };
 
 fn scene() -> SceneRecord {
@@ -151,12 +151,12 @@ fn files_that_are_not_rollouts_are_refused_with_one_line() {
     fake.extend_from_slice(&noise);
     let e = Rollout::from_bytes(&fake, p).unwrap_err().to_string();
     assert!(e.starts_with("x.mcap: "), "{e}");
-    // Another schema version.
+    // A newer schema version.
     let mut other = scene();
-    other.schema_version = 2;
+    other.schema_version = 3;
     let (bytes, _, _) = record(&other, true, None);
     let e = Rollout::from_bytes(&bytes, p).unwrap_err().to_string();
-    assert_eq!(e, "x.mcap: schema version 2, this build reads version 1");
+    assert_eq!(e, "x.mcap: schema version 3, this build reads versions 1 to 2");
     let e = Rollout::read(Path::new("/nonexistent/r.mcap")).unwrap_err().to_string();
     assert!(e.starts_with("/nonexistent/r.mcap: "), "{e}");
 }
@@ -235,4 +235,84 @@ fn records_a_rollout_does_not_use_are_never_parsed() {
         Ok(r) => assert!(r.steps == steps && r.truncated.is_none(), "read {} of {} steps", r.steps.len(), steps.len()),
         Err(e) => panic!("{e}"),
     }
+}
+
+#[test]
+fn grids_and_beliefs_come_back_as_written_beside_their_steps() {
+    let s = scene();
+    let mut out = Cursor::new(Vec::new());
+    let mut written = Vec::new();
+    {
+        let mut w = RolloutWriter::new(&mut out, &s).unwrap();
+        for t in 0..30u32 {
+            let mut step = StepRecord::empty(&s);
+            step.step = t;
+            w.write_step(&step).unwrap();
+            let grid = GridRecord {
+                episode: 0,
+                step: t,
+                width: 6,
+                height: 4,
+                cells: (0..24).map(|i| ((i + t) % 4) as u8).collect(),
+                belief: (0..10).map(|k| (k as f32 + t as f32) / 100.0).collect(),
+                declared: if t == 29 { 4 } else { 0 },
+            };
+            w.write_grid(&grid).unwrap();
+            written.push(grid);
+        }
+        w.end_episode(&EpisodeRecord { steps: 29, ..Default::default() }).unwrap();
+        w.finish().unwrap();
+    }
+    let r = Rollout::from_bytes(out.get_ref(), Path::new("g.mcap")).unwrap();
+    assert_eq!(r.grids, written);
+    assert_eq!(r.steps.len(), 30);
+    // A file without grids has none.
+    let (bytes, _, _) = record(&s, true, None);
+    assert!(Rollout::from_bytes(&bytes, Path::new("x.mcap")).unwrap().grids.is_empty());
+}
+
+#[test]
+fn a_version_1_file_is_still_read() {
+    // Written as version 1 wrote it: the same three channels and step
+    // encoding, `schema_version = 1` in their metadata and in the scene.
+    let mut s = scene();
+    s.schema_version = 1;
+    let mut out = Cursor::new(Vec::new());
+    {
+        let mut w = mcap::WriteOptions::new().profile("tactile-rollout").create(&mut out).unwrap();
+        let meta = std::collections::BTreeMap::from([("schema_version".to_string(), "1".to_string())]);
+        let mut channel = |name: &str, encoding: &str, topic: &str| {
+            let schema = w.add_schema(name, encoding, b"v1").unwrap();
+            w.add_channel(schema, topic, encoding, &meta).unwrap()
+        };
+        let scene_c = channel("tactile.Scene", "json", "/tactile/scene");
+        let step_c = channel("tactile.Step", "tactile-step", "/tactile/step");
+        let header =
+            |channel_id, sequence| mcap::records::MessageHeader { channel_id, sequence, log_time: 0, publish_time: 0 };
+        w.write_to_known_channel(&header(scene_c, 0), &serde_json::to_vec(&s).unwrap()).unwrap();
+        // A step as version 1 encoded it (unchanged in version 2): two
+        // bodies at the origin, 16 taxels, reward -0.25, all else zero.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&0f64.to_le_bytes());
+        for n in [2u16, 1, 1, 2] {
+            bytes.extend_from_slice(&n.to_le_bytes());
+        }
+        bytes.extend_from_slice(&16u32.to_le_bytes());
+        let mut floats = vec![0.0f32; 2 * 7 + 16 * 3 + 1 + 1 + 2];
+        floats[6] = 1.0;
+        floats[13] = 1.0;
+        floats[2 * 7 + 16 * 3 + 1] = -0.25;
+        floats.iter().for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
+        bytes.push(0);
+        w.write_to_known_channel(&header(step_c, 1), &bytes).unwrap();
+        w.finish().unwrap();
+    }
+    let r = Rollout::from_bytes(out.get_ref(), Path::new("v1.mcap")).unwrap();
+    assert_eq!(r.scene.schema_version, 1);
+    let mut expected = StepRecord::empty(&s);
+    expected.reward = -0.25;
+    assert_eq!(r.steps, [expected]);
+    assert!(r.grids.is_empty());
 }

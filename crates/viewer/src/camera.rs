@@ -1,5 +1,6 @@
 //! An orbit camera: left drag turns around the focus, right or middle drag
-//! pans, the wheel zooms, `C` frames the scene again.
+//! pans, the wheel zooms, `C` frames the scene again, `V` switches between
+//! the view from above and the view from the side.
 
 use bevy::camera::CameraProjection;
 use bevy::core_pipeline::tonemapping::Tonemapping;
@@ -22,9 +23,21 @@ pub struct OrbitCamera {
 }
 
 impl OrbitCamera {
-    /// The view that frames `framing`: from the front right, above.
+    /// The view that frames `framing`: from the front right, above, or
+    /// from straight above where the framing asks for it.
     pub fn framing(framing: &ViewFraming) -> Self {
+        if framing.from_above { Self::from_above(framing) } else { Self::from_side(framing) }
+    }
+
+    /// The view of `framing` from the front right, above.
+    pub fn from_side(framing: &ViewFraming) -> Self {
         OrbitCamera { focus: to_view(framing.centre_m), radius: 2.5 * framing.size_m, yaw: 0.6, pitch: 0.5 }
+    }
+
+    /// The view of `framing` from straight above, the world's x to the
+    /// right and y up the picture.
+    pub fn from_above(framing: &ViewFraming) -> Self {
+        OrbitCamera { focus: to_view(framing.centre_m), radius: 1.4 * framing.size_m, yaw: 0.0, pitch: TOP_DOWN_RAD }
     }
 
     /// The camera transform of this orbit.
@@ -48,6 +61,10 @@ impl OrbitCamera {
         Some([(ndc.x + 1.0) * 0.5 * width as f32, (1.0 - ndc.y) * 0.5 * height as f32])
     }
 }
+
+/// The steepest pitch (rad): straight down would make the orbit's up
+/// direction undefined.
+const TOP_DOWN_RAD: f32 = 1.5;
 
 /// The camera's lens: bevy's default field of view, a near plane scaled to
 /// the scene.
@@ -89,14 +106,18 @@ fn orbit(
 ) {
     let Ok((mut orbit, mut transform)) = cameras.single_mut() else { return };
     let before = orbit.clone();
-    if keys.is_some_and(|k| k.just_pressed(KeyCode::KeyC)) {
+    if keys.as_ref().is_some_and(|k| k.just_pressed(KeyCode::KeyC)) {
         *orbit = OrbitCamera::framing(&framing);
+    }
+    if keys.as_ref().is_some_and(|k| k.just_pressed(KeyCode::KeyV)) {
+        let above = orbit.pitch >= TOP_DOWN_RAD - 1e-3;
+        *orbit = if above { OrbitCamera::from_side(&framing) } else { OrbitCamera::from_above(&framing) };
     }
     if let (Some(buttons), Some(motion)) = (buttons, motion) {
         let d = motion.delta;
         if buttons.pressed(MouseButton::Left) {
             orbit.yaw -= d.x * 0.006;
-            orbit.pitch = (orbit.pitch + d.y * 0.006).clamp(-1.5, 1.5);
+            orbit.pitch = (orbit.pitch + d.y * 0.006).clamp(-TOP_DOWN_RAD, TOP_DOWN_RAD);
         } else if buttons.any_pressed([MouseButton::Right, MouseButton::Middle]) {
             let (right, up) = (transform.right(), transform.up());
             let m_per_px = orbit.radius * 0.0015;

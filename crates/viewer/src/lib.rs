@@ -35,7 +35,10 @@ use bevy::prelude::*;
 pub use app::{FpsReport, ViewerMode, ViewerOptions, ViewerOutcome, run};
 pub use camera::{OrbitCamera, OrbitCameraPlugin};
 pub use material::{ShadedMaterial, ShadedMaterialPlugin};
-pub use overlay::{OverlayPlugin, Plot, Series, VIEW_KEYS, episode_list, plot_series, rasterize, value_range};
+pub use overlay::{
+    GRID_COLOURS, GRID_PANEL_AT, GRID_PANEL_PX, OverlayPlugin, Plot, Series, VIEW_KEYS, episode_list, grid_picture,
+    plot_series, rasterize, value_range,
+};
 pub use playback::{PLAYBACK_KEYS, Playback, PlaybackCommand, PlaybackPlugin, PlaybackSystems, SPEEDS};
 pub use replay::{EpisodeSpan, Replay, ViewerError, heat_srgb, nice_ceiling, rotate, transform_point};
 pub use scene::{

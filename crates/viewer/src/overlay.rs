@@ -1,8 +1,11 @@
 //! The 2D overlay: the status line, the heatmap's legend in newtons, the
-//! plots over time with a cursor at the shown frame, the timeline (click
-//! or drag to scrub) and the help panel.
+//! plots over time with a cursor at the shown frame (and, for a task with
+//! a classifier, its belief over the objects with the declaration marked),
+//! the occupancy grid of a task that keeps one, the timeline (click or drag
+//! to scrub) and the help panel.
 
 use bevy::asset::RenderAssetUsages;
+use bevy::image::ImageSampler;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::ui::RelativeCursorPosition;
@@ -10,13 +13,32 @@ use bevy::ui::RelativeCursorPosition;
 use crate::playback::{PLAYBACK_KEYS, Playback, PlaybackCommand, PlaybackSystems};
 use crate::replay::{Replay, heat_srgb};
 use crate::scene::{DrawOptions, ReplayData};
+use tactile_rollout::GridRecord;
 
 /// Plot size in pixels.
 const PLOT_W: u32 = 320;
 const PLOT_H: u32 = 72;
-/// Line colours of the plotted series.
-const SERIES: [[u8; 3]; 6] =
-    [[240, 200, 60], [90, 170, 250], [240, 110, 90], [120, 220, 120], [200, 130, 230], [230, 230, 230]];
+/// Line colours of the plotted series (ten, one per object of a belief).
+const SERIES: [[u8; 3]; 10] = [
+    [240, 200, 60],
+    [90, 170, 250],
+    [240, 110, 90],
+    [120, 220, 120],
+    [200, 130, 230],
+    [230, 230, 230],
+    [80, 210, 200],
+    [250, 150, 40],
+    [150, 150, 255],
+    [180, 110, 70],
+];
+/// Side of the occupancy-grid panel's picture (pixels).
+pub const GRID_PANEL_PX: u32 = 240;
+/// The grid panel's picture: left edge and distance of its bottom edge from
+/// the window's bottom (pixels).
+pub const GRID_PANEL_AT: (u32, u32) = (14, 36);
+/// Colours of the grid's cell codes (0 unexplored, 1 free, 2 contact, 3 the
+/// finger's cell; any other code is drawn magenta).
+pub const GRID_COLOURS: [[u8; 3]; 4] = [[46, 48, 56], [196, 198, 204], [240, 120, 40], [60, 150, 250]];
 
 /// The keys of the view itself (the playback's are in [`PLAYBACK_KEYS`]).
 pub const VIEW_KEYS: &[(&str, &str)] = &[
@@ -28,6 +50,7 @@ pub const VIEW_KEYS: &[(&str, &str)] = &[
     ("T", "per-taxel force arrows on / off"),
     ("R", "finger trail on / off"),
     ("G", "ground grid on / off"),
+    ("V", "view from above / from the side"),
     ("H or F1", "this help"),
     ("Esc", "quit"),
 ];
@@ -44,17 +67,42 @@ struct TimelineFill;
 struct PlotCursor;
 #[derive(Component)]
 struct PlotRange(usize);
+#[derive(Component)]
+struct GridTitle;
 
 /// A named series of values, one per frame.
 pub type Series = (String, Vec<f32>);
 
-/// One plot: its title and its series.
+/// One plot: its title, its series, and a frame to mark.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plot {
     /// The title.
     pub title: String,
     /// The series drawn in it.
     pub series: Vec<Series>,
+    /// A frame marked with a vertical line (the belief's declaration).
+    pub marker: Option<usize>,
+}
+
+impl Plot {
+    fn new(title: &str, series: Vec<Series>) -> Self {
+        Plot { title: title.into(), series, marker: None }
+    }
+
+    /// Its picture, `w` x `h` RGBA: [`rasterize`], with the marked frame's
+    /// column drawn in white.
+    pub fn picture(&self, w: u32, h: u32) -> Vec<u8> {
+        let mut px = rasterize(&self.series, w, h);
+        let frames = self.series.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        if let Some(frame) = self.marker.filter(|&f| f < frames) {
+            let x = ((frame as f32 + 0.5) / frames as f32 * w as f32) as usize;
+            for y in 0..h as usize {
+                let i = (y * w as usize + x.min(w as usize - 1)) * 4;
+                px[i..i + 4].copy_from_slice(&[255, 255, 255, 255]);
+            }
+        }
+        px
+    }
 }
 
 /// The plots of the episode shown, redrawn when the episode changes.
@@ -85,7 +133,7 @@ impl Plugin for OverlayPlugin {
             (
                 scrub,
                 view_keys.before(PlaybackSystems),
-                (update_status, update_plots, update_cursors).after(PlaybackSystems),
+                (update_status, update_plots, update_cursors, update_grid).after(PlaybackSystems),
             ),
         );
     }
@@ -103,13 +151,56 @@ pub fn plot_series(replay: &Replay, episode: usize) -> Vec<Plot> {
         .enumerate()
         .map(|(i, name)| (name.clone(), frames.iter().map(|s| s.terms[i]).collect()))
         .collect::<Vec<_>>();
-    let mut plots = vec![Plot { title: "reward".into(), series: reward }];
+    let mut plots = vec![Plot::new("reward", reward)];
     if !terms.is_empty() {
-        plots.push(Plot { title: "reward terms".into(), series: terms });
+        plots.push(Plot::new("reward terms", terms));
     }
     let force = vec![("force".to_owned(), span.total_force_n.clone())];
-    plots.push(Plot { title: "total taxel force (N)".into(), series: force });
+    plots.push(Plot::new("total taxel force (N)", force));
+    // The classifier's belief, one line per object, the declaration marked.
+    let grids: Vec<_> = (0..span.len).map(|f| replay.grids.get(span.start + f).and_then(Option::as_ref)).collect();
+    let classes = grids.iter().flatten().map(|g| g.belief.len()).max().unwrap_or(0);
+    if classes > 0 {
+        let series = (0..classes)
+            .map(|k| {
+                (
+                    k.to_string(),
+                    grids.iter().map(|g| g.and_then(|g| g.belief.get(k).copied()).unwrap_or(f32::NAN)).collect(),
+                )
+            })
+            .collect();
+        let marker = grids.iter().position(|g| g.is_some_and(|g| g.declared > 0));
+        plots.push(Plot { title: "belief per object".into(), series, marker });
+    }
     plots
+}
+
+/// The grid as an RGBA picture, one pixel per cell, its last row at the
+/// top (rows run along the world's y, which the top-down view shows up).
+pub fn grid_picture(grid: &GridRecord) -> Vec<u8> {
+    let (w, h) = (usize::from(grid.width), usize::from(grid.height));
+    let mut px = vec![0u8; w * h * 4];
+    for (row, line) in grid.cells.chunks(w.max(1)).take(h).enumerate() {
+        for (col, &code) in line.iter().enumerate() {
+            let c = GRID_COLOURS.get(usize::from(code)).copied().unwrap_or([255, 0, 255]);
+            let i = ((h - 1 - row) * w + col) * 4;
+            px[i..i + 4].copy_from_slice(&[c[0], c[1], c[2], 255]);
+        }
+    }
+    px
+}
+
+/// The grid panel's title: the most likely object and the declaration.
+fn grid_title(grid: &GridRecord) -> String {
+    let contact = grid.cells.iter().filter(|&&c| c == 2).count();
+    let mut title = format!("occupancy grid: {contact} contact cells");
+    if let Some((k, p)) = grid.belief.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) {
+        title.push_str(&format!("\nmost likely object {k} ({p:.2})"));
+    }
+    if grid.declared > 0 {
+        title.push_str(&format!("\ndeclared object {}", grid.declared - 1));
+    }
+    title
 }
 
 /// The finite value range of `series`, widened to include 0 and to be
@@ -177,6 +268,13 @@ pub fn rasterize(series: &[Series], w: u32, h: u32) -> Vec<u8> {
         }
     }
     px
+}
+
+/// The grid panel: its picture and the frame it shows.
+#[derive(Resource)]
+struct GridPanel {
+    image: Handle<Image>,
+    shown: Option<(usize, usize)>,
 }
 
 fn plot_image(w: u32, h: u32, data: Vec<u8>) -> Image {
@@ -289,11 +387,15 @@ fn spawn_overlay(mut commands: Commands, replay: Res<ReplayData>, mut images: Re
             panel(),
         ))
         .with_children(|column| {
-            for (k, Plot { title, series }) in plots.iter().enumerate() {
+            for (k, plot @ Plot { title, series, .. }) in plots.iter().enumerate() {
                 let names = series.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
-                let label = if series.len() > 1 { format!("{title}: {names}") } else { title.clone() };
+                let label = match series.len() {
+                    0 | 1 => title.clone(),
+                    2..=6 => format!("{title}: {names}"),
+                    n => format!("{title}: {} to {}", series[0].0, series[n - 1].0),
+                };
                 column.spawn(text(label, 12.0));
-                let handle = images.add(plot_image(PLOT_W, PLOT_H, rasterize(series, PLOT_W, PLOT_H)));
+                let handle = images.add(plot_image(PLOT_W, PLOT_H, plot.picture(PLOT_W, PLOT_H)));
                 handles.push(handle.clone());
                 column.spawn(Node { width: px(PLOT_W), height: px(PLOT_H), ..default() }).with_children(|plot| {
                     plot.spawn((
@@ -314,6 +416,35 @@ fn spawn_overlay(mut commands: Commands, replay: Res<ReplayData>, mut images: Re
             }
         });
     commands.insert_resource(Plots::of(replay, 0, handles));
+    // The occupancy grid, bottom left, above the timeline.
+    if let Some(first) = replay.grids.iter().flatten().next() {
+        let mut picture = plot_image(u32::from(first.width), u32::from(first.height), grid_picture(first));
+        // One cell, one block of screen pixels.
+        picture.sampler = ImageSampler::nearest();
+        let image = images.add(picture);
+        let (left, bottom) = GRID_PANEL_AT;
+        commands
+            .spawn((
+                Node {
+                    position_type: PositionType::Absolute,
+                    bottom: px(bottom - 6),
+                    left: px(left - 6),
+                    padding: UiRect::all(px(6)),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(4),
+                    ..default()
+                },
+                panel(),
+            ))
+            .with_children(|column| {
+                column.spawn((GridTitle, text(grid_title(first), 12.0)));
+                column.spawn((
+                    ImageNode::new(image.clone()),
+                    Node { width: px(GRID_PANEL_PX), height: px(GRID_PANEL_PX), ..default() },
+                ));
+            });
+        commands.insert_resource(GridPanel { image, shown: None });
+    }
     // Timeline, along the bottom.
     commands
         .spawn((
@@ -481,16 +612,47 @@ fn update_plots(
         *plots = Plots::of(&replay.0, playback.episode, handles);
         for (handle, plot) in plots.images.iter().zip(&plots.plots) {
             if let Some(mut image) = images.get_mut(handle) {
-                image.data = Some(rasterize(&plot.series, PLOT_W, PLOT_H));
+                image.data = Some(plot.picture(PLOT_W, PLOT_H));
             }
         }
     }
     for (range, mut text) in &mut ranges {
         if let (Some(plot), Some((lo, hi))) = (plots.plots.get(range.0), plots.ranges.get(range.0)) {
             let at = plot.series.iter().map(|(_, v)| v.get(playback.frame).copied().unwrap_or(f32::NAN));
-            let now = at.map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(" / ");
+            let now = if plot.series.len() > 6 {
+                // Many lines (a belief): the one on top.
+                let top = at.enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
+                top.map_or_else(String::new, |(k, v)| format!("{} at {v:.3}", plot.series[k].0))
+            } else {
+                at.map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(" / ")
+            };
             **text = format!("{hi:.3} .. {lo:.3}   now {now}");
         }
+    }
+}
+
+fn update_grid(
+    replay: Res<ReplayData>,
+    playback: Res<Playback>,
+    panel: Option<ResMut<GridPanel>>,
+    mut images: ResMut<Assets<Image>>,
+    mut title: Query<&mut Text, With<GridTitle>>,
+) {
+    let Some(mut panel) = panel else { return };
+    let at = (playback.episode, playback.frame);
+    if panel.shown == Some(at) {
+        return;
+    }
+    panel.shown = Some(at);
+    let Some(grid) = replay.0.grid(at.0, at.1) else { return };
+    if let Some(mut image) = images.get_mut(&panel.image)
+        && image.width() == u32::from(grid.width)
+        && image.height() == u32::from(grid.height)
+    {
+        image.data = Some(grid_picture(grid));
+    }
+    if let Ok(mut text) = title.single_mut() {
+        **text = grid_title(grid);
     }
 }
 
@@ -523,6 +685,21 @@ mod tests {
         assert!(!lit(0, 0) && !lit(w - 1, h - 1));
         // Every column has the line, with no gap.
         assert!((0..w).all(|x| (0..h).any(|y| lit(x, y))));
+    }
+
+    #[test]
+    fn the_grid_picture_puts_the_last_row_on_top_and_colours_each_code() {
+        let grid = GridRecord { width: 3, height: 2, cells: vec![0, 1, 2, 3, 9, 0], ..Default::default() };
+        let px = grid_picture(&grid);
+        let at = |x: usize, y: usize| [px[(y * 3 + x) * 4], px[(y * 3 + x) * 4 + 1], px[(y * 3 + x) * 4 + 2]];
+        // Row 0 (codes 0 1 2) is the picture's bottom row.
+        assert_eq!([at(0, 1), at(1, 1), at(2, 1)], [GRID_COLOURS[0], GRID_COLOURS[1], GRID_COLOURS[2]]);
+        assert_eq!([at(0, 0), at(1, 0), at(2, 0)], [GRID_COLOURS[3], [255, 0, 255], GRID_COLOURS[0]]);
+        // A marked plot has a white column there.
+        let plot = Plot { title: "b".into(), series: vec![("0".into(), vec![0.1; 10])], marker: Some(5) };
+        let px = plot.picture(20, 8);
+        let x = 11; // (5 + 0.5) / 10 * 20
+        assert!((0..8).all(|y| px[(y * 20 + x) * 4..][..3] == [255, 255, 255]));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tactile_rollout::{EpisodeRecord, Rollout, RolloutError, SceneRecord, StepRecord};
+use tactile_rollout::{EpisodeRecord, GridRecord, Rollout, RolloutError, SceneRecord, StepRecord};
 
 /// What can go wrong opening a rollout for viewing.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,9 @@ pub struct Replay {
     pub scene: SceneRecord,
     /// Every step in file order.
     pub steps: Vec<StepRecord>,
+    /// The task's occupancy grid (and a classifier's belief) after each
+    /// step, beside [`Replay::steps`] (empty when the file holds none).
+    pub grids: Vec<Option<GridRecord>>,
     /// The episodes, in file order.
     pub episodes: Vec<EpisodeSpan>,
     /// The top of the heatmap colour scale (N): the largest taxel normal
@@ -70,7 +73,7 @@ impl Replay {
     /// Checks `rollout` against its scene and prepares it.
     pub fn from_rollout(rollout: Rollout, path: &Path) -> Result<Self, ViewerError> {
         let bad = |what: String| ViewerError::Inconsistent { path: path.to_owned(), what };
-        let Rollout { scene, steps, episodes: outcomes, truncated } = rollout;
+        let Rollout { scene, steps, episodes: outcomes, grids: recorded, truncated } = rollout;
         if steps.is_empty() {
             return Err(bad(match &truncated {
                 Some(why) => format!("holds no whole step ({why})"),
@@ -112,7 +115,35 @@ impl Replay {
                 })
                 .collect();
         }
-        Ok(Replay { path: path.to_owned(), scene, steps, episodes, force_scale_n: nice_ceiling(peak_n), truncated })
+        // Each grid beside the step it follows (the writer puts it right
+        // after; a grid of no step is dropped).
+        let mut grids: Vec<Option<GridRecord>> = Vec::new();
+        if !recorded.is_empty() {
+            grids.resize(steps.len(), None);
+            let at: std::collections::HashMap<(u32, u32), usize> =
+                steps.iter().enumerate().map(|(k, s)| ((s.episode, s.step), k)).collect();
+            for g in recorded {
+                if let Some(&k) = at.get(&(g.episode, g.step)) {
+                    grids[k] = Some(g);
+                }
+            }
+        }
+        Ok(Replay {
+            path: path.to_owned(),
+            scene,
+            steps,
+            grids,
+            episodes,
+            force_scale_n: nice_ceiling(peak_n),
+            truncated,
+        })
+    }
+
+    /// The grid shown at `frame` of episode `episode` (both clamped), if
+    /// the file has one there.
+    pub fn grid(&self, episode: usize, frame: usize) -> Option<&GridRecord> {
+        let e = &self.episodes[episode.min(self.episodes.len() - 1)];
+        self.grids.get(e.start + frame.min(e.len - 1))?.as_ref()
     }
 
     /// The step shown at `frame` of episode `episode` (both clamped).

@@ -73,36 +73,65 @@ pub struct ViewFraming {
     pub centre_m: [f32; 3],
     /// The size of the region they move in (m).
     pub size_m: f32,
+    /// Seen first from above (a task that keeps a map of the plane, such
+    /// as the Explore tasks' occupancy grid).
+    pub from_above: bool,
 }
 
 impl ViewFraming {
     /// The framing of `replay`'s first episode.
     pub fn of(replay: &Replay) -> Self {
-        let (centre_m, size_m) = framing(replay);
-        ViewFraming { centre_m, size_m }
+        let from_above = replay.grids.iter().any(Option::is_some);
+        let (centre_m, size_m) = framing(replay, from_above);
+        ViewFraming { centre_m, size_m, from_above }
     }
 }
 
 /// The middle of the moving bodies and the size of the region they move in
-/// (m, simulation frame), over the first episode.
-fn framing(replay: &Replay) -> ([f32; 3], f32) {
-    let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
-    let mut grow = |p: [f32; 3]| {
-        for i in 0..3 {
-            if p[i].is_finite() {
-                lo[i] = lo[i].min(p[i]);
-                hi[i] = hi[i].max(p[i]);
+/// (m, simulation frame), over the first episode; with `objects`, the
+/// fixed bodies near them too (an explored object, not the ones parked
+/// away from the workspace).
+fn framing(replay: &Replay, objects: bool) -> ([f32; 3], f32) {
+    let bounds = |points: &[[f32; 3]]| {
+        let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
+        for p in points {
+            for i in 0..3 {
+                if p[i].is_finite() {
+                    lo[i] = lo[i].min(p[i]);
+                    hi[i] = hi[i].max(p[i]);
+                }
             }
         }
+        (lo, hi)
     };
     let first = &replay.steps[replay.episodes[0].start];
-    for (body, pose) in replay.scene.bodies.iter().zip(&first.body_poses) {
-        if body.kind != "static" {
-            grow([pose[0], pose[1], pose[2]]);
-        }
-    }
+    let mut points: Vec<[f32; 3]> = replay
+        .scene
+        .bodies
+        .iter()
+        .zip(&first.body_poses)
+        .filter(|(body, _)| body.kind != "static")
+        .map(|(_, p)| [p[0], p[1], p[2]])
+        .collect();
     for trail in &replay.episodes[0].pad_trails_m {
-        trail.iter().copied().for_each(&mut grow);
+        points.extend(trail.iter().copied());
+    }
+    let (lo, hi) = bounds(&points);
+    if objects && lo[0] <= hi[0] {
+        // Centred on the explored object, wide enough for everything the
+        // finger did around it and the object's own extent (10 cm).
+        let near = |p: &[f32; 7]| (0..3).all(|i| p[i] > lo[i] - 0.5 && p[i] < hi[i] + 0.5);
+        let object =
+            replay.scene.bodies.iter().zip(&first.body_poses).find(|(b, pose)| b.kind == "static" && near(pose));
+        if let Some((_, p)) = object {
+            let centre = [p[0], p[1], 0.5 * (lo[2] + hi[2])];
+            let reach = points
+                .iter()
+                .map(|q| (q[0] - centre[0]).hypot(q[1] - centre[1]))
+                .filter(|d| d.is_finite())
+                .fold(0.1f32, f32::max);
+            return (centre, 2.0 * reach + 0.05);
+        }
     }
     if lo[0] > hi[0] {
         return ([0.0; 3], 0.5);

@@ -2,13 +2,14 @@
 
 mod edge_follow;
 mod explore;
+pub mod explorers;
 mod in_hand_rotate;
 mod pendulum;
 pub mod polygons;
 mod press;
 
 pub use edge_follow::{EdgeFollow, EdgeFollowConfig, edge_follow_terms};
-pub use explore::{Explore, ExploreConfig, ObjectSet, StartState, cell};
+pub use explore::{ContactMark, Explore, ExploreConfig, ObjectSet, StartState, cell};
 pub use in_hand_rotate::{
     Grasp, GraspCache, HeldObject, InHandRotate, InHandRotateConfig, generate_grasps, yaw_turn_rad,
 };

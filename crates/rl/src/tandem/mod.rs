@@ -25,7 +25,7 @@ use crate::network::{number_params, tensor2, to_vec};
 use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
-pub use tactile_policy::{TandemLayout, declare_from};
+pub use tactile_policy::{TandemLayout, declare_from, guess_from};
 
 /// The discriminator: a CNN over the grid (or its polar picture) and a
 /// linear layer to the class logits.
@@ -106,10 +106,13 @@ pub fn tandem_layout(
     let Space::Dict(entries) = act_space else { return bad("needs a Dict action space") };
     let mut at = 0;
     let mut found = None;
+    let mut guess = None;
     let mut rest = Vec::new();
     for (name, s) in entries {
         if *name == config.action {
             found = Some((at, s.clone()));
+        } else if name == "guess" {
+            guess = Some((at, s.clone()));
         } else {
             rest.push((name.clone(), s.clone()));
         }
@@ -117,6 +120,11 @@ pub fn tandem_layout(
     }
     let Some((action_index, Space::Discrete { n })) = found else {
         return bad("the action it fills must be a Discrete entry of the action space");
+    };
+    let guess_index = match guess {
+        None => None,
+        Some((at, Space::Discrete { n: m })) if m == n => Some(at),
+        Some(_) => return bad("a `guess` action must be Discrete with as many values as the filled action"),
     };
     if n < 3 || rest.is_empty() {
         return bad("needs at least two classes and an action left to the explorer");
@@ -126,6 +134,7 @@ pub fn tandem_layout(
         action_index,
         classes: n as usize - 1,
         evidence: (config.evidence_code, config.min_evidence_cells),
+        guess_index,
     };
     Ok((layout, Space::Dict(rest)))
 }
@@ -222,9 +231,25 @@ pub fn declare(
     device: &Device,
     out: &mut [f32],
 ) {
+    declare_and_guess(model, layout, threshold, raw_obs, obs_dim, device, out, &mut vec![0.0; out.len()]);
+}
+
+/// [`declare`], and the current guesses ([`guess_from`]) into `guesses`.
+#[allow(clippy::too_many_arguments)]
+pub fn declare_and_guess(
+    model: &Discriminator,
+    layout: &TandemLayout,
+    threshold: f32,
+    raw_obs: &[f32],
+    obs_dim: usize,
+    device: &Device,
+    out: &mut [f32],
+    guesses: &mut [f32],
+) {
     let mut probs = vec![0.0; out.len() * layout.classes];
     probabilities(model, layout, raw_obs, obs_dim, device, &mut probs);
     declare_from(&probs, layout.classes, threshold, out);
+    guess_from(&probs, layout.classes, guesses);
 }
 
 /// Writes the `n x n` grid `src` turned by `turns` quarter turns about
@@ -274,6 +299,7 @@ struct RolloutScratch {
     probs: Vec<f32>,
     probs_next: Vec<f32>,
     filled: Vec<f32>,
+    guesses: Vec<f32>,
     declared: usize,
 }
 
@@ -559,6 +585,7 @@ impl RolloutHook for Tandem {
         r.probs.resize(n * self.layout.classes, 0.0);
         r.probs_next.resize(n * self.layout.classes, 0.0);
         r.filled.resize(n, 0.0);
+        r.guesses.resize(n, 0.0);
         r.declared = 0;
         self.probabilities(raw_obs, obs_dim, &mut r.probs);
         self.rollout = r;
@@ -567,10 +594,11 @@ impl RolloutHook for Tandem {
     fn before_step(&mut self) {
         let r = &mut self.rollout;
         declare_from(&r.probs, self.layout.classes, self.config.threshold, &mut r.filled);
+        guess_from(&r.probs, self.layout.classes, &mut r.guesses);
     }
 
     fn env_action(&self, env: usize, policy_action: &[f32], out: &mut [f32]) -> bool {
-        self.layout.env_action(policy_action, self.rollout.filled[env], out);
+        self.layout.env_action(policy_action, self.rollout.filled[env], self.rollout.guesses[env], out);
         true
     }
 
@@ -644,10 +672,13 @@ mod tests {
     fn the_filled_action_is_found_and_put_back_in_its_place() {
         let (obs, act) = spaces();
         let (layout, explorer) = tandem_layout(&TandemConfig::default(), &obs, &act).unwrap();
-        assert_eq!(layout, TandemLayout { grid: (0, 8, 8, 3), action_index: 1, classes: 3, evidence: (2.0, 0) });
+        assert_eq!(
+            layout,
+            TandemLayout { grid: (0, 8, 8, 3), action_index: 1, classes: 3, evidence: (2.0, 0), guess_index: None }
+        );
         assert_eq!(explorer, Space::Dict(vec![("move".into(), Space::Discrete { n: 4 })]));
         let mut out = [0.0; 2];
-        layout.env_action(&[2.0], 3.0, &mut out);
+        layout.env_action(&[2.0], 3.0, 0.0, &mut out);
         assert_eq!(out, [2.0, 3.0]);
         let wrong = TandemConfig { action: "move2".into(), ..TandemConfig::default() };
         assert!(tandem_layout(&wrong, &obs, &act).is_err());
