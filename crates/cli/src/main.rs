@@ -100,8 +100,10 @@ enum Command {
         /// into a known contact cell gives way to the next most likely),
         /// or TANDEM's scripted baselines `random-walk`, `not-go-back`,
         /// `edge-follower` (the policy's discriminator still declares).
-        #[arg(long, default_value = "learned", conflicts_with = "record")]
-        explorer: String,
+        /// Default: the scripted explorer the policy's discriminator was
+        /// trained with (`train --explorer`), else `learned`.
+        #[arg(long, conflicts_with = "record")]
+        explorer: Option<String>,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -316,11 +318,17 @@ fn eval(
     seed: u64,
     threads: usize,
     stochastic: Option<bool>,
-    explorer: tactile_rl::Explorer,
+    explorer: Option<tactile_rl::Explorer>,
     json_out: bool,
 ) -> Result<()> {
     let dir = export::policy_dir(dir);
     let policy = tactile_rl::TrainedPolicy::load(&dir)?;
+    // A discriminator trained beside a scripted explorer is evaluated
+    // with it unless asked otherwise.
+    let trained_with = policy.meta.training.pointer("/tandem/explorer").and_then(|v| v.as_str());
+    let explorer = explorer
+        .or_else(|| trained_with.and_then(tactile_rl::Explorer::from_name))
+        .unwrap_or(tactile_rl::Explorer::Learned);
     export::warn_if_old(&policy.meta);
     let env_id = policy.meta.env_id.clone();
     let start = std::time::Instant::now();
@@ -497,12 +505,16 @@ fn run(cli: Cli) -> Result<()> {
             explorer,
             json,
         } => {
-            let explorer = tactile_rl::Explorer::from_name(&explorer).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown explorer `{explorer}`; expected one of {}",
-                    tactile_rl::Explorer::names().join(", ")
-                )
-            })?;
+            let explorer = explorer
+                .map(|name| {
+                    tactile_rl::Explorer::from_name(&name).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "unknown explorer `{name}`; expected one of {}",
+                            tactile_rl::Explorer::names().join(", ")
+                        )
+                    })
+                })
+                .transpose()?;
             let mode = (stochastic || deterministic).then_some(stochastic);
             eval(&policy_dir, episodes, seed, threads, mode, explorer, json)
         }

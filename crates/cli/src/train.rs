@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use serde_json::json;
 use tactile_env::VecEnv;
+use tactile_env::tasks::explorers::Scripted;
 use tactile_rl::{
-    Overrides, Ppo, PpoConfig, ResumePlan, RunInfo, RunWriter, checkpoint_dir, evaluate, list_checkpoints,
-    load_checkpoint, save_checkpoint,
+    Explorer, Overrides, Ppo, PpoConfig, ResumePlan, RunInfo, RunWriter, checkpoint_dir, evaluate_with,
+    list_checkpoints, load_checkpoint, save_checkpoint,
 };
 
 /// What the command line asked for.
@@ -59,6 +60,11 @@ pub struct TrainArgs {
     /// Evaluation episodes after training.
     #[arg(long, default_value_t = 10)]
     pub eval_episodes: usize,
+    /// TANDEM's baselines: a scripted explorer (`random-walk`,
+    /// `not-go-back`, `edge-follower`) moves the finger and only the
+    /// discriminator learns, on that explorer's own grids.
+    #[arg(long, conflicts_with = "resume")]
+    pub explorer: Option<String>,
     /// Print one JSON object on stdout at the end.
     #[arg(long)]
     pub json: bool,
@@ -112,8 +118,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if let Some(dir) = args.resume.clone() {
         return resume(args, &dir);
     }
-    let (config, algo) = PpoConfig::for_new_run(&args.env_id, &args.overrides())?;
+    let (mut config, algo) = PpoConfig::for_new_run(&args.env_id, &args.overrides())?;
     let algo = algo.as_str();
+    if let Some(name) = &args.explorer {
+        let kind = Scripted::from_name(name).with_context(|| {
+            let names: Vec<&str> = Scripted::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown explorer `{name}`; expected one of {}", names.join(", "))
+        })?;
+        let tandem = config.tandem.as_mut().with_context(|| {
+            format!("--explorer {name}: {} trains no discriminator (it needs --algo tandem)", args.env_id)
+        })?;
+        tandem.explorer = Some(kind);
+    }
     if config.steps_trained() != config.total_steps && !args.json {
         eprintln!(
             "note: training {} steps, {} rollouts of {} ({} envs x {} steps)",
@@ -250,13 +266,18 @@ fn train_loop(mut ppo: Ppo, mut env: VecEnv, mut writer: RunWriter, args: &Train
     let policy = ppo.policy(env.id())?;
     let final_dir = dir.join("final");
     policy.save(&final_dir)?;
-    let eval = evaluate(
+    let explorer = match ppo.config.tandem.as_ref().and_then(|t| t.explorer) {
+        Some(kind) => Explorer::Scripted(kind),
+        None => Explorer::Learned,
+    };
+    let eval = evaluate_with(
         &policy,
         env.id(),
         args.eval_episodes,
         ppo.config.seed.wrapping_add(1_000_000),
         ppo.config.threads,
         ppo.config.eval_stochastic,
+        explorer,
     )?;
     let steps_here = ppo.global_step - first_step;
     if args.json {

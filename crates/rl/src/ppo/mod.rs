@@ -274,7 +274,11 @@ impl Ppo {
         stats.reward_terms =
             term_names.into_iter().zip(term_sums).map(|(k, s)| (k, (s / term_count.max(1) as f64) as f32)).collect();
 
-        self.learn(lr, &mut stats);
+        // With a scripted explorer (TANDEM's baselines) the actions were
+        // not the policy's: only the discriminator learns.
+        if self.config.tandem.as_ref().is_none_or(|t| t.explorer.is_none()) {
+            self.learn(lr, &mut stats);
+        }
         for hook in self.hooks.iter_mut() {
             hook.after_update(&mut self.rng, &mut stats);
         }

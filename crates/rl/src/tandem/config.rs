@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use tactile_env::tasks::explorers::Scripted;
+
 use crate::encoder::{CnnConfig, PolarView};
 
 /// The co-training's settings (`[tandem]` in a PPO config).
@@ -72,6 +74,12 @@ pub struct TandemConfig {
     /// outlying fit, though not a drift that lasts (what it measured on
     /// Explore-v0 is in `envs/Explore-v0.ppo.toml`).
     pub calibration_smoothing: f32,
+    /// A scripted explorer that moves the finger in place of PPO's
+    /// (`"random-walk"`, `"not-go-back"`, `"edge-follower"`): TANDEM's
+    /// baselines, each with a discriminator trained on its own grids. PPO
+    /// then learns nothing; only the discriminator trains. `tactile train
+    /// --explorer NAME` sets it.
+    pub explorer: Option<Scripted>,
 }
 
 impl Default for TandemConfig {
@@ -93,6 +101,7 @@ impl Default for TandemConfig {
             calibration_envs: 0,
             calibration_size: 1024,
             calibration_smoothing: 1.0,
+            explorer: None,
         }
     }
 }

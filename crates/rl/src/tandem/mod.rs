@@ -25,6 +25,7 @@ use crate::network::{number_params, tensor2, to_vec};
 use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
+use tactile_env::tasks::explorers::ScriptedExplorer;
 pub use tactile_policy::{TandemLayout, declare_from, guess_from};
 
 /// The discriminator: a CNN over the grid (or its polar picture) and a
@@ -288,6 +289,21 @@ pub struct Tandem {
     explorer_space: Option<Space>,
     /// Its part in the rollout under way.
     rollout: RolloutScratch,
+    /// The scripted explorers of `config.explorer`, one per env.
+    scripted: ScriptedRun,
+}
+
+/// The scripted explorers' state: one per env, the grids they read, the
+/// moves they chose, and their random stream.
+struct ScriptedRun {
+    explorers: Vec<ScriptedExplorer>,
+    /// Envs whose episode has just begun (the explorer starts afresh).
+    fresh: Vec<bool>,
+    grids: Vec<f32>,
+    moves: Vec<f32>,
+    rng: StdRng,
+    /// Flat index of the move in the env's action.
+    move_index: usize,
 }
 
 /// What the discriminator holds during a rollout: the class
@@ -390,10 +406,28 @@ impl Tandem {
             device: device.clone(),
             explorer_space: None,
             rollout: RolloutScratch::default(),
+            scripted: ScriptedRun {
+                explorers: Vec::new(),
+                fresh: Vec::new(),
+                grids: Vec::new(),
+                moves: Vec::new(),
+                rng: <StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5C21_97ED),
+                move_index: (0..).find(|&i| i != layout.action_index && Some(i) != layout.guess_index).unwrap_or(0),
+            },
             model,
             layout,
             config,
         })
+    }
+
+    /// Copies the batch's grids for the scripted explorers.
+    fn keep_grids(&mut self, raw_obs: &[f32], obs_dim: usize) {
+        let (offset, h, w, _) = self.layout.grid;
+        let grids = &mut self.scripted.grids;
+        grids.clear();
+        for row in raw_obs.chunks(obs_dim) {
+            grids.extend_from_slice(&row[offset..offset + h * w]);
+        }
     }
 
     /// A fresh discriminator for an env with these observation layout and
@@ -589,20 +623,47 @@ impl RolloutHook for Tandem {
         r.declared = 0;
         self.probabilities(raw_obs, obs_dim, &mut r.probs);
         self.rollout = r;
+        if let Some(kind) = self.config.explorer {
+            let side = self.layout.grid.1;
+            let s = &mut self.scripted;
+            if s.explorers.len() != n {
+                s.explorers = (0..n).map(|_| ScriptedExplorer::new(kind, side)).collect();
+                s.fresh = vec![true; n];
+                s.moves = vec![0.0; n];
+            }
+            self.keep_grids(raw_obs, obs_dim);
+        }
     }
 
     fn before_step(&mut self) {
         let r = &mut self.rollout;
         declare_from(&r.probs, self.layout.classes, self.config.threshold, &mut r.filled);
         guess_from(&r.probs, self.layout.classes, &mut r.guesses);
+        if self.config.explorer.is_some() {
+            let cells = self.layout.grid.1 * self.layout.grid.2;
+            let s = &mut self.scripted;
+            for (i, e) in s.explorers.iter_mut().enumerate() {
+                let grid = &s.grids[i * cells..(i + 1) * cells];
+                if std::mem::take(&mut s.fresh[i]) {
+                    e.reset(grid);
+                }
+                s.moves[i] = e.next_move(grid, &mut s.rng) as f32;
+            }
+        }
     }
 
     fn env_action(&self, env: usize, policy_action: &[f32], out: &mut [f32]) -> bool {
         self.layout.env_action(policy_action, self.rollout.filled[env], self.rollout.guesses[env], out);
+        if self.config.explorer.is_some() {
+            out[self.scripted.move_index] = self.scripted.moves[env];
+        }
         true
     }
 
     fn after_step(&mut self, raw_obs: &[f32], obs_dim: usize, infos: &[Info]) {
+        if self.config.explorer.is_some() {
+            self.keep_grids(raw_obs, obs_dim);
+        }
         self.store(raw_obs, obs_dim, infos);
         let mut next = std::mem::take(&mut self.rollout.probs_next);
         self.probabilities(raw_obs, obs_dim, &mut next);
@@ -623,6 +684,9 @@ impl RolloutHook for Tandem {
 
     fn episode_ends(&mut self, env: usize) {
         self.rollout.declared += usize::from(self.rollout.filled[env] > 0.0);
+        if let Some(fresh) = self.scripted.fresh.get_mut(env) {
+            *fresh = true;
+        }
     }
 
     fn end_step(&mut self) {
