@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tactile_env::{Env, Space};
+use tactile_env::Env;
 use tactile_rollout::{EpisodeRecord, GridRecord, RolloutWriter, SceneRecord, StepRecord, flags};
 use tactile_sim::hand_hold::HandHold;
 use tactile_sim::taxel_slide::TaxelSlide;
@@ -38,28 +38,8 @@ fn observe(env: &dyn Env, step: &mut StepRecord) {
 /// `grid` entry of the observation, and the flat index of a `declare`
 /// entry of the action if it has one (the Explore tasks).
 fn grid_layout(env: &dyn Env) -> Option<(usize, usize, Option<usize>)> {
-    let (Space::Dict(obs), Space::Dict(act)) = (env.observation_space(), env.action_space()) else { return None };
-    let mut offset = 0;
-    let mut grid = None;
-    for (name, space) in obs {
-        if let (true, Space::Box { shape, .. }) = (name == "grid", space)
-            && shape.len() == 2
-            && shape[0] == shape[1]
-        {
-            grid = Some((offset, shape[0]));
-        }
-        offset += space.flat_dim();
-    }
-    let (offset, side) = grid?;
-    let mut at = 0;
-    let mut declare = None;
-    for (name, space) in act {
-        if name == "declare" {
-            declare = Some(at);
-        }
-        at += space.flat_dim();
-    }
-    Some((offset, side, declare))
+    let (offset, side) = env.observation_space().square_grid()?;
+    Some((offset, side, env.action_space().entry("declare").map(|(at, _)| at)))
 }
 
 /// Fills `grid` from an observation (and the policy's belief, if it has
@@ -157,7 +137,9 @@ pub fn record(
         loop {
             let action = &mut step.action;
             match &policy {
-                Some(p) if stochastic => p.act_with(&obs, action, Some(&mut rng)),
+                Some(p) if stochastic => {
+                    p.act_with(&obs, action, Some(&mut rng));
+                }
                 Some(p) => p.act(&obs, action),
                 None => (spec.random_action)(env.action_space(), &mut rng, action),
             }

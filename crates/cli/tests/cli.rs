@@ -732,6 +732,16 @@ fn record_streams_episodes_into_a_rollout_the_reader_takes_back() {
     assert_eq!(std::fs::read(&out).unwrap(), before);
     let e = one_line_error(&["record", "--random", "--out", dir.join("x.mcap").to_str().unwrap()]);
     assert!(e.contains("name a task"), "{e}");
+    // The explorer flags: an unknown name, and a task with no grid or no
+    // discriminator, each one line.
+    let e = one_line_error(&["eval", policy.to_str().unwrap(), "--explorer", "wander"]);
+    assert!(e.contains("unknown explorer `wander`") && e.contains("edge-follower"), "{e}");
+    let e = one_line_error(&["eval", policy.to_str().unwrap(), "--explorer", "edge-follower"]);
+    assert!(e.contains("`grid` observation"), "{e}");
+    let e = one_line_error(&["train", "Press-v0", "--explorer", "edge-follower", "--out", "z"]);
+    assert!(e.contains("trains no discriminator"), "{e}");
+    let e = one_line_error(&["train", "Explore-v2", "--explorer", "wander", "--out", "z"]);
+    assert!(e.contains("unknown explorer `wander`"), "{e}");
     let e = one_line_error(&["record", "Explore-v0", "--policy", policy.to_str().unwrap(), "--out", "y.mcap"]);
     assert!(e.contains("trained on Press-v0"), "{e}");
     let random = dir.join("random.mcap");

@@ -60,6 +60,29 @@ impl Space {
         }
     }
 
+    /// A Dict entry by name: its offset in the flat value and its space
+    /// (`None` for another kind of space or a name it does not hold).
+    pub fn entry(&self, name: &str) -> Option<(usize, &Space)> {
+        let Space::Dict(entries) = self else { return None };
+        let mut offset = 0;
+        for (n, s) in entries {
+            if n == name {
+                return Some((offset, s));
+            }
+            offset += s.flat_dim();
+        }
+        None
+    }
+
+    /// The offset and side of a square `grid` entry of a Dict space (the
+    /// Explore tasks' occupancy grid).
+    pub fn square_grid(&self) -> Option<(usize, usize)> {
+        match self.entry("grid")? {
+            (offset, Space::Box { shape, .. }) if shape.len() == 2 && shape[0] == shape[1] => Some((offset, shape[0])),
+            _ => None,
+        }
+    }
+
     /// Element type.
     pub fn dtype(&self) -> Dtype {
         match self {
@@ -211,6 +234,20 @@ mod tests {
 
     fn explore_like() -> Space {
         Space::Dict(vec![("move".into(), Space::Discrete { n: 4 }), ("declare".into(), Space::Discrete { n: 11 })])
+    }
+
+    #[test]
+    fn dict_entries_are_found_with_their_flat_offsets() {
+        let space = Space::Dict(vec![
+            ("grid".into(), Space::uniform_box(0.0, 3.0, &[3, 3])),
+            ("taxels".into(), Space::uniform_box(0.0, 1.0, &[4])),
+        ]);
+        assert_eq!(space.entry("taxels").map(|(at, s)| (at, s.flat_dim())), Some((9, 4)));
+        assert_eq!(space.square_grid(), Some((0, 3)));
+        assert!(space.entry("move").is_none());
+        let wide = Space::Dict(vec![("grid".into(), Space::uniform_box(0.0, 3.0, &[2, 3]))]);
+        assert_eq!(wide.square_grid(), None);
+        assert_eq!(Space::Discrete { n: 2 }.entry("grid").map(|(at, _)| at), None);
     }
 
     #[test]

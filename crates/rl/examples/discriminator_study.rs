@@ -186,7 +186,9 @@ fn record(explorer: &mut Explorer, episodes: usize, moves: usize, seed: u64, pat
     }
     while episode.iter().any(|&e| (e as usize) < episodes) {
         match explorer {
-            Explorer::Policy(policy) => policy.act_with(&obs, &mut actions, Some(&mut rng)),
+            Explorer::Policy(policy) => {
+                policy.act_with(&obs, &mut actions, Some(&mut rng));
+            }
             Explorer::Tracer(tracers) => {
                 tracers.resize(n, Tracer::default());
                 for (i, t) in tracers.iter_mut().enumerate() {

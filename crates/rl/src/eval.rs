@@ -127,7 +127,7 @@ pub fn evaluate_with(
     let mut success_len = 0u64;
     let mut fact_sums: Vec<(String, f64)> = env.infos[0].facts.iter().map(|(k, _)| (k.to_string(), 0.0)).collect();
     while done.iter().any(|d| !d) {
-        policy.act_with(&env.obs, &mut actions, rng.as_mut());
+        let outputs = policy.act_with(&env.obs, &mut actions, rng.as_mut());
         if let Some((offset, side)) = grid {
             let grids = env.obs.chunks(obs_dim).map(|row| &row[offset..offset + side * side]);
             match explorer {
@@ -137,7 +137,6 @@ pub fn evaluate_with(
                     }
                 }
                 Explorer::LearnedAvoidingContact => {
-                    let outputs = policy.actor_outputs(&env.obs);
                     let per = outputs.len() / episodes;
                     for ((g, a), out) in grids.zip(actions.chunks_mut(ad)).zip(outputs.chunks(per)) {
                         a[0] = avoid_contact(g, side, a[0] as usize, &out[..4]) as f32;
@@ -176,21 +175,9 @@ pub fn evaluate_with(
     })
 }
 
-/// The offset and side of a square `grid` entry of the observation, when
-/// the action's first entry is a 4-way `move`.
+/// The offset and side of the observation's square grid, when the
+/// action's first entry is a 4-way `move`.
 fn grid_of(obs: &Space, act: &Space) -> Option<(usize, usize)> {
-    let (Space::Dict(o), Space::Dict(a)) = (obs, act) else { return None };
-    let (name, first) = a.first()?;
-    if name != "move" || *first != (Space::Discrete { n: 4 }) {
-        return None;
-    }
-    let mut offset = 0;
-    for (name, space) in o {
-        if name == "grid" {
-            let Space::Box { shape, .. } = space else { return None };
-            return (shape.len() == 2 && shape[0] == shape[1]).then_some((offset, shape[0]));
-        }
-        offset += space.flat_dim();
-    }
-    None
+    matches!(act.entry("move")?, (0, Space::Discrete { n: 4 })).then_some(())?;
+    obs.square_grid()
 }

@@ -75,8 +75,9 @@ impl TrainedPolicy {
 
     /// Env actions sampled from the policy with `rng`, or deterministic
     /// ones without it (a deterministic explorer can repeat a blocked move
-    /// for ever where the grid it sees does not change).
-    pub fn act_with(&self, raw_obs: &[f32], actions: &mut [f32], rng: Option<&mut StdRng>) {
+    /// for ever where the grid it sees does not change). Returns the
+    /// actor's outputs they were drawn from (as [`TrainedPolicy::actor_outputs`]).
+    pub fn act_with(&self, raw_obs: &[f32], actions: &mut [f32], rng: Option<&mut StdRng>) -> Vec<f32> {
         let batch = raw_obs.len() / self.obs_dim.max(1);
         let layout = &self.meta.network.action_layout;
         let out = self.actor_outputs(raw_obs);
@@ -106,6 +107,7 @@ impl TrainedPolicy {
         for row in actions.chunks_mut(ead) {
             clip_to_space(&self.act_space, row);
         }
+        out
     }
 
     /// The actor's raw outputs (Gaussian means and logits, `batch x

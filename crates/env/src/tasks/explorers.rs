@@ -77,9 +77,10 @@ pub fn avoid_contact(grid: &[f32], side: usize, mv: usize, logits: &[f32]) -> us
     if !blocked(mv) {
         return mv;
     }
-    let mut order: Vec<usize> = (0..logits.len().min(4)).collect();
-    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    order.into_iter().find(|&m| !blocked(m)).unwrap_or(mv)
+    let mut order = [0, 1, 2, 3];
+    let n = logits.len().min(4);
+    order[..n].sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    order[..n].iter().copied().find(|&m| !blocked(m)).unwrap_or(mv)
 }
 
 /// One scripted explorer's state over one episode.
@@ -87,24 +88,26 @@ pub fn avoid_contact(grid: &[f32], side: usize, mv: usize, logits: &[f32]) -> us
 pub struct ScriptedExplorer {
     kind: Scripted,
     side: usize,
-    /// The last move and whether it touched (the edge follower's memory).
-    previous: Option<(usize, usize)>,
+    /// The last move (the edge follower's memory).
+    previous: Option<usize>,
+    /// The episode's start ended on a touch not yet turned away from.
+    start_touch: bool,
     contacts: usize,
 }
 
 impl ScriptedExplorer {
     /// An explorer of `kind` on `side x side` grids.
     pub fn new(kind: Scripted, side: usize) -> Self {
-        ScriptedExplorer { kind, side, previous: None, contacts: 0 }
+        ScriptedExplorer { kind, side, previous: None, start_touch: false, contacts: 0 }
     }
 
     /// Starts an episode from its first grid: the edge follower takes the
     /// touch the start ended on as its last move's.
     pub fn reset(&mut self, grid: &[f32]) {
         self.contacts = count_contacts(grid);
-        self.previous = finger_cell(grid).and_then(|at| {
-            (0..4).find(|&m| grid[neighbour(at, m, self.side)] == f32::from(cell::CONTACT)).map(|m| (m, usize::MAX))
-        });
+        self.previous = finger_cell(grid)
+            .and_then(|at| (0..4).find(|&m| grid[neighbour(at, m, self.side)] == f32::from(cell::CONTACT)));
+        self.start_touch = self.previous.is_some();
     }
 
     /// The next move for this grid.
@@ -121,14 +124,20 @@ impl ScriptedExplorer {
         let mv = match self.kind {
             Scripted::RandomWalk => rng.random_range(0..4),
             Scripted::NotGoBack => {
-                let fresh: Vec<usize> =
-                    (0..4).filter(|&m| grid[neighbour(at, m, side)] == f32::from(cell::UNEXPLORED)).collect();
-                if fresh.is_empty() { rng.random_range(0..4) } else { fresh[rng.random_range(0..fresh.len())] }
+                let mut fresh = [0; 4];
+                let mut n = 0;
+                for m in 0..4 {
+                    if grid[neighbour(at, m, side)] == f32::from(cell::UNEXPLORED) {
+                        fresh[n] = m;
+                        n += 1;
+                    }
+                }
+                if n == 0 { rng.random_range(0..4) } else { fresh[rng.random_range(0..n)] }
             }
             Scripted::EdgeFollower => {
-                let (last, _) = self.previous.unwrap_or((0, 0));
-                // The reset's touch counts as one (`usize::MAX`).
-                let touched = touched || self.previous.is_some_and(|(_, mark)| mark == usize::MAX);
+                let last = self.previous.unwrap_or(0);
+                // The touch the start ended on counts as one.
+                let touched = touched || std::mem::take(&mut self.start_touch);
                 let first = if touched { CLOCKWISE[last] } else { ANTICLOCKWISE[last] };
                 let mut mv = first;
                 loop {
@@ -142,7 +151,7 @@ impl ScriptedExplorer {
                 }
             }
         };
-        self.previous = Some((mv, 0));
+        self.previous = Some(mv);
         mv
     }
 }
