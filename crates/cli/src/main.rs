@@ -99,7 +99,9 @@ enum Command {
         /// policy), `learned-avoiding-contact` (TANDEM's evaluation: a move
         /// into a known contact cell gives way to the next most likely),
         /// or TANDEM's scripted baselines `random-walk`, `not-go-back`,
-        /// `edge-follower` (the policy's discriminator still declares).
+        /// `edge-follower`, `info-gain` (the move the policy's
+        /// discriminator expects to learn most from); the policy's
+        /// discriminator still declares.
         /// Default: the scripted explorer the policy's discriminator was
         /// trained with (`train --explorer`), else `learned`.
         #[arg(long, conflicts_with = "record")]

@@ -61,7 +61,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 10)]
     pub eval_episodes: usize,
     /// TANDEM's baselines: a scripted explorer (`random-walk`,
-    /// `not-go-back`, `edge-follower`) moves the finger and only the
+    /// `not-go-back`, `edge-follower`, `info-gain`, which asks the
+    /// discriminator as it trains) moves the finger and only the
     /// discriminator learns, on that explorer's own grids.
     #[arg(long, conflicts_with = "resume")]
     pub explorer: Option<String>,

@@ -254,8 +254,14 @@ impl TandemLayout {
 
     /// Whether a flat observation's grid holds enough evidence to classify.
     pub fn has_evidence(&self, obs: &[f32]) -> bool {
+        self.grid_has_evidence(self.grid_of(obs))
+    }
+
+    /// Whether a grid (`height * width` codes) holds enough evidence to
+    /// classify.
+    pub fn grid_has_evidence(&self, grid: &[f32]) -> bool {
         let (code, min) = self.evidence;
-        min == 0 || self.grid_of(obs).iter().filter(|&&v| v == code).take(min).count() >= min
+        min == 0 || grid.iter().filter(|&&v| v == code).take(min).count() >= min
     }
 }
 

@@ -1,7 +1,7 @@
 //! Evaluation: a trained policy on fresh seeded episodes.
 
 use serde::Serialize;
-use tactile_env::tasks::explorers::{Scripted, ScriptedExplorer, avoid_contact};
+use tactile_env::tasks::explorers::{InfoGainQuery, Scripted, ScriptedExplorer, avoid_contact};
 use tactile_env::{Space, VecEnv};
 
 use crate::RlError;
@@ -120,6 +120,15 @@ pub fn evaluate_with(
             s.reset(&row[offset..offset + side * side]);
         }
     }
+    let classes = policy.meta.discriminator.as_ref().map(|d| d.layout.classes);
+    let asks = matches!(explorer, Explorer::Scripted(kind) if kind.asks_classifier());
+    if asks && classes.is_none() {
+        return Err(RlError::Config {
+            field: "explorer",
+            reason: "info-gain asks the policy's discriminator, and this policy has none (train it under TANDEM)",
+        });
+    }
+    let (mut queries, mut query_grids) = (Vec::new(), Vec::new());
     let ad = env.action_space().flat_dim();
     let mut actions = vec![0.0; episodes * ad];
     let mut done = vec![false; episodes];
@@ -131,6 +140,23 @@ pub fn evaluate_with(
         if let Some((offset, side)) = grid {
             let grids = env.obs.chunks(obs_dim).map(|row| &row[offset..offset + side * side]);
             match explorer {
+                Explorer::Scripted(_) if asks => {
+                    queries.clear();
+                    query_grids.clear();
+                    for (g, &over) in grids.zip(&done) {
+                        queries.push((!over).then(|| InfoGainQuery::ask(g, side, &mut query_grids)));
+                    }
+                    let probs = policy.grid_class_probabilities(&query_grids).unwrap_or_default();
+                    let classes = classes.unwrap_or(1);
+                    let mut at = 0;
+                    for (q, a) in queries.iter().zip(actions.chunks_mut(ad)) {
+                        if let Some(q) = q {
+                            let answers = &probs[at * classes..(at + q.grids()) * classes];
+                            a[0] = q.answer(answers, classes, &mut script_rng) as f32;
+                            at += q.grids();
+                        }
+                    }
+                }
                 Explorer::Scripted(_) => {
                     for ((s, g), a) in scripts.iter_mut().zip(grids).zip(actions.chunks_mut(ad)) {
                         a[0] = s.next_move(g, &mut script_rng) as f32;

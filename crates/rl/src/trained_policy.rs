@@ -38,6 +38,10 @@ use crate::ppo::plumbing::clip_to_space;
 use crate::tandem::{Discriminator, declare_and_guess};
 use crate::weights::{load_module, save_module};
 
+/// Grids per discriminator call in [`TrainedPolicy::grid_class_probabilities`]
+/// (a 60 x 60 grid batch of this size is 29 MB).
+const GRID_BATCH: usize = 2048;
+
 /// A trained policy ready to act: deterministic actions (Gaussian means,
 /// most likely choices), the discriminator filling its action.
 pub struct TrainedPolicy {
@@ -132,6 +136,20 @@ impl TrainedPolicy {
         let batch = raw_obs.len() / self.obs_dim.max(1);
         let mut probs = vec![0.0; batch * dm.layout.classes];
         crate::tandem::probabilities(d, &dm.layout, raw_obs, self.obs_dim, &self.device, &mut probs);
+        Some(probs)
+    }
+
+    /// The discriminator's class probabilities (`batch x classes`) for a
+    /// batch of bare grids (`batch x height * width` codes), under TANDEM;
+    /// run in batches of at most `GRID_BATCH` grids.
+    pub fn grid_class_probabilities(&self, grids: &[f32]) -> Option<Vec<f32>> {
+        let (d, dm) = (self.discriminator.as_ref()?, self.meta.discriminator.as_ref()?);
+        let (_, h, w, _) = dm.layout.grid;
+        let (cells, classes) = ((h * w).max(1), dm.layout.classes);
+        let mut probs = vec![0.0; grids.len() / cells * classes];
+        for (g, p) in grids.chunks(GRID_BATCH * cells).zip(probs.chunks_mut(GRID_BATCH * classes)) {
+            crate::tandem::grid_probabilities(d, &dm.layout, g, &self.device, p);
+        }
         Some(probs)
     }
 

@@ -1,14 +1,20 @@
-//! PPO learns Press-v0: a seeded run of 50,000 steps reaches a success
-//! rate of at least 0.9 over 20 deterministic evaluation episodes.
+//! PPO learns Press-v0 from its defaults every time: seeded runs of
+//! 100,000 steps, on three training seeds (among them the ones that failed
+//! most often before the defaults read the observation unnormalised),
+//! each reach a success rate of at least 0.95 over 40 deterministic
+//! episodes on unseen seeds, and raise the return over their first
+//! episodes'.
 
 use tactile_env::VecEnv;
 use tactile_rl::{Ppo, PpoConfig};
 
-#[test]
-fn ppo_learns_press_within_50k_steps() {
-    let config = PpoConfig::for_task("Press-v0").unwrap();
-    assert_eq!(config.total_steps, 50_000);
-    let mut env = VecEnv::make("Press-v0", config.num_envs, 2, None).unwrap();
+/// Trains Press-v0 with its defaults and training seed `seed`; returns the
+/// success rate and mean return over 40 held-out episodes and the mean
+/// return of the first training episodes.
+fn train_and_evaluate(seed: u64) -> (f32, f32, f32) {
+    let config = PpoConfig { seed, ..PpoConfig::for_task("Press-v0").unwrap() };
+    assert_eq!(config.total_steps, 100_000);
+    let mut env = VecEnv::make("Press-v0", config.num_envs, 1, None).unwrap();
     env.reset(config.seed).unwrap();
     let (obs_space, act_space) = (env.observation_space().clone(), env.action_space().clone());
     let mut ppo = Ppo::new(config, &obs_space, &act_space, env.state_dim(), burn::tensor::Device::flex()).unwrap();
@@ -20,10 +26,10 @@ fn ppo_learns_press_within_50k_steps() {
         }
     }
 
-    // Deterministic evaluation on unseen seeds.
-    let episodes = 20;
-    let mut eval = VecEnv::make("Press-v0", episodes, 2, None).unwrap();
-    eval.reset(12_345).unwrap();
+    // Deterministic evaluation on seeds no training env used.
+    let episodes = 40;
+    let mut eval = VecEnv::make("Press-v0", episodes, 1, None).unwrap();
+    eval.reset(12_345 + seed).unwrap();
     let policy = ppo.policy("Press-v0").unwrap();
     let mut actions = vec![0.0; episodes * act_space.flat_dim()];
     let (mut done, mut successes, mut returns) = (vec![false; episodes], 0, vec![0.0f32; episodes]);
@@ -42,6 +48,26 @@ fn ppo_learns_press_within_50k_steps() {
     }
     let rate = successes as f32 / episodes as f32;
     let mean = returns.iter().sum::<f32>() / episodes as f32;
-    assert!(rate >= 0.9, "success rate {rate} (mean return {mean}, first episodes {first_returns:?})");
-    assert!(mean > first_returns.unwrap_or(f32::NEG_INFINITY), "learning raised the return");
+    (rate, mean, first_returns.unwrap_or(f32::NEG_INFINITY))
+}
+
+fn learns_with_seed(seed: u64) {
+    let (rate, mean, first) = train_and_evaluate(seed);
+    assert!(rate >= 0.95, "seed {seed}: success rate {rate} (mean return {mean}, first episodes {first})");
+    assert!(mean > first, "seed {seed}: learning raised the return ({first} -> {mean})");
+}
+
+#[test]
+fn ppo_learns_press_with_seed_1() {
+    learns_with_seed(1);
+}
+
+#[test]
+fn ppo_learns_press_with_seed_3() {
+    learns_with_seed(3);
+}
+
+#[test]
+fn ppo_learns_press_with_seed_7() {
+    learns_with_seed(7);
 }

@@ -1,6 +1,7 @@
 //! TANDEM's scripted explorers, its baselines for the Explore tasks
 //! (`explorer.py` in jingxixu/tandem-public, re-derived on our grid): each
-//! picks the next move from the world-frame occupancy grid alone, and a
+//! picks the next move from the world-frame occupancy grid (Info-gain also
+//! from a classifier's answers about it, [`InfoGainQuery`]), and a
 //! discriminator declares. [`avoid_contact`] is the rule TANDEM's learned
 //! explorer follows at evaluation: a move into a known contact cell gives
 //! way to the next most likely one.
@@ -32,11 +33,19 @@ pub enum Scripted {
     /// tries turning anticlockwise towards the object, then turns
     /// clockwise until the cell ahead is unexplored or free.
     EdgeFollower,
+    /// The move into an unexplored cell whose outcome, free or contact
+    /// (equally likely), lowers the classifier's entropy over the objects
+    /// most on average; a uniform one among them when all gain the same,
+    /// any move when there is none (TANDEM's Info-gain). It asks a
+    /// classifier through [`InfoGainQuery`]; without its answers every
+    /// move gains the same and the choice is Not-go-back's.
+    InfoGain,
 }
 
 impl Scripted {
     /// Every explorer, as the command line names them.
-    pub const ALL: [Scripted; 3] = [Scripted::RandomWalk, Scripted::NotGoBack, Scripted::EdgeFollower];
+    pub const ALL: [Scripted; 4] =
+        [Scripted::RandomWalk, Scripted::NotGoBack, Scripted::EdgeFollower, Scripted::InfoGain];
 
     /// Its command-line name.
     pub fn name(self) -> &'static str {
@@ -44,6 +53,7 @@ impl Scripted {
             Scripted::RandomWalk => "random-walk",
             Scripted::NotGoBack => "not-go-back",
             Scripted::EdgeFollower => "edge-follower",
+            Scripted::InfoGain => "info-gain",
         }
     }
 
@@ -51,6 +61,84 @@ impl Scripted {
     pub fn from_name(name: &str) -> Option<Scripted> {
         Scripted::ALL.into_iter().find(|s| s.name() == name)
     }
+
+    /// Whether it asks a classifier ([`InfoGainQuery`]).
+    pub fn asks_classifier(self) -> bool {
+        self == Scripted::InfoGain
+    }
+}
+
+/// One grid's question to a classifier for Info-gain: the grid as it is
+/// and, for each move into an unexplored cell, the grid with that cell
+/// free and with it contact (TANDEM's `InfoGainExplorer`; the finger's
+/// own cell is left where it is, as there).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InfoGainQuery {
+    moves: [u8; 4],
+    n: u8,
+}
+
+impl InfoGainQuery {
+    /// Appends the question's grids to `grids`: the grid itself, then the
+    /// two outcomes of each candidate move ([`InfoGainQuery::grids`] in
+    /// all). `grids` keeps its capacity from step to step.
+    pub fn ask(grid: &[f32], side: usize, grids: &mut Vec<f32>) -> Self {
+        let mut q = InfoGainQuery::default();
+        grids.extend_from_slice(grid);
+        let Some(at) = finger_cell(grid) else { return q };
+        for m in 0..4 {
+            let next = neighbour(at, m, side);
+            if grid[next] != f32::from(cell::UNEXPLORED) {
+                continue;
+            }
+            q.moves[usize::from(q.n)] = m as u8;
+            q.n += 1;
+            for code in [cell::FREE, cell::CONTACT] {
+                let start = grids.len();
+                grids.extend_from_slice(grid);
+                grids[start + next] = f32::from(code);
+            }
+        }
+        q
+    }
+
+    /// How many grids the question holds (1 + 2 per candidate move).
+    pub fn grids(&self) -> usize {
+        1 + 2 * usize::from(self.n)
+    }
+
+    /// The move from the classifier's probabilities of the question's
+    /// grids (`grids() x classes`, in their order).
+    pub fn answer(&self, probs: &[f32], classes: usize, rng: &mut StdRng) -> usize {
+        let n = usize::from(self.n);
+        if n == 0 {
+            return rng.random_range(0..4);
+        }
+        let before = entropy_nats(&probs[..classes]);
+        let mut gains = [0.0f32; 4];
+        for (i, gain) in gains[..n].iter_mut().enumerate() {
+            let free = &probs[(1 + 2 * i) * classes..(2 + 2 * i) * classes];
+            let contact = &probs[(2 + 2 * i) * classes..(3 + 2 * i) * classes];
+            *gain = before - 0.5 * (entropy_nats(free) + entropy_nats(contact));
+        }
+        let gains = &gains[..n];
+        if gains.iter().all(|&g| g == gains[0]) {
+            return usize::from(self.moves[rng.random_range(0..n)]);
+        }
+        // The first of equal maxima, as numpy's argmax.
+        let mut best = 0;
+        for (i, &g) in gains.iter().enumerate() {
+            if g > gains[best] {
+                best = i;
+            }
+        }
+        usize::from(self.moves[best])
+    }
+}
+
+/// The Shannon entropy of a distribution (nats; `0 ln 0 = 0`).
+fn entropy_nats(p: &[f32]) -> f32 {
+    p.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.ln()).sum()
 }
 
 /// The cell a move leads to from `at` on an `side x side` grid (`at`
@@ -123,7 +211,7 @@ impl ScriptedExplorer {
         };
         let mv = match self.kind {
             Scripted::RandomWalk => rng.random_range(0..4),
-            Scripted::NotGoBack => {
+            Scripted::NotGoBack | Scripted::InfoGain => {
                 let mut fresh = [0; 4];
                 let mut n = 0;
                 for m in 0..4 {
@@ -213,5 +301,47 @@ mod tests {
         assert_eq!(avoid_contact(&grid, side, 2, &[0.1, -1.0, 3.0, 0.5]), 3);
         assert_eq!(avoid_contact(&grid, side, 1, &[0.1, -1.0, 3.0, 0.5]), 1);
         assert_eq!(neighbour(0, 1, side), 0, "the edge holds the finger");
+    }
+
+    #[test]
+    fn info_gain_asks_about_unexplored_neighbours_and_takes_the_most_telling() {
+        // A 3 x 3 grid, the finger in the middle; +x and -y unexplored.
+        let side = 3;
+        let mut grid = vec![f32::from(cell::FREE); 9];
+        grid[4] = f32::from(cell::CURRENT);
+        grid[5] = f32::from(cell::UNEXPLORED); // +x
+        grid[1] = f32::from(cell::UNEXPLORED); // -y
+        let mut grids = Vec::new();
+        let q = InfoGainQuery::ask(&grid, side, &mut grids);
+        assert_eq!(q.grids(), 5);
+        assert_eq!(grids.len(), 5 * 9);
+        assert_eq!(&grids[..9], &grid[..]);
+        // +x first: free, then contact, in cell 5 only.
+        assert_eq!(grids[9 + 5], f32::from(cell::FREE));
+        assert_eq!(grids[18 + 5], f32::from(cell::CONTACT));
+        assert_eq!(grids[27 + 1], f32::from(cell::FREE));
+        assert_eq!(grids[36 + 1], f32::from(cell::CONTACT));
+        let changed = |k: usize| (0..9).filter(|&c| grids[k * 9 + c] != grid[c]).count();
+        assert_eq!([changed(1), changed(2), changed(3), changed(4)], [1, 1, 1, 1]);
+        // Two classes. Now 50/50 (ln 2 nats). Moving +x settles it either
+        // way (gain ln 2); -y settles it only if contact (gain ln 2 / 2).
+        let probs = [0.5, 0.5, 1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 1.0, 0.0];
+        let mut rng = StdRng::seed_from_u64(3);
+        assert_eq!(q.answer(&probs, 2, &mut rng), 0);
+        // Swap the candidates' answers: -y is the telling one.
+        let probs = [0.5, 0.5, 0.5, 0.5, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+        assert_eq!(q.answer(&probs, 2, &mut rng), 3);
+        // All equal (a classifier without evidence): both moves are drawn.
+        let uniform = [0.5; 10];
+        let drawn: std::collections::BTreeSet<usize> = (0..40).map(|_| q.answer(&uniform, 2, &mut rng)).collect();
+        assert_eq!(drawn, [0, 3].into_iter().collect());
+        // No unexplored neighbour: any move, no further grids.
+        grid[5] = f32::from(cell::FREE);
+        grid[1] = f32::from(cell::CONTACT);
+        let mut grids = Vec::new();
+        let q = InfoGainQuery::ask(&grid, side, &mut grids);
+        assert_eq!((q.grids(), grids.len()), (1, 9));
+        let drawn: std::collections::BTreeSet<usize> = (0..60).map(|_| q.answer(&[0.5, 0.5], 2, &mut rng)).collect();
+        assert_eq!(drawn.len(), 4);
     }
 }

@@ -25,7 +25,7 @@ use crate::network::{number_params, tensor2, to_vec};
 use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
-use tactile_env::tasks::explorers::ScriptedExplorer;
+use tactile_env::tasks::explorers::{InfoGainQuery, ScriptedExplorer};
 pub use tactile_policy::{TandemLayout, declare_from, guess_from};
 
 /// The discriminator: a CNN over the grid (or its polar picture) and a
@@ -156,12 +156,25 @@ pub fn probabilities(
     for row in raw_obs.chunks(obs_dim).take(batch) {
         grids.extend_from_slice(layout.grid_of(row));
     }
-    let logits = to_vec(model.logits(&grids, batch, device));
+    grid_probabilities(model, layout, &grids, device, out);
+}
+
+/// [`probabilities`] of bare grids (`batch x height * width` codes).
+pub fn grid_probabilities(
+    model: &Discriminator,
+    layout: &TandemLayout,
+    grids: &[f32],
+    device: &Device,
+    out: &mut [f32],
+) {
+    let (_, h, w, _) = layout.grid;
+    let batch = out.len() / layout.classes;
+    let logits = to_vec(model.logits(&grids[..batch * h * w], batch, device));
     let uniform = 1.0 / layout.classes as f32;
-    for ((row, logits), obs) in
-        out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)).zip(raw_obs.chunks(obs_dim))
+    for ((row, logits), grid) in
+        out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)).zip(grids.chunks(h * w))
     {
-        if !layout.has_evidence(obs) {
+        if !layout.grid_has_evidence(grid) {
             row.fill(uniform);
             continue;
         }
@@ -304,6 +317,10 @@ struct ScriptedRun {
     rng: StdRng,
     /// Flat index of the move in the env's action.
     move_index: usize,
+    /// Info-gain's questions, their grids and the discriminator's answers.
+    queries: Vec<InfoGainQuery>,
+    query_grids: Vec<f32>,
+    query_probs: Vec<f32>,
 }
 
 /// What the discriminator holds during a rollout: the class
@@ -413,11 +430,35 @@ impl Tandem {
                 moves: Vec::new(),
                 rng: <StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0x5C21_97ED),
                 move_index: (0..).find(|&i| i != layout.action_index && Some(i) != layout.guess_index).unwrap_or(0),
+                queries: Vec::new(),
+                query_grids: Vec::new(),
+                query_probs: Vec::new(),
             },
             model,
             layout,
             config,
         })
+    }
+
+    /// Info-gain's moves for the batch's grids, the discriminator as it
+    /// stands answering.
+    fn info_gain_moves(&mut self) {
+        let (side, cells, classes) = (self.layout.grid.1, self.layout.grid.1 * self.layout.grid.2, self.layout.classes);
+        let s = &mut self.scripted;
+        s.queries.clear();
+        s.query_grids.clear();
+        for grid in s.grids.chunks(cells) {
+            s.queries.push(InfoGainQuery::ask(grid, side, &mut s.query_grids));
+        }
+        s.query_probs.resize(s.query_grids.len() / cells * classes, 0.0);
+        let inner = self.device.clone().inner();
+        grid_probabilities(&self.model.valid(), &self.layout, &s.query_grids, &inner, &mut s.query_probs);
+        let mut at = 0;
+        for (q, mv) in s.queries.iter().zip(s.moves.iter_mut()) {
+            let answers = &s.query_probs[at * classes..(at + q.grids()) * classes];
+            *mv = q.answer(answers, classes, &mut s.rng) as f32;
+            at += q.grids();
+        }
     }
 
     /// Copies the batch's grids for the scripted explorers.
@@ -639,7 +680,7 @@ impl RolloutHook for Tandem {
         let r = &mut self.rollout;
         declare_from(&r.probs, self.layout.classes, self.config.threshold, &mut r.filled);
         guess_from(&r.probs, self.layout.classes, &mut r.guesses);
-        if self.config.explorer.is_some() {
+        if let Some(kind) = self.config.explorer {
             let cells = self.layout.grid.1 * self.layout.grid.2;
             let s = &mut self.scripted;
             for (i, e) in s.explorers.iter_mut().enumerate() {
@@ -647,7 +688,12 @@ impl RolloutHook for Tandem {
                 if std::mem::take(&mut s.fresh[i]) {
                     e.reset(grid);
                 }
-                s.moves[i] = e.next_move(grid, &mut s.rng) as f32;
+                if !kind.asks_classifier() {
+                    s.moves[i] = e.next_move(grid, &mut s.rng) as f32;
+                }
+            }
+            if kind.asks_classifier() {
+                self.info_gain_moves();
             }
         }
     }
