@@ -106,6 +106,11 @@ enum Command {
         /// trained with (`train --explorer`), else `learned`.
         #[arg(long, conflicts_with = "record")]
         explorer: Option<String>,
+        /// The confidence at which a TANDEM policy's discriminator
+        /// declares, in (0, 1] (default: the one it trained with; TANDEM's
+        /// is 0.98).
+        #[arg(long, conflicts_with = "record")]
+        threshold: Option<f32>,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -321,10 +326,21 @@ fn eval(
     threads: usize,
     stochastic: Option<bool>,
     explorer: Option<tactile_rl::Explorer>,
+    threshold: Option<f32>,
     json_out: bool,
 ) -> Result<()> {
     let dir = export::policy_dir(dir);
-    let policy = tactile_rl::TrainedPolicy::load(&dir)?;
+    let mut policy = tactile_rl::TrainedPolicy::load(&dir)?;
+    if let Some(t) = threshold {
+        if !(t > 0.0 && t <= 1.0) {
+            anyhow::bail!("--threshold {t}: a confidence in (0, 1]");
+        }
+        let Some(d) = policy.meta.discriminator.as_mut() else {
+            anyhow::bail!("--threshold: {} has no discriminator (it is not a TANDEM policy)", dir.display());
+        };
+        d.threshold = t;
+    }
+    let threshold = policy.meta.discriminator.as_ref().map(|d| d.threshold);
     // A discriminator trained beside a scripted explorer is evaluated
     // with it unless asked otherwise.
     let trained_with = policy.meta.training.pointer("/tandem/explorer").and_then(|v| v.as_str());
@@ -357,6 +373,7 @@ fn eval(
                 "final_facts": report.final_facts,
                 "stochastic": stochastic,
                 "explorer": explorer.name(),
+                "threshold": threshold,
             })
         );
     } else {
@@ -468,6 +485,7 @@ fn run(cli: Cli) -> Result<()> {
             deterministic,
             record: Some(out),
             explorer: _,
+            threshold: _,
             json,
         } => {
             let mode = (stochastic || deterministic).then_some(stochastic);
@@ -505,6 +523,7 @@ fn run(cli: Cli) -> Result<()> {
             deterministic,
             record: None,
             explorer,
+            threshold,
             json,
         } => {
             let explorer = explorer
@@ -518,7 +537,7 @@ fn run(cli: Cli) -> Result<()> {
                 })
                 .transpose()?;
             let mode = (stochastic || deterministic).then_some(stochastic);
-            eval(&policy_dir, episodes, seed, threads, mode, explorer, json)
+            eval(&policy_dir, episodes, seed, threads, mode, explorer, threshold, json)
         }
         Command::Record { env_id, policy, random, episodes, seed, out } => {
             let scripted = env_id.as_deref().filter(|id| record::SCRIPTED.contains(id));

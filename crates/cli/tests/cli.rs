@@ -695,6 +695,32 @@ fn shipped_policies_reach_what_their_model_cards_state() {
 }
 
 #[test]
+fn eval_declares_at_the_threshold_asked_for() {
+    // The shipped explorer on one seeded episode: at 20 % sure its
+    // discriminator declares as soon as it has evidence, long before the
+    // 98 % it trained with.
+    let explore = shipped().join("Explore-v2");
+    let d = explore.to_str().unwrap();
+    let at = |extra: &[&str]| {
+        let mut args = vec!["eval", d, "--episodes", "1", "--seed", "3", "--json"];
+        args.extend_from_slice(extra);
+        run_json(&args)
+    };
+    let (trained, eager) = (at(&[]), at(&["--threshold", "0.2"]));
+    assert_eq!(trained["threshold"].as_f64().unwrap() as f32, 0.98);
+    assert_eq!(eager["threshold"].as_f64().unwrap() as f32, 0.2);
+    let (t, e) = (trained["mean_episode_len"].as_f64().unwrap(), eager["mean_episode_len"].as_f64().unwrap());
+    assert!(e < t, "declaring at 20 % took {e} moves, at 98 % {t}");
+    // A confidence outside (0, 1], and a policy without a discriminator,
+    // are one line each.
+    let e = one_line_error(&["eval", d, "--threshold", "1.5"]);
+    assert!(e.contains("a confidence in (0, 1]"), "{e}");
+    let press = shipped().join("Press-v0");
+    let e = one_line_error(&["eval", press.to_str().unwrap(), "--threshold", "0.9"]);
+    assert!(e.contains("has no discriminator"), "{e}");
+}
+
+#[test]
 fn record_streams_episodes_into_a_rollout_the_reader_takes_back() {
     let dir = temp("record");
     std::fs::create_dir_all(&dir).unwrap();
