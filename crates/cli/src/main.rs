@@ -319,16 +319,19 @@ fn check(id: &str, config: Option<&std::path::Path>, json_out: bool) -> Result<(
     Ok(())
 }
 
-fn eval(
-    dir: &std::path::Path,
+/// What `tactile eval` was asked for (without `--record`).
+struct EvalOptions {
     episodes: usize,
     seed: u64,
     threads: usize,
+    /// `None`: as the policy's training config says.
     stochastic: Option<bool>,
     explorer: Option<tactile_rl::Explorer>,
     threshold: Option<f32>,
-    json_out: bool,
-) -> Result<()> {
+}
+
+fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<()> {
+    let EvalOptions { episodes, seed, threads, stochastic, explorer, threshold } = options;
     let dir = export::policy_dir(dir);
     let mut policy = tactile_rl::TrainedPolicy::load(&dir)?;
     if let Some(t) = threshold {
@@ -537,7 +540,8 @@ fn run(cli: Cli) -> Result<()> {
                 })
                 .transpose()?;
             let mode = (stochastic || deterministic).then_some(stochastic);
-            eval(&policy_dir, episodes, seed, threads, mode, explorer, threshold, json)
+            let options = EvalOptions { episodes, seed, threads, stochastic: mode, explorer, threshold };
+            eval(&policy_dir, options, json)
         }
         Command::Record { env_id, policy, random, episodes, seed, out } => {
             let scripted = env_id.as_deref().filter(|id| record::SCRIPTED.contains(id));
