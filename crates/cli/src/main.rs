@@ -341,6 +341,12 @@ fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<(
         let Some(d) = policy.meta.discriminator.as_mut() else {
             anyhow::bail!("--threshold: {} has no discriminator (it is not a TANDEM policy)", dir.display());
         };
+        // A grid without evidence reads as uniform: at 1/classes or less
+        // it would declare before the first touch.
+        let floor = 1.0 / d.layout.classes.max(1) as f32;
+        if t <= floor {
+            anyhow::bail!("--threshold {t}: at or below 1/{} even a grid without evidence declares", d.layout.classes);
+        }
         d.threshold = t;
     }
     let threshold = policy.meta.discriminator.as_ref().map(|d| d.threshold);

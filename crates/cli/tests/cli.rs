@@ -715,6 +715,8 @@ fn eval_declares_at_the_threshold_asked_for() {
     // are one line each.
     let e = one_line_error(&["eval", d, "--threshold", "1.5"]);
     assert!(e.contains("a confidence in (0, 1]"), "{e}");
+    let e = one_line_error(&["eval", d, "--threshold", "0.1"]);
+    assert!(e.contains("at or below 1/10"), "{e}");
     let press = shipped().join("Press-v0");
     let e = one_line_error(&["eval", press.to_str().unwrap(), "--threshold", "0.9"]);
     assert!(e.contains("has no discriminator"), "{e}");

@@ -1,7 +1,7 @@
 //! Evaluation: a trained policy on fresh seeded episodes.
 
 use serde::Serialize;
-use tactile_env::tasks::explorers::{InfoGainQuery, Scripted, ScriptedExplorer, avoid_contact};
+use tactile_env::tasks::explorers::{InfoGainQuery, Scripted, ScriptedExplorer, answer_all, avoid_contact};
 use tactile_env::{Space, VecEnv};
 
 use crate::RlError;
@@ -147,15 +147,7 @@ pub fn evaluate_with(
                         queries.push((!over).then(|| InfoGainQuery::ask(g, side, &mut query_grids)));
                     }
                     let probs = policy.grid_class_probabilities(&query_grids).unwrap_or_default();
-                    let classes = classes.unwrap_or(1);
-                    let mut at = 0;
-                    for (q, a) in queries.iter().zip(actions.chunks_mut(ad)) {
-                        if let Some(q) = q {
-                            let answers = &probs[at * classes..(at + q.grids()) * classes];
-                            a[0] = q.answer(answers, classes, &mut script_rng) as f32;
-                            at += q.grids();
-                        }
-                    }
+                    answer_all(&queries, &probs, classes.unwrap_or(1), &mut script_rng, &mut actions, ad);
                 }
                 Explorer::Scripted(_) => {
                     for ((s, g), a) in scripts.iter_mut().zip(grids).zip(actions.chunks_mut(ad)) {

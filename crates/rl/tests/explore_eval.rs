@@ -131,7 +131,7 @@ fn eighty_moves(kind: Scripted) -> VecEnv {
 }
 
 #[test]
-fn info_gain_trains_its_discriminator_on_grids_it_explores_afresh() {
+fn info_gain_explores_afresh_where_a_random_walk_comes_back() {
     // Info-gain asks the discriminator at each move and only steps into
     // unexplored cells while one is next to the finger: nearly every move
     // explores a new cell, where a random walk keeps coming back.

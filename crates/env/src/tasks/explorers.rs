@@ -38,7 +38,12 @@ pub enum Scripted {
     /// most on average; a uniform one among them when all gain the same,
     /// any move when there is none (TANDEM's Info-gain). It asks a
     /// classifier through [`InfoGainQuery`]; without its answers every
-    /// move gains the same and the choice is Not-go-back's.
+    /// move gains the same and the choice is Not-go-back's. Where the
+    /// classifier answers only grids with enough evidence (Explore-v2's
+    /// discriminator: 3 contact cells) and uniformly below that, the
+    /// first touches are sought by Not-go-back's draw or by the one
+    /// outcome that would give evidence, where TANDEM's classifier answers
+    /// every grid.
     InfoGain,
 }
 
@@ -133,6 +138,26 @@ impl InfoGainQuery {
             }
         }
         usize::from(self.moves[best])
+    }
+}
+
+/// The moves of a batch's questions (`None`: an env that asks nothing,
+/// its move left as it is) from the classifier's probabilities of all
+/// their grids, in order (`classes` per grid).
+pub fn answer_all(
+    queries: &[Option<InfoGainQuery>],
+    probs: &[f32],
+    classes: usize,
+    rng: &mut StdRng,
+    moves: &mut [f32],
+    stride: usize,
+) {
+    let mut at = 0;
+    for (q, mv) in queries.iter().zip(moves.iter_mut().step_by(stride.max(1))) {
+        if let Some(q) = q {
+            *mv = q.answer(&probs[at * classes..(at + q.grids()) * classes], classes, rng) as f32;
+            at += q.grids();
+        }
     }
 }
 
@@ -343,5 +368,33 @@ mod tests {
         assert_eq!((q.grids(), grids.len()), (1, 9));
         let drawn: std::collections::BTreeSet<usize> = (0..60).map(|_| q.answer(&[0.5, 0.5], 2, &mut rng)).collect();
         assert_eq!(drawn.len(), 4);
+    }
+
+    #[test]
+    fn a_batch_of_questions_reads_each_its_own_answers() {
+        // Three envs on 3 x 3 grids: one finger with two unexplored
+        // neighbours (+x, -y), one with one (+y), one that asks nothing
+        // (its episode is over); moves strided as in a flat action batch.
+        let side = 3;
+        let free = f32::from(cell::FREE);
+        let mut a = vec![free; 9];
+        a[4] = f32::from(cell::CURRENT);
+        a[5] = f32::from(cell::UNEXPLORED);
+        a[1] = f32::from(cell::UNEXPLORED);
+        let mut b = vec![free; 9];
+        b[4] = f32::from(cell::CURRENT);
+        b[7] = f32::from(cell::UNEXPLORED);
+        let mut grids = Vec::new();
+        let queries =
+            [Some(InfoGainQuery::ask(&a, side, &mut grids)), None, Some(InfoGainQuery::ask(&b, side, &mut grids))];
+        assert_eq!(grids.len(), (5 + 3) * 9);
+        // Env a: -y is the telling move; env b's only candidate is +y.
+        let probs = [
+            0.5, 0.5, 0.5, 0.5, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, // a: current, +x free/contact, -y free/contact
+            0.5, 0.5, 1.0, 0.0, 0.0, 1.0, // b: current, +y free/contact
+        ];
+        let mut moves = [-1.0, 9.0, -1.0, 9.0, -1.0, 9.0];
+        answer_all(&queries, &probs, 2, &mut StdRng::seed_from_u64(0), &mut moves, 2);
+        assert_eq!(moves, [3.0, 9.0, -1.0, 9.0, 2.0, 9.0]);
     }
 }

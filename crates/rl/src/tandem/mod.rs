@@ -25,7 +25,7 @@ use crate::network::{number_params, tensor2, to_vec};
 use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
-use tactile_env::tasks::explorers::{InfoGainQuery, ScriptedExplorer};
+use tactile_env::tasks::explorers::{InfoGainQuery, ScriptedExplorer, answer_all};
 pub use tactile_policy::{TandemLayout, declare_from, guess_from};
 
 /// The discriminator: a CNN over the grid (or its polar picture) and a
@@ -318,7 +318,7 @@ struct ScriptedRun {
     /// Flat index of the move in the env's action.
     move_index: usize,
     /// Info-gain's questions, their grids and the discriminator's answers.
-    queries: Vec<InfoGainQuery>,
+    queries: Vec<Option<InfoGainQuery>>,
     query_grids: Vec<f32>,
     query_probs: Vec<f32>,
 }
@@ -448,17 +448,12 @@ impl Tandem {
         s.queries.clear();
         s.query_grids.clear();
         for grid in s.grids.chunks(cells) {
-            s.queries.push(InfoGainQuery::ask(grid, side, &mut s.query_grids));
+            s.queries.push(Some(InfoGainQuery::ask(grid, side, &mut s.query_grids)));
         }
         s.query_probs.resize(s.query_grids.len() / cells * classes, 0.0);
         let inner = self.device.clone().inner();
         grid_probabilities(&self.model.valid(), &self.layout, &s.query_grids, &inner, &mut s.query_probs);
-        let mut at = 0;
-        for (q, mv) in s.queries.iter().zip(s.moves.iter_mut()) {
-            let answers = &s.query_probs[at * classes..(at + q.grids()) * classes];
-            *mv = q.answer(answers, classes, &mut s.rng) as f32;
-            at += q.grids();
-        }
+        answer_all(&s.queries, &s.query_probs, classes, &mut s.rng, &mut s.moves, 1);
     }
 
     /// Copies the batch's grids for the scripted explorers.
