@@ -110,7 +110,7 @@ pub fn evaluate_with(
     };
     let obs_dim = env.observation_space().flat_dim();
     let mut scripts: Vec<ScriptedExplorer> = match (explorer, grid) {
-        (Explorer::Scripted(kind), Some((_, side))) => {
+        (Explorer::Scripted(kind), Some((_, side))) if !kind.asks_classifier() => {
             (0..episodes).map(|_| ScriptedExplorer::new(kind, side)).collect()
         }
         _ => Vec::new(),
@@ -141,13 +141,19 @@ pub fn evaluate_with(
             let grids = env.obs.chunks(obs_dim).map(|row| &row[offset..offset + side * side]);
             match explorer {
                 Explorer::Scripted(_) if asks => {
+                    // Every env's grid as it is, then the active ones'
+                    // questions, in one batch.
                     queries.clear();
                     query_grids.clear();
+                    for g in grids.clone() {
+                        query_grids.extend_from_slice(g);
+                    }
                     for (g, &over) in grids.zip(&done) {
                         queries.push((!over).then(|| InfoGainQuery::ask(g, side, &mut query_grids)));
                     }
                     let probs = policy.grid_class_probabilities(&query_grids).unwrap_or_default();
-                    answer_all(&queries, &probs, classes.unwrap_or(1), &mut script_rng, &mut actions, ad);
+                    let (before, answers) = probs.split_at(episodes * classes.unwrap_or(1));
+                    answer_all(&queries, before, answers, classes.unwrap_or(1), &mut script_rng, &mut actions, ad);
                 }
                 Explorer::Scripted(_) => {
                     for ((s, g), a) in scripts.iter_mut().zip(grids).zip(actions.chunks_mut(ad)) {

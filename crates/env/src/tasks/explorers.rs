@@ -73,10 +73,11 @@ impl Scripted {
     }
 }
 
-/// One grid's question to a classifier for Info-gain: the grid as it is
-/// and, for each move into an unexplored cell, the grid with that cell
-/// free and with it contact (TANDEM's `InfoGainExplorer`; the finger's
-/// own cell is left where it is, as there).
+/// One grid's question to a classifier for Info-gain: for each move into
+/// an unexplored cell, the grid with that cell free and with it contact
+/// (TANDEM's `InfoGainExplorer`; the finger's own cell is left where it
+/// is, as there). The answer also needs the classifier's probabilities of
+/// the grid as it is, which its caller usually holds already.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InfoGainQuery {
     moves: [u8; 4],
@@ -84,12 +85,11 @@ pub struct InfoGainQuery {
 }
 
 impl InfoGainQuery {
-    /// Appends the question's grids to `grids`: the grid itself, then the
-    /// two outcomes of each candidate move ([`InfoGainQuery::grids`] in
-    /// all). `grids` keeps its capacity from step to step.
+    /// Appends the question's grids to `grids`: the two outcomes of each
+    /// candidate move ([`InfoGainQuery::grids`] in all). `grids` keeps its
+    /// capacity from step to step.
     pub fn ask(grid: &[f32], side: usize, grids: &mut Vec<f32>) -> Self {
         let mut q = InfoGainQuery::default();
-        grids.extend_from_slice(grid);
         let Some(at) = finger_cell(grid) else { return q };
         for m in 0..4 {
             let next = neighbour(at, m, side);
@@ -107,23 +107,24 @@ impl InfoGainQuery {
         q
     }
 
-    /// How many grids the question holds (1 + 2 per candidate move).
+    /// How many grids the question holds (2 per candidate move).
     pub fn grids(&self) -> usize {
-        1 + 2 * usize::from(self.n)
+        2 * usize::from(self.n)
     }
 
-    /// The move from the classifier's probabilities of the question's
-    /// grids (`grids() x classes`, in their order).
-    pub fn answer(&self, probs: &[f32], classes: usize, rng: &mut StdRng) -> usize {
+    /// The move from the classifier's probabilities of the grid as it is
+    /// (`before`, `classes` of them) and of the question's grids
+    /// (`answers`, `grids() x classes`, in their order).
+    pub fn answer(&self, before: &[f32], answers: &[f32], classes: usize, rng: &mut StdRng) -> usize {
         let n = usize::from(self.n);
         if n == 0 {
             return rng.random_range(0..4);
         }
-        let before = entropy_nats(&probs[..classes]);
+        let before = entropy_nats(&before[..classes]);
         let mut gains = [0.0f32; 4];
         for (i, gain) in gains[..n].iter_mut().enumerate() {
-            let free = &probs[(1 + 2 * i) * classes..(2 + 2 * i) * classes];
-            let contact = &probs[(2 + 2 * i) * classes..(3 + 2 * i) * classes];
+            let free = &answers[2 * i * classes..(2 * i + 1) * classes];
+            let contact = &answers[(2 * i + 1) * classes..(2 * i + 2) * classes];
             *gain = before - 0.5 * (entropy_nats(free) + entropy_nats(contact));
         }
         let gains = &gains[..n];
@@ -141,21 +142,25 @@ impl InfoGainQuery {
     }
 }
 
-/// The moves of a batch's questions (`None`: an env that asks nothing,
-/// its move left as it is) from the classifier's probabilities of all
-/// their grids, in order (`classes` per grid).
+/// The moves of a batch's questions, one per env (`None`: an env that
+/// asks nothing, its move left as it is), from the classifier's
+/// probabilities of each env's grid as it is (`before`, `classes` per env)
+/// and of all the questions' grids in order (`answers`); the moves sit
+/// `stride` apart in `moves`.
 pub fn answer_all(
     queries: &[Option<InfoGainQuery>],
-    probs: &[f32],
+    before: &[f32],
+    answers: &[f32],
     classes: usize,
     rng: &mut StdRng,
     moves: &mut [f32],
     stride: usize,
 ) {
     let mut at = 0;
-    for (q, mv) in queries.iter().zip(moves.iter_mut().step_by(stride.max(1))) {
+    let envs = queries.iter().zip(before.chunks(classes)).zip(moves.iter_mut().step_by(stride.max(1)));
+    for ((q, before), mv) in envs {
         if let Some(q) = q {
-            *mv = q.answer(&probs[at * classes..(at + q.grids()) * classes], classes, rng) as f32;
+            *mv = q.answer(before, &answers[at * classes..(at + q.grids()) * classes], classes, rng) as f32;
             at += q.grids();
         }
     }
@@ -338,35 +343,35 @@ mod tests {
         grid[1] = f32::from(cell::UNEXPLORED); // -y
         let mut grids = Vec::new();
         let q = InfoGainQuery::ask(&grid, side, &mut grids);
-        assert_eq!(q.grids(), 5);
-        assert_eq!(grids.len(), 5 * 9);
-        assert_eq!(&grids[..9], &grid[..]);
+        assert_eq!(q.grids(), 4);
+        assert_eq!(grids.len(), 4 * 9);
         // +x first: free, then contact, in cell 5 only.
-        assert_eq!(grids[9 + 5], f32::from(cell::FREE));
-        assert_eq!(grids[18 + 5], f32::from(cell::CONTACT));
-        assert_eq!(grids[27 + 1], f32::from(cell::FREE));
-        assert_eq!(grids[36 + 1], f32::from(cell::CONTACT));
+        assert_eq!(grids[5], f32::from(cell::FREE));
+        assert_eq!(grids[9 + 5], f32::from(cell::CONTACT));
+        assert_eq!(grids[18 + 1], f32::from(cell::FREE));
+        assert_eq!(grids[27 + 1], f32::from(cell::CONTACT));
         let changed = |k: usize| (0..9).filter(|&c| grids[k * 9 + c] != grid[c]).count();
-        assert_eq!([changed(1), changed(2), changed(3), changed(4)], [1, 1, 1, 1]);
+        assert_eq!([changed(0), changed(1), changed(2), changed(3)], [1, 1, 1, 1]);
         // Two classes. Now 50/50 (ln 2 nats). Moving +x settles it either
         // way (gain ln 2); -y settles it only if contact (gain ln 2 / 2).
-        let probs = [0.5, 0.5, 1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 1.0, 0.0];
+        let now = [0.5, 0.5];
+        let answers = [1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 1.0, 0.0];
         let mut rng = StdRng::seed_from_u64(3);
-        assert_eq!(q.answer(&probs, 2, &mut rng), 0);
+        assert_eq!(q.answer(&now, &answers, 2, &mut rng), 0);
         // Swap the candidates' answers: -y is the telling one.
-        let probs = [0.5, 0.5, 0.5, 0.5, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
-        assert_eq!(q.answer(&probs, 2, &mut rng), 3);
+        let answers = [0.5, 0.5, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+        assert_eq!(q.answer(&now, &answers, 2, &mut rng), 3);
         // All equal (a classifier without evidence): both moves are drawn.
-        let uniform = [0.5; 10];
-        let drawn: std::collections::BTreeSet<usize> = (0..40).map(|_| q.answer(&uniform, 2, &mut rng)).collect();
+        let uniform = [0.5; 8];
+        let drawn: std::collections::BTreeSet<usize> = (0..40).map(|_| q.answer(&now, &uniform, 2, &mut rng)).collect();
         assert_eq!(drawn, [0, 3].into_iter().collect());
         // No unexplored neighbour: any move, no further grids.
         grid[5] = f32::from(cell::FREE);
         grid[1] = f32::from(cell::CONTACT);
         let mut grids = Vec::new();
         let q = InfoGainQuery::ask(&grid, side, &mut grids);
-        assert_eq!((q.grids(), grids.len()), (1, 9));
-        let drawn: std::collections::BTreeSet<usize> = (0..60).map(|_| q.answer(&[0.5, 0.5], 2, &mut rng)).collect();
+        assert_eq!((q.grids(), grids.len()), (0, 0));
+        let drawn: std::collections::BTreeSet<usize> = (0..60).map(|_| q.answer(&now, &[], 2, &mut rng)).collect();
         assert_eq!(drawn.len(), 4);
     }
 
@@ -387,14 +392,15 @@ mod tests {
         let mut grids = Vec::new();
         let queries =
             [Some(InfoGainQuery::ask(&a, side, &mut grids)), None, Some(InfoGainQuery::ask(&b, side, &mut grids))];
-        assert_eq!(grids.len(), (5 + 3) * 9);
+        assert_eq!(grids.len(), (4 + 2) * 9);
         // Env a: -y is the telling move; env b's only candidate is +y.
-        let probs = [
-            0.5, 0.5, 0.5, 0.5, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, // a: current, +x free/contact, -y free/contact
-            0.5, 0.5, 1.0, 0.0, 0.0, 1.0, // b: current, +y free/contact
+        let before = [0.5, 0.5, 0.9, 0.1, 0.5, 0.5];
+        let answers = [
+            0.5, 0.5, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, // a: +x free/contact, -y free/contact
+            1.0, 0.0, 0.0, 1.0, // b: +y free/contact
         ];
         let mut moves = [-1.0, 9.0, -1.0, 9.0, -1.0, 9.0];
-        answer_all(&queries, &probs, 2, &mut StdRng::seed_from_u64(0), &mut moves, 2);
+        answer_all(&queries, &before, &answers, 2, &mut StdRng::seed_from_u64(0), &mut moves, 2);
         assert_eq!(moves, [3.0, 9.0, -1.0, 9.0, 2.0, 9.0]);
     }
 }

@@ -441,7 +441,8 @@ impl Tandem {
     }
 
     /// Info-gain's moves for the batch's grids, the discriminator as it
-    /// stands answering.
+    /// stands answering (its probabilities of the grids as they are, which
+    /// filled `declare`, are reused).
     fn info_gain_moves(&mut self) {
         let (side, cells, classes) = (self.layout.grid.1, self.layout.grid.1 * self.layout.grid.2, self.layout.classes);
         let s = &mut self.scripted;
@@ -453,7 +454,7 @@ impl Tandem {
         s.query_probs.resize(s.query_grids.len() / cells * classes, 0.0);
         let inner = self.device.clone().inner();
         grid_probabilities(&self.model.valid(), &self.layout, &s.query_grids, &inner, &mut s.query_probs);
-        answer_all(&s.queries, &s.query_probs, classes, &mut s.rng, &mut s.moves, 1);
+        answer_all(&s.queries, &self.rollout.probs, &s.query_probs, classes, &mut s.rng, &mut s.moves, 1);
     }
 
     /// Copies the batch's grids for the scripted explorers.
@@ -676,6 +677,10 @@ impl RolloutHook for Tandem {
         declare_from(&r.probs, self.layout.classes, self.config.threshold, &mut r.filled);
         guess_from(&r.probs, self.layout.classes, &mut r.guesses);
         if let Some(kind) = self.config.explorer {
+            if kind.asks_classifier() {
+                self.info_gain_moves();
+                return;
+            }
             let cells = self.layout.grid.1 * self.layout.grid.2;
             let s = &mut self.scripted;
             for (i, e) in s.explorers.iter_mut().enumerate() {
@@ -683,12 +688,7 @@ impl RolloutHook for Tandem {
                 if std::mem::take(&mut s.fresh[i]) {
                     e.reset(grid);
                 }
-                if !kind.asks_classifier() {
-                    s.moves[i] = e.next_move(grid, &mut s.rng) as f32;
-                }
-            }
-            if kind.asks_classifier() {
-                self.info_gain_moves();
+                s.moves[i] = e.next_move(grid, &mut s.rng) as f32;
             }
         }
     }
