@@ -1,6 +1,7 @@
-//! How well a TANDEM discriminator tells Explore-v0's objects apart on
-//! episodes it never saw, away from co-training: record the grids of a
-//! trained explorer once, then fit discriminators of other shapes on them.
+//! How well a TANDEM discriminator tells an Explore task's objects apart
+//! on episodes it never saw, away from co-training: record the grids of a
+//! trained explorer once, then fit discriminators of other shapes on them,
+//! or judge a trained policy's own discriminator on them.
 //!
 //! ```sh
 //! # 1,000 training and 200 held-out episodes of 150 moves (declarations off)
@@ -8,22 +9,33 @@
 //! # fit a discriminator for 1,000 minibatches of 256 and report every 250
 //! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 plain
 //! cargo run --release -p tactile-rl --example discriminator_study -- fit /tmp/grids 1000 polar
+//! # the trained policy's own discriminator on the held-out episodes
+//! cargo run --release -p tactile-rl --example discriminator_study -- judge runs/<run>/final /tmp/grids
 //! # the same grids from a scripted contour follower instead of a policy
 //! cargo run --release -p tactile-rl --example discriminator_study -- record-tracer /tmp/grids
-//! # on Explore-v1 (TANDEM's objects and start)
-//! STUDY_ENV=Explore-v1 cargo run --release -p tactile-rl --example discriminator_study -- record-tracer /tmp/grids
+//! # on Explore-v2: 8,000 training episodes of 120 moves, every 4th grid
+//! # kept (more episodes in the same memory), no held-out ones
+//! STUDY_ENV=Explore-v2 STUDY_SIZES=8000,0,120 STUDY_EVERY=4 cargo run ... -- record policies/Explore-v2 /tmp/grids
 //! ```
 //!
-//! `fit` trains on the first 900 recorded episodes and fits a temperature
-//! (as `[tandem] calibration_envs` does in co-training) on the last 100.
-//! Every 250 minibatches it prints the accuracy on the training minibatches
-//! and on every held-out grid (also by the grid's contact cells, in tens),
-//! and, per held-out episode, the first move at which the discriminator is
-//! 98 % sure: how many episodes it declares in, how many of those are
-//! right, the mean move of the declaration and its contact cells. It does
-//! so with the raw probabilities (`T 1.00`) and with the fitted
-//! temperature. `STUDY_CHANNELS=16,32,32` and `STUDY_ANGLES=64` change the
-//! polar CNN's widths and angle bins.
+//! `STUDY_ENV` picks the task (Explore-v0 by default); a trained explorer's
+//! moves give way to its next most likely one where they head into a known
+//! contact cell (TANDEM's evaluation), and the moves recorded are the
+//! task's own count (`moves`) where it keeps one. `fit` trains on the
+//! recorded episodes but the last 100 and fits a temperature (as `[tandem]
+//! calibration_envs` does in co-training) on those 100. Every 250
+//! minibatches it prints the accuracy on the training minibatches and on
+//! every held-out grid (also by the grid's contact cells, in tens), and,
+//! per held-out episode, the first move at which the discriminator is sure
+//! (`STUDY_THRESHOLD`, 0.98 by default): how many episodes it declares in,
+//! how many of those are right, the mean move of the declaration and its
+//! contact cells. It does so with the raw probabilities (`T 1.00`) and
+//! with the fitted temperature; every 1,000 minibatches also at other
+//! thresholds, raw and with the probabilities averaged over the grid's
+//! four quarter turns (`TTA4`). `STUDY_CHANNELS=16,32,32` (and
+//! `STUDY_KERNELS`, `STUDY_STRIDES`, `STUDY_FEATURES`, `STUDY_LR`) change
+//! the CNN, `STUDY_ANGLES=64` the polar one's angle bins, and
+//! `STUDY_NO_ROTATE` turns off the quarter-turn augmentation.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -31,6 +43,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
+use tactile_env::tasks::explorers::avoid_contact;
 use tactile_rl::{
     CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, tandem_layout,
 };
@@ -49,8 +62,12 @@ fn main() -> Result<(), Error> {
             let policy = TrainedPolicy::load(Path::new(policy))?;
             let mut explorer = Explorer::Policy(Box::new(policy));
             std::fs::create_dir_all(out)?;
-            record(&mut explorer, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
-            record(&mut explorer, 200, 150, 2, &Path::new(out).join("test.bin"))
+            let (train, test, moves) = study_sizes();
+            record(&mut explorer, train, moves, 1, &Path::new(out).join("train.bin"))?;
+            if test > 0 {
+                record(&mut explorer, test, moves, 2, &Path::new(out).join("test.bin"))?;
+            }
+            Ok(())
         }
         ["record-tracer", out] => {
             let mut explorer = Explorer::Tracer(Vec::new());
@@ -58,6 +75,7 @@ fn main() -> Result<(), Error> {
             record(&mut explorer, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
             record(&mut explorer, 200, 150, 2, &Path::new(out).join("test.bin"))
         }
+        ["judge", policy, dir] => judge(Path::new(policy), Path::new(dir)),
         ["fit", dir, minibatches, kind @ ("plain" | "polar")] => {
             fit(Path::new(dir), minibatches.parse()?, kind == "polar")
         }
@@ -68,6 +86,35 @@ fn main() -> Result<(), Error> {
 /// The task: `STUDY_ENV` (Explore-v0 or Explore-v1), Explore-v0 by default.
 fn study_env() -> String {
     std::env::var("STUDY_ENV").unwrap_or_else(|_| "Explore-v0".into())
+}
+
+/// Training and held-out episodes and moves per episode:
+/// `STUDY_SIZES=1000,200,150` by default.
+fn study_sizes() -> (usize, usize, usize) {
+    let v: Vec<usize> = std::env::var("STUDY_SIZES")
+        .map_or(vec![1000, 200, 150], |v| v.split(',').map(|c| c.parse().unwrap_or(0)).collect());
+    (v[0], v[1], v[2])
+}
+
+/// A list of numbers from the environment.
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name).map_or(default.to_vec(), |v| v.split(',').map(|c| c.parse().unwrap_or(1)).collect())
+}
+
+/// The trained policy's own discriminator on the held-out episodes.
+fn judge(policy: &Path, dir: &Path) -> Result<(), Error> {
+    let policy = TrainedPolicy::load(policy)?;
+    let env = tactile_env::make(&study_env(), None)?;
+    let od = env.observation_space().flat_dim();
+    let test = load(&dir.join("test.bin"), od)?;
+    let threshold = policy.meta.discriminator.as_ref().map_or(0.98, |d| d.threshold);
+    let mut probs = Vec::new();
+    for o in test.obs.chunks(1000 * od) {
+        let grids: Vec<f32> = o.chunks(od).flat_map(|r| r[..CELLS].iter().copied()).collect();
+        probs.extend(policy.grid_class_probabilities(&grids).ok_or("the policy has no discriminator")?);
+    }
+    report(&test, &probs, 1.0, threshold);
+    Ok(())
 }
 
 /// Who chooses the moves: a trained explorer (sampled moves), or a
@@ -167,14 +214,24 @@ impl Tracer {
 }
 
 /// Runs the explorer (never declaring) on `episodes` episodes of `moves`
-/// moves and writes every grid with 3 contact cells or more.
+/// moves and writes every grid with 3 contact cells or more. A trained
+/// explorer's move that heads into a known contact cell gives way to its
+/// next most likely one (TANDEM's evaluation, `learned-avoiding-contact`).
 fn record(explorer: &mut Explorer, episodes: usize, moves: usize, seed: u64, path: &Path) -> Result<(), Error> {
+    // Training grids: every `STUDY_EVERY`-th move's (1 by default).
+    let every = if seed == 1 { env_list("STUDY_EVERY", &[1])[0].max(1) } else { 1 };
     let n = 32.min(episodes);
     let mut envs = (0..n).map(|_| tactile_env::make(&study_env(), None)).collect::<Result<Vec<_>, _>>()?;
     let od = envs[0].observation_space().flat_dim();
+    let ad = envs[0].action_space().flat_dim();
+    let declare_at = match explorer {
+        Explorer::Policy(p) => p.meta.discriminator.as_ref().map_or(1, |d| d.layout.action_index),
+        Explorer::Tracer(_) => 1,
+    };
+    let side = (CELLS as f64).sqrt() as usize;
     let mut infos: Vec<_> = envs.iter().map(|e| e.new_info()).collect();
     let mut obs = vec![0.0f32; n * od];
-    let mut actions = vec![0.0f32; n * 2];
+    let mut actions = vec![0.0f32; n * ad];
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     let (mut episode, mut count) = (vec![0u32; n], 0);
@@ -187,26 +244,36 @@ fn record(explorer: &mut Explorer, episodes: usize, moves: usize, seed: u64, pat
     while episode.iter().any(|&e| (e as usize) < episodes) {
         match explorer {
             Explorer::Policy(policy) => {
-                policy.act_with(&obs, &mut actions, Some(&mut rng));
+                let outputs = policy.act_with(&obs, &mut actions, Some(&mut rng));
+                let per = outputs.len() / n;
+                for i in 0..n {
+                    let grid = &obs[i * od..i * od + CELLS];
+                    let a = &mut actions[i * ad];
+                    *a = avoid_contact(grid, side, *a as usize, &outputs[i * per..i * per + 4]) as f32;
+                }
             }
             Explorer::Tracer(tracers) => {
                 tracers.resize(n, Tracer::default());
                 for (i, t) in tracers.iter_mut().enumerate() {
-                    actions[i * 2] = t.act(&obs[i * od..(i + 1) * od]) as f32;
+                    actions[i * ad] = t.act(&obs[i * od..(i + 1) * od]) as f32;
                 }
             }
         }
         for (i, env) in envs.iter_mut().enumerate() {
-            actions[i * 2 + 1] = 0.0; // never declare
+            actions[i * ad + declare_at] = 0.0; // never declare
             let o = &mut obs[i * od..(i + 1) * od];
-            env.step(&actions[i * 2..i * 2 + 2], o, &mut infos[i])?;
+            env.step(&actions[i * ad..(i + 1) * ad], o, &mut infos[i])?;
             moved[i] += 1;
-            if (episode[i] as usize) < episodes && infos[i].fact("contact_cells").unwrap_or(0.0) >= 3.0 {
+            let kept = (moved[i] as usize).is_multiple_of(every);
+            if kept && (episode[i] as usize) < episodes && infos[i].fact("contact_cells").unwrap_or(0.0) >= 3.0 {
                 let grid: Vec<u8> = o[..CELLS].iter().map(|&v| v as u8).collect();
                 out.write_all(&grid)?;
                 out.write_all(&[infos[i].fact("object_id").unwrap_or(0.0) as u8])?;
                 out.write_all(&episode[i].to_le_bytes())?;
-                out.write_all(&moved[i].to_le_bytes())?;
+                // The task's own count where it keeps one (Explore-v2 does
+                // not count the approach from the corner).
+                let counted = infos[i].fact("moves").map_or(moved[i], |m| m as u16);
+                out.write_all(&counted.to_le_bytes())?;
                 count += 1;
             }
             if moved[i] as usize >= moves {
@@ -272,11 +339,20 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
             ..TandemConfig::default()
         }
     } else {
-        TandemConfig { rotate: true, ..TandemConfig::default() }
+        let cnn = CnnConfig {
+            channels: env_list("STUDY_CHANNELS", &[8, 16, 16]),
+            kernels: env_list("STUDY_KERNELS", &[4, 3, 3]),
+            strides: env_list("STUDY_STRIDES", &[4, 2, 1]),
+            features: env_list("STUDY_FEATURES", &[128])[0],
+        };
+        TandemConfig { rotate: std::env::var("STUDY_NO_ROTATE").is_err(), cnn, ..TandemConfig::default() }
     };
     // The last 100 training episodes are held back to fit a temperature.
-    let calib_from = train.labels.len() - train.episodes.iter().filter(|&&e| e >= 900).count();
-    let config = TandemConfig { buffer_size: calib_from, train_steps: 250, min_evidence_cells: 3, ..config };
+    let last = train.episodes.iter().copied().max().unwrap_or(0);
+    let calib_from = train.labels.len() - train.episodes.iter().filter(|&&e| e + 100 > last).count();
+    let lr = std::env::var("STUDY_LR").map_or(1e-3, |t| t.parse().unwrap_or(1e-3));
+    let config =
+        TandemConfig { buffer_size: calib_from, train_steps: 250, min_evidence_cells: 3, learning_rate: lr, ..config };
     let (layout, _) = tandem_layout(&config, &obs_layout(env.observation_space(), true), env.action_space())?;
     let mut tandem = Tandem::new(config, layout, 0, &burn::tensor::Device::flex().autodiff())?;
     let mut info = env.new_info();
@@ -299,8 +375,20 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
         // Log-probabilities are logits (up to a constant per grid).
         let log_probs: Vec<f32> = calib.iter().map(|p| p.max(1e-30).ln()).collect();
         let temperature = fit_temperature(&log_probs, &train.labels[calib_from..], 10);
-        report(&test, &probs, 1.0);
-        report(&test, &probs, temperature);
+        let threshold = std::env::var("STUDY_THRESHOLD").map_or(0.98, |t| t.parse().unwrap_or(0.98));
+        report(&test, &probs, 1.0, threshold);
+        report(&test, &probs, temperature, threshold);
+        if round % 4 == 0 || round == minibatches / 250 {
+            let turned = turned_probabilities(&tandem, &test.obs, od);
+            for t in [0.9, 0.95, 0.98, 0.99] {
+                print!("  TTA4 at {t} ");
+                report(&test, &turned, 1.0, t);
+            }
+            for t in [0.9, 0.95, 0.99] {
+                print!("  plain at {t} ");
+                report(&test, &probs, 1.0, t);
+            }
+        }
         println!(
             "{:>6} minibatches {:>6.0} s: accuracy train {train_accuracy:.3}, temperature {temperature:.2}",
             round * 250,
@@ -318,6 +406,33 @@ fn probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
     probs
 }
 
+/// The mean of the probabilities of the four quarter turns of each grid.
+fn turned_probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
+    let side = (CELLS as f64).sqrt() as usize;
+    let mut mean = vec![0.0f32; obs.len() / od * 10];
+    let mut turned = obs.to_vec();
+    let n = side;
+    for turns in 0..4u8 {
+        for (src, dst) in obs.chunks(od).zip(turned.chunks_mut(od)) {
+            for r in 0..n {
+                for c in 0..n {
+                    let (sr, sc) = match turns {
+                        0 => (r, c),
+                        1 => (c, n - 1 - r),
+                        2 => (n - 1 - r, n - 1 - c),
+                        _ => (n - 1 - c, r),
+                    };
+                    dst[r * n + c] = src[sr * n + sc];
+                }
+            }
+        }
+        for (m, p) in mean.iter_mut().zip(probabilities(tandem, &turned, od)) {
+            *m += p / 4.0;
+        }
+    }
+    mean
+}
+
 fn scaled(p: &[f32], temperature: f32, out: &mut [f32]) {
     let logits: Vec<f32> = p.iter().map(|&x| x.max(1e-30).ln() / temperature).collect();
     let max = logits.iter().cloned().fold(f32::MIN, f32::max);
@@ -327,7 +442,7 @@ fn scaled(p: &[f32], temperature: f32, out: &mut [f32]) {
     }
 }
 
-fn report(test: &Grids, raw: &[f32], temperature: f32) {
+fn report(test: &Grids, raw: &[f32], temperature: f32, threshold: f32) {
     let mut probs = vec![0.0f32; raw.len()];
     for (p, q) in raw.chunks(10).zip(probs.chunks_mut(10)) {
         scaled(p, temperature, q);
@@ -346,7 +461,7 @@ fn report(test: &Grids, raw: &[f32], temperature: f32) {
         let best = tactile_policy::argmax(p);
         right += usize::from(best == usize::from(test.labels[k]));
         let e = first.entry(test.episodes[k]).or_insert(None);
-        if e.is_none() && p[best] >= 0.98 {
+        if e.is_none() && p[best] >= threshold {
             *e = Some((test.moves[k], best == usize::from(test.labels[k]), test.contact[k]));
         }
     }
