@@ -45,7 +45,8 @@ use rand::rngs::StdRng;
 use tactile_env::Env;
 use tactile_env::tasks::explorers::avoid_contact;
 use tactile_rl::{
-    CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, tandem_layout,
+    CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, quarter_turns,
+    tandem_layout,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -62,18 +63,12 @@ fn main() -> Result<(), Error> {
             let policy = TrainedPolicy::load(Path::new(policy))?;
             let mut explorer = Explorer::Policy(Box::new(policy));
             std::fs::create_dir_all(out)?;
-            let (train, test, moves) = study_sizes();
-            record(&mut explorer, train, moves, 1, &Path::new(out).join("train.bin"))?;
-            if test > 0 {
-                record(&mut explorer, test, moves, 2, &Path::new(out).join("test.bin"))?;
-            }
-            Ok(())
+            record_both(&mut explorer, Path::new(out))
         }
         ["record-tracer", out] => {
             let mut explorer = Explorer::Tracer(Vec::new());
             std::fs::create_dir_all(out)?;
-            record(&mut explorer, 1000, 150, 1, &Path::new(out).join("train.bin"))?;
-            record(&mut explorer, 200, 150, 2, &Path::new(out).join("test.bin"))
+            record_both(&mut explorer, Path::new(out))
         }
         ["judge", policy, dir] => judge(Path::new(policy), Path::new(dir)),
         ["fit", dir, minibatches, kind @ ("plain" | "polar")] => {
@@ -90,15 +85,26 @@ fn study_env() -> String {
 
 /// Training and held-out episodes and moves per episode:
 /// `STUDY_SIZES=1000,200,150` by default.
-fn study_sizes() -> (usize, usize, usize) {
-    let v: Vec<usize> = std::env::var("STUDY_SIZES")
-        .map_or(vec![1000, 200, 150], |v| v.split(',').map(|c| c.parse().unwrap_or(0)).collect());
-    (v[0], v[1], v[2])
+fn study_sizes() -> Result<(usize, usize, usize), Error> {
+    match env_list("STUDY_SIZES", &[1000, 200, 150])?[..] {
+        [train, test, moves] if train > 0 && moves > 0 => Ok((train, test, moves)),
+        _ => Err("STUDY_SIZES: three numbers, training episodes, held-out episodes, moves (e.g. 1000,200,150)".into()),
+    }
 }
 
-/// A list of numbers from the environment.
-fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
-    std::env::var(name).map_or(default.to_vec(), |v| v.split(',').map(|c| c.parse().unwrap_or(1)).collect())
+/// A comma-separated list of numbers from the environment variable
+/// `name`, or `default` where it is not set.
+fn env_list(name: &str, default: &[usize]) -> Result<Vec<usize>, Error> {
+    let Ok(text) = std::env::var(name) else { return Ok(default.to_vec()) };
+    text.split(',')
+        .map(|c| c.trim().parse().map_err(|_| format!("{name}={text}: {c:?} is not a whole number").into()))
+        .collect()
+}
+
+/// A number from the environment variable `name`, or `default`.
+fn env_number(name: &str, default: f64) -> Result<f64, Error> {
+    let Ok(text) = std::env::var(name) else { return Ok(default) };
+    text.trim().parse().map_err(|_| format!("{name}={text}: not a number").into())
 }
 
 /// The trained policy's own discriminator on the held-out episodes.
@@ -213,13 +219,30 @@ impl Tracer {
     }
 }
 
+/// Records the training episodes (seed 1, every `STUDY_EVERY`-th grid)
+/// and the held-out ones (seed 2, every grid) of `STUDY_SIZES`.
+fn record_both(explorer: &mut Explorer, out: &Path) -> Result<(), Error> {
+    let (train, test, moves) = study_sizes()?;
+    let every = env_list("STUDY_EVERY", &[1])?.first().copied().unwrap_or(1).max(1);
+    record(explorer, train, moves, every, 1, &out.join("train.bin"))?;
+    if test > 0 {
+        record(explorer, test, moves, 1, 2, &out.join("test.bin"))?;
+    }
+    Ok(())
+}
+
 /// Runs the explorer (never declaring) on `episodes` episodes of `moves`
-/// moves and writes every grid with 3 contact cells or more. A trained
+/// moves and writes every `every`-th grid with 3 contact cells or more. A trained
 /// explorer's move that heads into a known contact cell gives way to its
 /// next most likely one (TANDEM's evaluation, `learned-avoiding-contact`).
-fn record(explorer: &mut Explorer, episodes: usize, moves: usize, seed: u64, path: &Path) -> Result<(), Error> {
-    // Training grids: every `STUDY_EVERY`-th move's (1 by default).
-    let every = if seed == 1 { env_list("STUDY_EVERY", &[1])[0].max(1) } else { 1 };
+fn record(
+    explorer: &mut Explorer,
+    episodes: usize,
+    moves: usize,
+    every: usize,
+    seed: u64,
+    path: &Path,
+) -> Result<(), Error> {
     let n = 32.min(episodes);
     let mut envs = (0..n).map(|_| tactile_env::make(&study_env(), None)).collect::<Result<Vec<_>, _>>()?;
     let od = envs[0].observation_space().flat_dim();
@@ -323,34 +346,26 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
     let od = env.observation_space().flat_dim();
     let train = load(&dir.join("train.bin"), od)?;
     let test = load(&dir.join("test.bin"), od)?;
+    // The polar CNN's defaults: 3 x 3 kernels all through (no patch stem).
+    let (kernels, strides): (&[usize], &[usize]) =
+        if polar { (&[3, 3, 3], &[1, 2, 1]) } else { (&[4, 3, 3], &[4, 2, 1]) };
+    let cnn = CnnConfig {
+        channels: env_list("STUDY_CHANNELS", &[8, 16, 16])?,
+        kernels: env_list("STUDY_KERNELS", kernels)?,
+        strides: env_list("STUDY_STRIDES", strides)?,
+        features: env_number("STUDY_FEATURES", 128.0)? as usize,
+    };
     let config = if polar {
-        TandemConfig {
-            cnn: CnnConfig {
-                channels: std::env::var("STUDY_CHANNELS")
-                    .map_or(vec![8, 16, 16], |v| v.split(',').map(|c| c.parse().unwrap_or(8)).collect()),
-                kernels: vec![3; 3],
-                strides: vec![1, 2, 1],
-                features: 128,
-            },
-            polar: Some(PolarView {
-                angles: std::env::var("STUDY_ANGLES").map_or(32, |v| v.parse().unwrap_or(32)),
-                rings: 24,
-            }),
-            ..TandemConfig::default()
-        }
+        let angles = env_number("STUDY_ANGLES", 32.0)? as usize;
+        TandemConfig { cnn, polar: Some(PolarView { angles, rings: 24 }), ..TandemConfig::default() }
     } else {
-        let cnn = CnnConfig {
-            channels: env_list("STUDY_CHANNELS", &[8, 16, 16]),
-            kernels: env_list("STUDY_KERNELS", &[4, 3, 3]),
-            strides: env_list("STUDY_STRIDES", &[4, 2, 1]),
-            features: env_list("STUDY_FEATURES", &[128])[0],
-        };
         TandemConfig { rotate: std::env::var("STUDY_NO_ROTATE").is_err(), cnn, ..TandemConfig::default() }
     };
     // The last 100 training episodes are held back to fit a temperature.
     let last = train.episodes.iter().copied().max().unwrap_or(0);
     let calib_from = train.labels.len() - train.episodes.iter().filter(|&&e| e + 100 > last).count();
-    let lr = std::env::var("STUDY_LR").map_or(1e-3, |t| t.parse().unwrap_or(1e-3));
+    let lr = env_number("STUDY_LR", 1e-3)?;
+    let threshold = env_number("STUDY_THRESHOLD", 0.98)? as f32;
     let config =
         TandemConfig { buffer_size: calib_from, train_steps: 250, min_evidence_cells: 3, learning_rate: lr, ..config };
     let (layout, _) = tandem_layout(&config, &obs_layout(env.observation_space(), true), env.action_space())?;
@@ -375,7 +390,6 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
         // Log-probabilities are logits (up to a constant per grid).
         let log_probs: Vec<f32> = calib.iter().map(|p| p.max(1e-30).ln()).collect();
         let temperature = fit_temperature(&log_probs, &train.labels[calib_from..], 10);
-        let threshold = std::env::var("STUDY_THRESHOLD").map_or(0.98, |t| t.parse().unwrap_or(0.98));
         report(&test, &probs, 1.0, threshold);
         report(&test, &probs, temperature, threshold);
         if round % 4 == 0 || round == minibatches / 250 {
@@ -406,25 +420,19 @@ fn probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
     probs
 }
 
-/// The mean of the probabilities of the four quarter turns of each grid.
+/// The mean of the probabilities of the four quarter turns of each grid
+/// (turned as the co-training's `rotate` turns them).
 fn turned_probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
     let side = (CELLS as f64).sqrt() as usize;
     let mut mean = vec![0.0f32; obs.len() / od * 10];
     let mut turned = obs.to_vec();
-    let n = side;
+    let mut codes = vec![0u8; CELLS];
     for turns in 0..4u8 {
         for (src, dst) in obs.chunks(od).zip(turned.chunks_mut(od)) {
-            for r in 0..n {
-                for c in 0..n {
-                    let (sr, sc) = match turns {
-                        0 => (r, c),
-                        1 => (c, n - 1 - r),
-                        2 => (n - 1 - r, n - 1 - c),
-                        _ => (n - 1 - c, r),
-                    };
-                    dst[r * n + c] = src[sr * n + sc];
-                }
+            for (code, &v) in codes.iter_mut().zip(&src[..CELLS]) {
+                *code = v as u8;
             }
+            quarter_turns(&codes, side, turns, &mut dst[..CELLS]);
         }
         for (m, p) in mean.iter_mut().zip(probabilities(tandem, &turned, od)) {
             *m += p / 4.0;
