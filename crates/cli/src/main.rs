@@ -111,6 +111,12 @@ enum Command {
         /// is 0.98).
         #[arg(long, conflicts_with = "record")]
         threshold: Option<f32>,
+        /// A TANDEM policy's discriminator reads each grid's four quarter
+        /// turns and declares on the mean of their probabilities (the
+        /// training option `[tandem] turn_average`; default: as it
+        /// trained).
+        #[arg(long, conflicts_with = "record")]
+        turn_average: bool,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -328,12 +334,17 @@ struct EvalOptions {
     stochastic: Option<bool>,
     explorer: Option<tactile_rl::Explorer>,
     threshold: Option<f32>,
+    /// Read the discriminator over the grid's four quarter turns.
+    turn_average: bool,
 }
 
 fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<()> {
-    let EvalOptions { episodes, seed, threads, stochastic, explorer, threshold } = options;
+    let EvalOptions { episodes, seed, threads, stochastic, explorer, threshold, turn_average } = options;
     let dir = export::policy_dir(dir);
     let mut policy = tactile_rl::TrainedPolicy::load(&dir)?;
+    if turn_average {
+        policy.set_turn_average(true).with_context(|| format!("--turn-average: {}", dir.display()))?;
+    }
     if let Some(t) = threshold {
         if !(t > 0.0 && t <= 1.0) {
             anyhow::bail!("--threshold {t}: a confidence in (0, 1]");
@@ -383,6 +394,7 @@ fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<(
                 "stochastic": stochastic,
                 "explorer": explorer.name(),
                 "threshold": threshold,
+                "turn_average": policy.meta.discriminator.as_ref().map(|d| d.turn_average),
             })
         );
     } else {
@@ -495,6 +507,7 @@ fn run(cli: Cli) -> Result<()> {
             record: Some(out),
             explorer: _,
             threshold: _,
+            turn_average: _,
             json,
         } => {
             let mode = (stochastic || deterministic).then_some(stochastic);
@@ -533,6 +546,7 @@ fn run(cli: Cli) -> Result<()> {
             record: None,
             explorer,
             threshold,
+            turn_average,
             json,
         } => {
             let explorer = explorer
@@ -546,7 +560,7 @@ fn run(cli: Cli) -> Result<()> {
                 })
                 .transpose()?;
             let mode = (stochastic || deterministic).then_some(stochastic);
-            let options = EvalOptions { episodes, seed, threads, stochastic: mode, explorer, threshold };
+            let options = EvalOptions { episodes, seed, threads, stochastic: mode, explorer, threshold, turn_average };
             eval(&policy_dir, options, json)
         }
         Command::Record { env_id, policy, random, episodes, seed, out } => {

@@ -720,6 +720,12 @@ fn eval_declares_at_the_threshold_asked_for() {
     let press = shipped().join("Press-v0");
     let e = one_line_error(&["eval", press.to_str().unwrap(), "--threshold", "0.9"]);
     assert!(e.contains("has no discriminator"), "{e}");
+    // The four-turn reading is the policy's own unless asked for, and a
+    // policy without a discriminator refuses it.
+    assert_eq!(trained["turn_average"], serde_json::json!(false));
+    assert_eq!(at(&["--turn-average"])["turn_average"], serde_json::json!(true));
+    let e = one_line_error(&["eval", press.to_str().unwrap(), "--turn-average"]);
+    assert!(e.contains("needs a TANDEM policy"), "{e}");
 }
 
 #[test]

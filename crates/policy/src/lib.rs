@@ -17,10 +17,12 @@
 //!   shape, the observation layout — which dimensions are vectors and which
 //!   the grid —, the egocentric view, the action heads), `discriminator`
 //!   (TANDEM: where its grid is, which action it fills, its threshold, its
-//!   CNN and, if it reads the grid in polar form, its [`PolarView`]), `action_bounds` (each flat action value's clipping), `taxels`
-//!   (each taxel array's place in the observation, its quantity and unit,
-//!   and its taxel positions on the pad), `global_step`, and `training`
-//!   (the whole training config);
+//!   CNN and, if it reads the grid in polar form, its [`PolarView`]; its
+//!   temperature; whether it averages the grid's four quarter turns),
+//!   `action_bounds` (each flat action value's clipping), `taxels` (each
+//!   taxel array's place in the observation, its quantity and unit, and
+//!   its taxel positions on the pad), `global_step`, and `training` (the
+//!   whole training config);
 //! - `model.safetensors`: the actor-critic by module path —
 //!   `encoder.convs.<i>.{weight,bias}` (`[out, in, k, k]`),
 //!   `encoder.linear.*`, `actor.layers.<i>.*`, `actor_head.*` (linear
@@ -34,7 +36,8 @@
 //! dimensions, re-centre the grid on the agent if asked, CNN features
 //! then the vectors into the tanh MLP, the actor head; Gaussian means and
 //! the most likely choices; the discriminator's class where its top
-//! probability reaches the threshold; clipping to the bounds.
+//! probability (of the grid, or the mean of its four quarter turns')
+//! reaches the threshold; clipping to the bounds.
 //!
 //! ```
 //! use tactile_policy::{ActionLayout, Head};
@@ -64,8 +67,8 @@ pub use meta::{
     DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
 };
 pub use network_layout::{
-    ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, argmax, declare_from, egocentric, guess_from,
-    normalize,
+    ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, add_softmax, argmax, declare_from, egocentric,
+    guess_from, normalize, quarter_turn_source, quarter_turns,
 };
 pub use onnx::{ONNX_CHECKSUM_KEY, OPSET, OnnxCheck, verify_onnx};
 pub use polar::{NO_BIN, PolarView};

@@ -81,6 +81,15 @@ pub struct DiscriminatorMeta {
     /// calibration fitted in training; absent: 1).
     #[serde(default = "unit_temperature", skip_serializing_if = "is_unit")]
     pub temperature: f32,
+    /// Its probabilities are the mean of those of the grid's four quarter
+    /// turns about its centre (a square grid read as it is); absent: the
+    /// grid's own.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub turn_average: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn unit_temperature() -> f32 {
@@ -264,6 +273,9 @@ impl PolicyMeta {
                     path,
                     format!("discriminator.temperature: {} is not a positive number", dm.temperature),
                 ));
+            }
+            if dm.turn_average && (h != w || dm.polar.is_some()) {
+                return Err(bad(path, "discriminator.turn_average: needs a square grid read as it is (not polar)"));
             }
             match &dm.polar {
                 Some(polar) => {

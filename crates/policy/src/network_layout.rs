@@ -285,6 +285,39 @@ pub fn guess_from(probabilities: &[f32], classes: usize, out: &mut [f32]) {
     }
 }
 
+/// The cell `(row, column)` of an `n x n` grid that cell `(r, c)` of the
+/// grid turned by `turns` quarter turns about its centre comes from (a
+/// quarter turn brings the last column, read top down, to the top row).
+pub fn quarter_turn_source(n: usize, turns: u8, r: usize, c: usize) -> (usize, usize) {
+    match turns % 4 {
+        0 => (r, c),
+        1 => (c, n - 1 - r),
+        2 => (n - 1 - r, n - 1 - c),
+        _ => (n - 1 - c, r),
+    }
+}
+
+/// Writes the `n x n` grid `src` turned by `turns` quarter turns about
+/// its centre ([`quarter_turn_source`]) into `dst`, as floats.
+pub fn quarter_turns<T: Copy + Into<f32>>(src: &[T], n: usize, turns: u8, dst: &mut [f32]) {
+    for r in 0..n {
+        for c in 0..n {
+            let (sr, sc) = quarter_turn_source(n, turns, r, c);
+            dst[r * n + c] = src[sr * n + sc].into();
+        }
+    }
+}
+
+/// Adds `weight * softmax(logits / temperature)` to `out` (a weight of 1
+/// on zeros writes the softmax itself, to the last bit).
+pub fn add_softmax(logits: &[f32], temperature: f32, weight: f32, out: &mut [f32]) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|&l| ((l - max) / temperature).exp()).sum();
+    for (p, &l) in out.iter_mut().zip(logits) {
+        *p += weight * (((l - max) / temperature).exp() / sum);
+    }
+}
+
 /// Observation normalisation in place: each value in `ranges` of each row
 /// (rows `mean.len()` long) becomes `(x - mean) / sqrt(var + 1e-8)`,
 /// clipped to `+-clip`.
@@ -331,6 +364,39 @@ pub fn egocentric(rows: &mut [f32], obs_dim: usize, grid: (usize, usize), agent:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quarter_turns_rotate_about_the_centre_and_four_come_back() {
+        // 2 x 2: rows (1 2) and (3 4); one quarter turn gives (2 4), (1 3).
+        let g = [1u8, 2, 3, 4];
+        let mut out = [0.0f32; 4];
+        quarter_turns(&g, 2, 1, &mut out);
+        assert_eq!(out, [2.0, 4.0, 1.0, 3.0]);
+        quarter_turns(&g, 2, 2, &mut out);
+        assert_eq!(out, [4.0, 3.0, 2.0, 1.0]);
+        let mut g3 = [0u8; 9];
+        g3[1] = 5; // (x 1, y 0)
+        let mut once = [0.0f32; 9];
+        quarter_turns(&g3, 3, 3, &mut once);
+        let back: Vec<u8> = once.iter().map(|&v| v as u8).collect();
+        let mut again = [0.0f32; 9];
+        quarter_turns(&back, 3, 1, &mut again);
+        assert_eq!(again.iter().map(|&v| v as u8).collect::<Vec<_>>(), g3.to_vec());
+    }
+
+    #[test]
+    fn softmaxes_add_up_with_their_weights() {
+        // exp of (0, ln 2, 0) is (1, 2, 1).
+        let mut p = [0.0f32; 3];
+        add_softmax(&[0.0, 2.0f32.ln(), 0.0], 1.0, 1.0, &mut p);
+        assert!(p.iter().zip([0.25, 0.5, 0.25]).all(|(a, b)| (a - b).abs() < 1e-6), "{p:?}");
+        // At temperature 2, logits (0, 0, 2 ln 2) read as (0, 0, ln 2); the
+        // mean of the two softmaxes.
+        let mut mean = [0.0f32; 3];
+        add_softmax(&[0.0, 2.0f32.ln(), 0.0], 1.0, 0.5, &mut mean);
+        add_softmax(&[0.0, 0.0, 2.0 * 2.0f32.ln()], 2.0, 0.5, &mut mean);
+        assert!(mean.iter().zip([0.25, 0.375, 0.375]).all(|(a, b)| (a - b).abs() < 1e-6), "{mean:?}");
+    }
 
     #[test]
     fn the_guess_is_the_most_likely_class_and_goes_in_its_own_place() {

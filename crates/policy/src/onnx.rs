@@ -9,7 +9,7 @@
 
 use crate::PolarView;
 use crate::Policy;
-use crate::network_layout::Head;
+use crate::network_layout::{Head, quarter_turn_source};
 use crate::runtime::{Cnn, Conv, Dense, Polar};
 
 /// The opset the graph is written against.
@@ -357,11 +357,37 @@ impl Policy {
             let layout = &d.meta.layout;
             let (offset, gh, gw, _) = layout.grid;
             let grid = g.columns("obs", offset, offset + gh * gw);
+            // Under turn_average the CNN reads the grid and its three
+            // quarter turns (gathered by constant indices) as one batch
+            // `[4 * batch, h * w]`, turn by turn, and the probabilities
+            // are the mean of the four softmaxes.
+            let read = if d.meta.turn_average {
+                let mut turned = vec![grid.clone()];
+                for turns in 1..4u8 {
+                    let index: Vec<i64> = (0..gh * gw)
+                        .map(|cell| {
+                            let (r, c) = quarter_turn_source(gh, turns, cell / gw, cell % gw);
+                            (r * gw + c) as i64
+                        })
+                        .collect();
+                    let index = g.ints("turn_cells", &[index.len() as i64], &index);
+                    turned.push(g.node("Gather", &[&grid, &index], &[Attr::Int("axis", 1)]));
+                }
+                let refs: Vec<&str> = turned.iter().map(String::as_str).collect();
+                g.node("Concat", &refs, &[Attr::Int("axis", 0)])
+            } else {
+                grid.clone()
+            };
             let logits = {
-                let f = g.cnn(&grid, &d.cnn);
+                let f = g.cnn(&read, &d.cnn);
                 g.dense(&f, &d.head)
             };
-            let p = g.node("Softmax", &[&logits], &[Attr::Int("axis", 1)]);
+            let mut p = g.node("Softmax", &[&logits], &[Attr::Int("axis", 1)]);
+            if d.meta.turn_average {
+                let shape = g.ints("turns_shape", &[3], &[4, -1, layout.classes as i64]);
+                let by_turn = g.node("Reshape", &[&p, &shape], &[]);
+                p = g.node("ReduceMean", &[&by_turn], &[Attr::Ints("axes", vec![0]), Attr::Int("keepdims", 0)]);
+            }
             let top = g.node("ReduceMax", &[&p], &[Attr::Ints("axes", vec![1]), Attr::Int("keepdims", 1)]);
             let k = g.node(
                 "ArgMax",

@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::meta::{DiscriminatorMeta, PolicyMeta};
-use crate::network_layout::{CnnConfig, declare_from, egocentric, guess_from, normalize};
+use crate::network_layout::{CnnConfig, add_softmax, declare_from, egocentric, guess_from, normalize, quarter_turns};
 use crate::polar::PolarView;
 use crate::safetensors::{Tensors, read, take};
 use crate::{Calibration, PolicyError};
@@ -208,23 +208,33 @@ pub(crate) struct Discriminator {
     features: Vec<f32>,
     logits: Vec<f32>,
     probs: Vec<f32>,
+    /// A quarter turn of the grid (under `turn_average`).
+    turned: Vec<f32>,
 }
 
 impl Discriminator {
     /// Softmax of the logits of one observation's grid into `probs`
-    /// (uniform without enough evidence).
+    /// (uniform without enough evidence; under `turn_average`, the mean of
+    /// the four quarter turns' softmaxes).
     fn probabilities(&mut self, obs: &[f32]) {
-        let classes = self.meta.layout.classes;
-        if !self.meta.layout.has_evidence(obs) {
-            self.probs.fill(1.0 / classes as f32);
+        let layout = &self.meta.layout;
+        if !layout.has_evidence(obs) {
+            self.probs.fill(1.0 / layout.classes as f32);
             return;
         }
-        self.cnn.forward(self.meta.layout.grid_of(obs), &mut self.features);
-        self.head.forward(&self.features, &mut self.logits);
-        let max = self.logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum: f32 = self.logits.iter().map(|&l| (l - max).exp()).sum();
-        for (p, &l) in self.probs.iter_mut().zip(&self.logits) {
-            *p = (l - max).exp() / sum;
+        let grid = layout.grid_of(obs);
+        self.probs.fill(0.0);
+        if !self.meta.turn_average {
+            self.cnn.forward(grid, &mut self.features);
+            self.head.forward(&self.features, &mut self.logits);
+            add_softmax(&self.logits, 1.0, 1.0, &mut self.probs);
+            return;
+        }
+        for turns in 0..4 {
+            quarter_turns(grid, layout.grid.1, turns, &mut self.turned);
+            self.cnn.forward(&self.turned, &mut self.features);
+            self.head.forward(&self.features, &mut self.logits);
+            add_softmax(&self.logits, 1.0, 0.25, &mut self.probs);
         }
     }
 }
@@ -311,6 +321,7 @@ impl Policy {
                     features: vec![0.0; dm.cnn.features],
                     logits: vec![0.0; dm.layout.classes],
                     probs: vec![0.0; dm.layout.classes],
+                    turned: vec![0.0; if dm.turn_average { h * w } else { 0 }],
                 })
             }
             None => None,

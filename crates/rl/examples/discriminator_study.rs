@@ -45,8 +45,7 @@ use rand::rngs::StdRng;
 use tactile_env::Env;
 use tactile_env::tasks::explorers::avoid_contact;
 use tactile_rl::{
-    CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, quarter_turns,
-    tandem_layout,
+    CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, tandem_layout,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -107,19 +106,33 @@ fn env_number(name: &str, default: f64) -> Result<f64, Error> {
     text.trim().parse().map_err(|_| format!("{name}={text}: not a number").into())
 }
 
-/// The trained policy's own discriminator on the held-out episodes.
+/// The trained policy's own discriminator on the held-out episodes: at
+/// its threshold, then at others, read from the grid and averaged over
+/// its four quarter turns (`TTA4`, the discriminator's `turn_average`).
 fn judge(policy: &Path, dir: &Path) -> Result<(), Error> {
-    let policy = TrainedPolicy::load(policy)?;
+    let mut policy = TrainedPolicy::load(policy)?;
     let env = tactile_env::make(&study_env(), None)?;
     let od = env.observation_space().flat_dim();
     let test = load(&dir.join("test.bin"), od)?;
     let threshold = policy.meta.discriminator.as_ref().map_or(0.98, |d| d.threshold);
-    let mut probs = Vec::new();
-    for o in test.obs.chunks(1000 * od) {
-        let grids: Vec<f32> = o.chunks(od).flat_map(|r| r[..CELLS].iter().copied()).collect();
-        probs.extend(policy.grid_class_probabilities(&grids).ok_or("the policy has no discriminator")?);
+    let read = |policy: &TrainedPolicy| -> Result<Vec<f32>, Error> {
+        let mut probs = Vec::new();
+        for o in test.obs.chunks(1000 * od) {
+            let grids: Vec<f32> = o.chunks(od).flat_map(|r| r[..CELLS].iter().copied()).collect();
+            probs.extend(policy.grid_class_probabilities(&grids).ok_or("the policy has no discriminator")?);
+        }
+        Ok(probs)
+    };
+    let plain = read(&policy)?;
+    report(&test, &plain, 1.0, threshold);
+    policy.set_turn_average(true)?;
+    let turned = read(&policy)?;
+    for t in [0.9, 0.95, 0.98, 0.99, 0.995] {
+        print!("  plain at {t} ");
+        report(&test, &plain, 1.0, t);
+        print!("  TTA4 at {t} ");
+        report(&test, &turned, 1.0, t);
     }
-    report(&test, &probs, 1.0, threshold);
     Ok(())
 }
 
@@ -393,7 +406,7 @@ fn fit(dir: &Path, minibatches: usize, polar: bool) -> Result<(), Error> {
         report(&test, &probs, 1.0, threshold);
         report(&test, &probs, temperature, threshold);
         if round % 4 == 0 || round == minibatches / 250 {
-            let turned = turned_probabilities(&tandem, &test.obs, od);
+            let turned = turned_probabilities(&mut tandem, &test.obs, od)?;
             for t in [0.9, 0.95, 0.98, 0.99] {
                 print!("  TTA4 at {t} ");
                 report(&test, &turned, 1.0, t);
@@ -421,24 +434,12 @@ fn probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
 }
 
 /// The mean of the probabilities of the four quarter turns of each grid
-/// (turned as the co-training's `rotate` turns them).
-fn turned_probabilities(tandem: &Tandem, obs: &[f32], od: usize) -> Vec<f32> {
-    let side = (CELLS as f64).sqrt() as usize;
-    let mut mean = vec![0.0f32; obs.len() / od * 10];
-    let mut turned = obs.to_vec();
-    let mut codes = vec![0u8; CELLS];
-    for turns in 0..4u8 {
-        for (src, dst) in obs.chunks(od).zip(turned.chunks_mut(od)) {
-            for (code, &v) in codes.iter_mut().zip(&src[..CELLS]) {
-                *code = v as u8;
-            }
-            quarter_turns(&codes, side, turns, &mut dst[..CELLS]);
-        }
-        for (m, p) in mean.iter_mut().zip(probabilities(tandem, &turned, od)) {
-            *m += p / 4.0;
-        }
-    }
-    mean
+/// (the discriminator's `turn_average`, turned as `rotate` turns them).
+fn turned_probabilities(tandem: &mut Tandem, obs: &[f32], od: usize) -> Result<Vec<f32>, Error> {
+    tandem.model = tandem.model.clone().with_turn_average(true)?;
+    let mean = probabilities(tandem, obs, od);
+    tandem.model = tandem.model.clone().with_turn_average(false)?;
+    Ok(mean)
 }
 
 fn scaled(p: &[f32], temperature: f32, out: &mut [f32]) {

@@ -129,6 +129,20 @@ impl TrainedPolicy {
         to_vec(self.model.actor(tensor2(&obs, batch, self.obs_dim, &self.device)))
     }
 
+    /// Reads the discriminator's probabilities as the mean over the grid's
+    /// four quarter turns, or from the grid alone (`false`), as
+    /// [`crate::TandemConfig::turn_average`] does in training. Refused for
+    /// a policy without a discriminator, or one whose grid cannot turn.
+    pub fn set_turn_average(&mut self, turn_average: bool) -> Result<(), RlError> {
+        let (Some(d), Some(dm)) = (self.discriminator.as_ref(), self.meta.discriminator.as_mut()) else {
+            return Err(RlError::Config { field: "turn_average", reason: "needs a TANDEM policy's discriminator" });
+        };
+        let d = d.clone().with_turn_average(turn_average)?;
+        dm.turn_average = turn_average;
+        self.discriminator = Some(d);
+        Ok(())
+    }
+
     /// The discriminator's class probabilities (`batch x classes`) for a
     /// batch of raw observations, under TANDEM.
     pub fn class_probabilities(&self, raw_obs: &[f32]) -> Option<Vec<f32>> {
@@ -264,7 +278,9 @@ impl TrainedPolicy {
                 Some(
                     Discriminator::new(h, w, levels, dm.layout.classes, &dm.cnn, dm.polar, &mut rng, &device)
                         .map_err(|e| policy_err(&meta_path, format!("discriminator: {e}")))?
-                        .with_temperature(dm.temperature),
+                        .with_temperature(dm.temperature)
+                        .with_turn_average(dm.turn_average)
+                        .map_err(|e| policy_err(&meta_path, format!("discriminator: {e}")))?,
                 )
             }
             None => None,
@@ -362,6 +378,7 @@ impl Ppo {
                 cnn: t.config.cnn.clone(),
                 polar: t.config.polar,
                 temperature: t.model.temperature(),
+                turn_average: t.model.turn_average(),
             }),
             action_bounds: action_bounds(act_space),
             taxels: taxel_slots(env),

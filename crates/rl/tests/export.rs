@@ -174,14 +174,14 @@ fn a_privileged_critic_on_a_task_without_a_state_is_refused_by_name() {
 #[test]
 fn a_cnn_tandem_policy_exports_to_the_runtime_and_to_onnx() {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
-    tandem_exports("Explore-v0", "explore", cnn, None, true);
+    tandem_exports("Explore-v0", "explore", cnn, None, true, false);
 }
 
 #[test]
 fn a_tandem_policy_that_also_fills_the_guess_exports_to_the_runtime_and_to_onnx() {
     // Explore-v2's action: move, declare and the current guess.
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
-    tandem_exports("Explore-v2", "explore-v2", cnn, None, false);
+    tandem_exports("Explore-v2", "explore-v2", cnn, None, false, false);
 }
 
 #[test]
@@ -190,13 +190,28 @@ fn a_polar_discriminator_exports_to_the_runtime_and_to_onnx() {
     // wraps unevenly: one more output than input at stride 1); a stride of
     // 2 halves the angles and rings.
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![3, 2], strides: vec![2, 1], features: 16 };
-    tandem_exports("Explore-v0", "explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }), false);
+    tandem_exports("Explore-v0", "explore-polar", cnn, Some(PolarView { angles: 16, rings: 20 }), false, false);
+}
+
+#[test]
+fn a_turn_averaged_discriminator_exports_to_the_runtime_and_to_onnx() {
+    // The mean of four quarter turns' softmaxes, with a temperature.
+    let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
+    tandem_exports("Explore-v2", "explore-turns", cnn, None, true, true);
 }
 
 /// Trains a small TANDEM policy for two updates (the discriminator on its
-/// grid as it is, or through `polar`; `calibrate`d or not) and compares its
-/// exports with burn.
-fn tandem_exports(env_id: &str, name: &str, discriminator_cnn: CnnConfig, polar: Option<PolarView>, calibrate: bool) {
+/// grid as it is, or through `polar`; `calibrate`d or not; its
+/// probabilities averaged over the grid's quarter turns or not) and
+/// compares its exports with burn.
+fn tandem_exports(
+    env_id: &str,
+    name: &str,
+    discriminator_cnn: CnnConfig,
+    polar: Option<PolarView>,
+    calibrate: bool,
+    turn_average: bool,
+) {
     let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![4, 3], strides: vec![4, 2], features: 32 };
     let config = PpoConfig {
         num_envs: 2,
@@ -211,6 +226,7 @@ fn tandem_exports(env_id: &str, name: &str, discriminator_cnn: CnnConfig, polar:
             train_steps: 4,
             cnn: discriminator_cnn,
             polar,
+            turn_average,
             calibration_envs: usize::from(calibrate),
             ..TandemConfig::default()
         }),
@@ -221,6 +237,7 @@ fn tandem_exports(env_id: &str, name: &str, discriminator_cnn: CnnConfig, polar:
     let dir = temp(name);
     let burn = trained(env_id, config, 2, &dir);
     let guess = burn.meta.discriminator.as_ref().unwrap().layout.guess_index;
+    assert_eq!(burn.meta.discriminator.as_ref().unwrap().turn_average, turn_average);
     assert_eq!(guess.is_some(), env_id == "Explore-v2");
     let mut rng = StdRng::seed_from_u64(4);
     let mut obs = Vec::with_capacity(SAMPLES * (3600 + 48));
@@ -293,6 +310,19 @@ fn tandem_exports(env_id: &str, name: &str, discriminator_cnn: CnnConfig, polar:
         assert_eq!(e, format!("{}: discriminator.temperature: -1 is not a positive number", meta_path.display()));
     }
     if polar.is_some() {
+        // A polar discriminator is not turn-averaged: refused, naming the field.
+        let mut turned = meta.clone();
+        turned["discriminator"]["turn_average"] = serde_json::json!(true);
+        std::fs::write(&meta_path, turned.to_string()).unwrap();
+        resign(&dir);
+        let e = tactile_policy::Policy::load(&dir).err().expect("refused").to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: discriminator.turn_average: needs a square grid read as it is (not polar)",
+                meta_path.display()
+            )
+        );
         // A polar view that does not fit is refused, naming the field.
         meta["discriminator"]["polar"]["angles"] = serde_json::json!(6);
         std::fs::write(&meta_path, meta.to_string()).unwrap();

@@ -39,6 +39,17 @@ pub struct TandemConfig {
     /// right where the class does not change with the turn (Explore-v0:
     /// the object's yaw is uniform and the workspace square and centred).
     pub rotate: bool,
+    /// Read the discriminator's probabilities as the mean of those of the
+    /// grid's four quarter turns about its centre (test-time augmentation):
+    /// a discriminator trained with `rotate` answers each turn a little
+    /// differently, and the mean is right more often than any one reading
+    /// but surer later, so it wants a lower `threshold`. Four forward
+    /// passes where one was; training's minibatches are unchanged, and a
+    /// calibration fits the temperature on single readings. Needs a square
+    /// grid read as it is (a polar discriminator answers the same for every
+    /// turn already). Saved policies carry it (the runtime and ONNX read
+    /// the same mean).
+    pub turn_average: bool,
     /// The grid code of a cell that is evidence (Explore-v0: 2, contact).
     pub evidence_code: f32,
     /// Grids with fewer evidence cells are not classified: they are not
@@ -95,6 +106,7 @@ impl Default for TandemConfig {
             cnn: CnnConfig::default(),
             shaping: 0.0,
             rotate: false,
+            turn_average: false,
             evidence_code: 2.0,
             min_evidence_cells: 0,
             polar: None,

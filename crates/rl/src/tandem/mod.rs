@@ -26,7 +26,8 @@ use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
 use tactile_env::tasks::explorers::{InfoGainQuery, ScriptedExplorer, answer_all};
-pub use tactile_policy::{TandemLayout, declare_from, guess_from};
+use tactile_policy::add_softmax;
+pub use tactile_policy::{TandemLayout, declare_from, guess_from, quarter_turns};
 
 /// The discriminator: a CNN over the grid (or its polar picture) and a
 /// linear layer to the class logits.
@@ -40,6 +41,10 @@ pub struct Discriminator {
     /// Its probabilities are `softmax(logits / temperature)`.
     #[module(skip)]
     temperature: f32,
+    /// Its probabilities are the mean of its four quarter turns' of the
+    /// grid ([`TandemConfig::turn_average`]).
+    #[module(skip)]
+    turn_average: bool,
 }
 
 impl Discriminator {
@@ -60,7 +65,7 @@ impl Discriminator {
             .map_err(|reason| RlError::Config { field: "tandem.cnn, tandem.polar", reason })?;
         let head = orthogonal_linear(cnn.features, classes, 0.01, rng, device);
         let polar = polar.map(|view| (view, view.bins(height, width)));
-        Ok(number_params(Discriminator { encoder, head, polar, temperature: 1.0 }, 1))
+        Ok(number_params(Discriminator { encoder, head, polar, temperature: 1.0, turn_average: false }, 1))
     }
 
     /// The temperature its probabilities are read with.
@@ -71,6 +76,26 @@ impl Discriminator {
     /// The same network read with another temperature.
     pub fn with_temperature(self, temperature: f32) -> Self {
         Discriminator { temperature, ..self }
+    }
+
+    /// Whether its probabilities average the grid's four quarter turns.
+    pub fn turn_average(&self) -> bool {
+        self.turn_average
+    }
+
+    /// The same network, its probabilities averaged over the grid's four
+    /// quarter turns (`true`) or read from the grid alone. Refused for a
+    /// grid that is not square or read in polar form (which answers the
+    /// same for every turn already).
+    pub fn with_turn_average(self, turn_average: bool) -> Result<Self, RlError> {
+        let (_, h, w, _) = self.encoder.grid();
+        if turn_average && (h != w || self.polar.is_some()) {
+            return Err(RlError::Config {
+                field: "tandem.turn_average",
+                reason: "needs a square grid read as it is (a polar discriminator answers the same for every turn)",
+            });
+        }
+        Ok(Discriminator { turn_average, ..self })
     }
 
     /// Class logits `[batch, classes]` of `batch` grids (`height * width`
@@ -160,6 +185,9 @@ pub fn probabilities(
 }
 
 /// [`probabilities`] of bare grids (`batch x height * width` codes).
+/// Under [`Discriminator::turn_average`], each grid's four quarter turns
+/// go through the network in one batch and its probabilities are the mean
+/// of their four softmaxes.
 pub fn grid_probabilities(
     model: &Discriminator,
     layout: &TandemLayout,
@@ -168,26 +196,30 @@ pub fn grid_probabilities(
     out: &mut [f32],
 ) {
     let (_, h, w, _) = layout.grid;
-    let batch = out.len() / layout.classes;
-    let logits = to_vec(model.logits(&grids[..batch * h * w], batch, device));
-    let uniform = 1.0 / layout.classes as f32;
-    for ((row, logits), grid) in
-        out.chunks_mut(layout.classes).zip(logits.chunks(layout.classes)).zip(grids.chunks(h * w))
-    {
+    let (classes, cells) = (layout.classes, h * w);
+    let batch = out.len() / classes;
+    let grids = &grids[..batch * cells];
+    let (logits, turns) = if model.turn_average {
+        let mut turned = vec![0.0f32; 4 * batch * cells];
+        for (grid, four) in grids.chunks(cells).zip(turned.chunks_mut(4 * cells)) {
+            for (t, dst) in four.chunks_mut(cells).enumerate() {
+                quarter_turns(grid, h, t as u8, dst);
+            }
+        }
+        (to_vec(model.logits(&turned, 4 * batch, device)), 4)
+    } else {
+        (to_vec(model.logits(grids, batch, device)), 1)
+    };
+    let uniform = 1.0 / classes as f32;
+    for ((row, logits), grid) in out.chunks_mut(classes).zip(logits.chunks(turns * classes)).zip(grids.chunks(cells)) {
         if !layout.grid_has_evidence(grid) {
             row.fill(uniform);
             continue;
         }
-        softmax(logits, model.temperature, row);
-    }
-}
-
-/// `softmax(logits / temperature)` into `out`.
-fn softmax(logits: &[f32], temperature: f32, out: &mut [f32]) {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|&l| ((l - max) / temperature).exp()).sum();
-    for (p, &l) in out.iter_mut().zip(logits) {
-        *p = ((l - max) / temperature).exp() / sum;
+        row.fill(0.0);
+        for one in logits.chunks(classes) {
+            add_softmax(one, model.temperature, 1.0 / turns as f32, row);
+        }
     }
 }
 
@@ -264,23 +296,6 @@ pub fn declare_and_guess(
     probabilities(model, layout, raw_obs, obs_dim, device, &mut probs);
     declare_from(&probs, layout.classes, threshold, out);
     guess_from(&probs, layout.classes, guesses);
-}
-
-/// Writes the `n x n` grid `src` turned by `turns` quarter turns about
-/// its centre into `dst`, as floats.
-pub fn quarter_turns(src: &[u8], n: usize, turns: u8, dst: &mut [f32]) {
-    for r in 0..n {
-        for c in 0..n {
-            // Cell (r, c) of the turned grid comes from this source cell.
-            let (sr, sc) = match turns % 4 {
-                0 => (r, c),
-                1 => (c, n - 1 - r),
-                2 => (n - 1 - r, n - 1 - c),
-                _ => (n - 1 - c, r),
-            };
-            dst[r * n + c] = f32::from(src[sr * n + sc]);
-        }
-    }
 }
 
 /// The discriminator in training: its network, optimiser and replay buffer.
@@ -405,7 +420,8 @@ impl Tandem {
         }
         let (_, h, w, levels) = layout.grid;
         let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(seed ^ 0xD15C);
-        let model = Discriminator::new(h, w, levels, layout.classes, &config.cnn, config.polar, &mut rng, device)?;
+        let model = Discriminator::new(h, w, levels, layout.classes, &config.cnn, config.polar, &mut rng, device)?
+            .with_turn_average(config.turn_average)?;
         if config.calibration_envs > 0 && config.calibration_size == 0 {
             return Err(RlError::Config {
                 field: "tandem.calibration_size",
@@ -791,22 +807,48 @@ mod tests {
     }
 
     #[test]
-    fn quarter_turns_rotate_about_the_centre_and_four_come_back() {
-        // 2 x 2: rows (1 2) and (3 4); one quarter turn gives (2 4), (1 3).
-        let g = [1u8, 2, 3, 4];
-        let mut out = [0.0f32; 4];
-        quarter_turns(&g, 2, 1, &mut out);
-        assert_eq!(out, [2.0, 4.0, 1.0, 3.0]);
-        quarter_turns(&g, 2, 2, &mut out);
-        assert_eq!(out, [4.0, 3.0, 2.0, 1.0]);
-        let mut g3 = [0u8; 9];
-        g3[1] = 5; // (x 1, y 0)
-        let mut once = [0.0f32; 9];
-        quarter_turns(&g3, 3, 3, &mut once);
-        let back: Vec<u8> = once.iter().map(|&v| v as u8).collect();
-        let mut again = [0.0f32; 9];
-        quarter_turns(&back, 3, 1, &mut again);
-        assert_eq!(again.iter().map(|&v| v as u8).collect::<Vec<_>>(), g3.to_vec());
+    fn a_turn_averaged_discriminator_answers_the_same_for_every_quarter_turn() {
+        let device = Device::flex();
+        let mut rng = StdRng::seed_from_u64(9);
+        let cnn = CnnConfig { channels: vec![4, 8], kernels: vec![3, 3], strides: vec![2, 2], features: 16 };
+        let layout =
+            TandemLayout { grid: (0, 30, 30, 3), action_index: 0, classes: 5, evidence: (2.0, 0), guess_index: None };
+        // A random 30 x 30 grid of codes 0 to 3, and its quarter turns.
+        let grid: Vec<u8> = (0..900).map(|_| rng.random_range(0..4u8)).collect();
+        let mut turned = vec![0.0f32; 4 * 900];
+        for (t, dst) in turned.chunks_mut(900).enumerate() {
+            quarter_turns(&grid, 30, t as u8, dst);
+        }
+        let probabilities = |d: &Discriminator| {
+            let mut p = vec![0.0f32; 4 * 5];
+            grid_probabilities(d, &layout, &turned, &device, &mut p);
+            p
+        };
+        // The largest change of a class's probability between the turns.
+        let spread = |p: &[f32]| {
+            let pairs = (0..5).flat_map(|k| (1..4).map(move |t| (k, t)));
+            pairs.map(|(k, t)| (p[5 * t + k] - p[k]).abs()).fold(0.0f32, f32::max)
+        };
+        // A young network's logits are small (its head starts near 0): a
+        // temperature of 1/100 spreads its probabilities apart.
+        let plain = Discriminator::new(30, 30, 3, 5, &cnn, None, &mut rng, &device).unwrap().with_temperature(0.01);
+        let p = probabilities(&plain);
+        assert!(spread(&p) > 1e-3, "a plain CNN tells the turns apart: {p:?}");
+        let averaged = plain.with_turn_average(true).unwrap();
+        let q = probabilities(&averaged);
+        assert!(spread(&q) < 1e-3 * spread(&p), "the mean over the turns does not: {q:?}");
+        for row in q.chunks(5) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+            let (lo, hi) = row.iter().fold((1.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            assert!(hi - lo > 1e-3, "not uniform: {row:?}");
+        }
+        // Refused where the grid cannot turn, or reads the same at every turn.
+        let tall = Discriminator::new(30, 20, 3, 5, &cnn, None, &mut rng, &device).unwrap();
+        assert!(tall.with_turn_average(true).is_err());
+        let polar_cnn = CnnConfig { strides: vec![1, 2], ..cnn };
+        let polar = Some(PolarView { angles: 16, rings: 12 });
+        let polar = Discriminator::new(30, 30, 3, 5, &polar_cnn, polar, &mut rng, &device).unwrap();
+        assert!(polar.with_turn_average(true).is_err());
     }
 
     #[test]
@@ -850,7 +892,8 @@ mod tests {
         let labels: Vec<u8> = z
             .chunks(classes)
             .map(|row| {
-                softmax(row, 1.0, &mut p);
+                p.fill(0.0);
+                add_softmax(row, 1.0, 1.0, &mut p);
                 let u: f32 = rng.random();
                 let mut acc = 0.0;
                 p.iter()
@@ -868,8 +911,8 @@ mod tests {
         }
         // softmax(logits / T) at T = 2 is softmax of half the logits.
         let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
-        softmax(&[1.0, 3.0, -2.0], 2.0, &mut a);
-        softmax(&[0.5, 1.5, -1.0], 1.0, &mut b);
+        add_softmax(&[1.0, 3.0, -2.0], 2.0, 1.0, &mut a);
+        add_softmax(&[0.5, 1.5, -1.0], 1.0, 1.0, &mut b);
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-6), "{a:?} {b:?}");
     }
 
