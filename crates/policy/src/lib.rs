@@ -68,7 +68,7 @@ pub use meta::{
 };
 pub use network_layout::{
     ActionLayout, CnnConfig, Head, ObsLayout, ObsPart, TandemLayout, add_softmax, argmax, declare_from, egocentric,
-    guess_from, normalize, quarter_turn_source, quarter_turns,
+    guess_from, normalize, quarter_turn_source, quarter_turns, turn_average_refusal,
 };
 pub use onnx::{ONNX_CHECKSUM_KEY, OPSET, OnnxCheck, verify_onnx};
 pub use polar::{NO_BIN, PolarView};

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::checksums::{CHECKSUMS_FILE, verify_checksums};
-use crate::network_layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout};
+use crate::network_layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout, turn_average_refusal};
 use crate::polar::PolarView;
 use crate::{PolicyError, error::io};
 
@@ -274,8 +274,8 @@ impl PolicyMeta {
                     format!("discriminator.temperature: {} is not a positive number", dm.temperature),
                 ));
             }
-            if dm.turn_average && (h != w || dm.polar.is_some()) {
-                return Err(bad(path, "discriminator.turn_average: needs a square grid read as it is (not polar)"));
+            if let Some(why) = turn_average_refusal(h, w, dm.polar.is_some()).filter(|_| dm.turn_average) {
+                return Err(bad(path, format!("discriminator.turn_average: {why}")));
             }
             match &dm.polar {
                 Some(polar) => {

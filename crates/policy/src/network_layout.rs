@@ -297,6 +297,14 @@ pub fn quarter_turn_source(n: usize, turns: u8, r: usize, c: usize) -> (usize, u
     }
 }
 
+/// Why a discriminator of `height x width` grids (read in polar form or
+/// not) cannot average its probabilities over the grid's quarter turns,
+/// or `None` where it can: the grid must be square, and a polar reading
+/// answers the same for every turn already.
+pub fn turn_average_refusal(height: usize, width: usize, polar: bool) -> Option<&'static str> {
+    (height != width || polar).then_some("needs a square grid read as it is, not in polar form")
+}
+
 /// Writes the `n x n` grid `src` turned by `turns` quarter turns about
 /// its centre ([`quarter_turn_source`]) into `dst`, as floats.
 pub fn quarter_turns<T: Copy + Into<f32>>(src: &[T], n: usize, turns: u8, dst: &mut [f32]) {

@@ -319,7 +319,7 @@ fn tandem_exports(
         assert_eq!(
             e,
             format!(
-                "{}: discriminator.turn_average: needs a square grid read as it is (not polar)",
+                "{}: discriminator.turn_average: needs a square grid read as it is, not in polar form",
                 meta_path.display()
             )
         );

@@ -26,8 +26,8 @@ use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
 pub use config::TandemConfig;
 use tactile_env::tasks::explorers::{InfoGainQuery, ScriptedExplorer, answer_all};
-use tactile_policy::add_softmax;
 pub use tactile_policy::{TandemLayout, declare_from, guess_from, quarter_turns};
+use tactile_policy::{add_softmax, turn_average_refusal};
 
 /// The discriminator: a CNN over the grid (or its polar picture) and a
 /// linear layer to the class logits.
@@ -89,11 +89,8 @@ impl Discriminator {
     /// same for every turn already).
     pub fn with_turn_average(self, turn_average: bool) -> Result<Self, RlError> {
         let (_, h, w, _) = self.encoder.grid();
-        if turn_average && (h != w || self.polar.is_some()) {
-            return Err(RlError::Config {
-                field: "tandem.turn_average",
-                reason: "needs a square grid read as it is (a polar discriminator answers the same for every turn)",
-            });
+        if let Some(reason) = turn_average_refusal(h, w, self.polar.is_some()).filter(|_| turn_average) {
+            return Err(RlError::Config { field: "tandem.turn_average", reason });
         }
         Ok(Discriminator { turn_average, ..self })
     }
