@@ -18,7 +18,9 @@
 //! STUDY_ENV=Explore-v2 STUDY_SIZES=8000,0,120 STUDY_EVERY=4 cargo run ... -- record policies/Explore-v2 /tmp/grids
 //! # the Bayes-optimal discriminator on the held-out episodes: the ceiling
 //! # of any discriminator reading the grids of the explorer that made them
-//! STUDY_ENV=Explore-v2 STUDY_YAWS=1440 STUDY_OFFSETS=11 cargo run ... -- bayes /tmp/grids
+//! STUDY_ENV=Explore-v2 cargo run ... -- bayes /tmp/grids
+//! # the shipped explorer with the posterior declaring, as `tactile eval` runs it
+//! STUDY_ENV=Explore-v2 cargo run ... -- declare policies/Explore-v2
 //! # grids from greedy information gain on that posterior instead
 //! STUDY_ENV=Explore-v2 STUDY_SIZES=2,300,200 cargo run ... -- record-infogain /tmp/grids
 //! ```
@@ -42,15 +44,16 @@
 //! the CNN, `STUDY_ANGLES=64` the polar one's angle bins, and
 //! `STUDY_NO_ROTATE` turns off the quarter-turn augmentation.
 //!
-//! `bayes` knows what a learned discriminator has to learn: the ten
-//! polygons, the finger's radius, the guard and the noise. It scores every
-//! pose of every object on a lattice (`STUDY_YAWS` yaws by `STUDY_OFFSETS`
-//! offsets per axis within the jitter; 480 x 7 x 7 by default) against
-//! every read cell, and reports its posterior's declarations as `fit`
-//! does. Its table holds a byte per cell and pose (0.85 GB by default,
-//! 6.3 GB at 1440 x 11 x 11). `record-infogain` moves the finger to the
-//! unexplored cell within 4 moves whose reading tells most about the
-//! object (mutual information under the posterior) per move to reach it.
+//! `bayes` reads the grids as `tactile_env::tasks::ShapePosterior` does:
+//! the posterior over the ten polygons that knows what a learned
+//! discriminator has to learn (their shapes, the finger's radius, the
+//! guard and the noise), summed over the object's pose on a lattice
+//! (`STUDY_YAWS` yaws by `STUDY_OFFSETS` offsets per axis within the
+//! jitter; 1,440 x 11 x 11 by default), and reports its declarations as
+//! `fit` does. `declare` runs `tactile eval`'s loop with the posterior
+//! declaring, and `record-infogain` moves the finger to the unexplored
+//! cell within 4 moves whose reading tells most about the object (mutual
+//! information under the posterior) per move to reach it.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -59,6 +62,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
 use tactile_env::tasks::explorers::avoid_contact;
+use tactile_env::tasks::{Evidence, ExploreConfig, PoseLattice, ShapePosterior};
 use tactile_rl::{
     CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, tandem_layout,
 };
@@ -85,7 +89,7 @@ fn main() -> Result<(), Error> {
             record_both(&mut explorer, Path::new(out))
         }
         ["record-infogain", out] => {
-            let mut explorer = Explorer::InfoGain(Box::new(Bayes::new(&study_env())?), Vec::new());
+            let mut explorer = Explorer::InfoGain(Box::new(posterior()?), Vec::new());
             std::fs::create_dir_all(out)?;
             record_both(&mut explorer, Path::new(out))
         }
@@ -165,7 +169,7 @@ enum Explorer {
     Policy(Box<TrainedPolicy>),
     Tracer(Vec<Tracer>),
     /// Greedy information gain on the Bayes posterior, one evidence per env.
-    InfoGain(Box<Bayes>, Vec<Evidence>),
+    InfoGain(Box<ShapePosterior>, Vec<Evidence>),
 }
 
 /// A scripted contour follower: straight to the workspace's centre (the
@@ -326,7 +330,7 @@ fn record(
                 for (i, ev) in evidence.iter_mut().enumerate() {
                     let grid = &obs[i * od..i * od + CELLS];
                     model.update(ev, grid);
-                    actions[i * ad] = model.explore(ev, grid, &mut rng) as f32;
+                    actions[i * ad] = explore(model, ev, grid, &mut rng) as f32;
                 }
             }
         }
@@ -350,7 +354,7 @@ fn record(
             if moved[i] as usize >= moves {
                 match explorer {
                     Explorer::Tracer(tracers) => tracers[i] = Tracer::default(),
-                    Explorer::InfoGain(model, evidence) => evidence[i] = model.evidence(),
+                    Explorer::InfoGain(_, evidence) => evidence[i].clear(),
                     Explorer::Policy(_) => {}
                 }
                 env.reset(Some(seed << 32 | u64::from(next)), o, &mut infos[i]);
@@ -526,243 +530,113 @@ fn report(test: &Grids, raw: &[f32], temperature: f32, threshold: f32) {
     );
 }
 
-/// The Bayes-optimal discriminator of an Explore task's grids, for
-/// comparison: it knows the ten polygons, the grid, the finger's radius and
-/// the noise, and reads a grid as the posterior over the object, summed over
-/// its yaw and offset on a fine lattice (`STUDY_YAWS` yaws, 480 by default;
-/// `STUDY_OFFSETS` offsets per axis within the task's jitter, 7). A cell
-/// whose centre lies within the finger's radius of the placed polygon is
-/// contact, beyond the radius and the guard's 2 mm free, and between the
-/// two (widened by the lattice's spacing) either; a reading against the
-/// placed polygon is a phantom contact (the task's flip probability) or a
-/// missed one (0.1 %).
-struct Bayes {
-    /// `class[cell * hyps + h]`: 0 contact, 1 either, 2 free.
-    class: Vec<u8>,
-    hyps: usize,
-    per_object: usize,
-    /// log p(reading | class), rows free then contact.
-    ll: [[f32; 3]; 2],
-    /// Cells free under every pose: their readings tell nothing.
-    uniform: Vec<bool>,
+/// The study task's Bayes posterior ([`ShapePosterior`]) on the lattice of
+/// `STUDY_YAWS` yaws by `STUDY_OFFSETS` offsets per axis (1,440 x 11 x 11
+/// by default).
+fn posterior() -> Result<ShapePosterior, Error> {
+    let id = study_env();
+    let spec = tactile_env::spec(&id)?;
+    let config: ExploreConfig = tactile_env::load_config(spec.config_toml, &spec.config_origin(), None)?;
+    let d = PoseLattice::default();
+    let lattice = PoseLattice {
+        yaws: env_number("STUDY_YAWS", d.yaws as f64)? as usize,
+        offsets: env_number("STUDY_OFFSETS", d.offsets as f64)? as usize,
+    };
+    let t0 = std::time::Instant::now();
+    let post = ShapePosterior::new(&config, GUARD_M, lattice)?;
+    println!(
+        "{id}: {} poses ({} yaws, {}x{} offsets), distance fields in {:.1} s",
+        post.poses(),
+        lattice.yaws,
+        lattice.offsets,
+        lattice.offsets,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(post)
 }
 
-/// One episode's evidence: each pose's log-likelihood and the reading each
-/// cell had when it was last read (0 none, 1 free, 2 contact).
-struct Evidence {
-    score: Vec<f32>,
-    seen: Vec<u8>,
-}
+/// How far past the finger's radius a guarded move of Explore-v2 still
+/// touches (`crates/env/tests/explore_v2.rs`).
+const GUARD_M: f32 = 0.002;
 
-impl Bayes {
-    fn new(id: &str) -> Result<Self, Error> {
-        use tactile_env::tasks::polygons::{self, OBJECT_COUNT, OBJECT_SEED};
-        use tactile_env::tasks::{ExploreConfig, ObjectSet};
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envs");
-        let config: ExploreConfig = toml::from_str(&std::fs::read_to_string(root.join(format!("{id}.toml")))?)?;
-        let polys = match config.object_set {
-            ObjectSet::Star => polygons::polygons(OBJECT_SEED, OBJECT_COUNT),
-            ObjectSet::Tandem => polygons::tandem_polygons(OBJECT_SEED, OBJECT_COUNT),
-            ObjectSet::Random => polygons::random_polygons(OBJECT_SEED, OBJECT_COUNT),
-        };
-        let yaws = env_number("STUDY_YAWS", 480.0)? as usize;
-        let offsets = (env_number("STUDY_OFFSETS", 7.0)? as usize).max(1);
-        let side = (CELLS as f64).sqrt() as usize;
-        let (cell, half, r) = (config.cell_m, 0.5 * config.workspace_m, config.finger_radius_m);
-        let jitter = config.jitter_m;
-        let offset_step = if offsets > 1 { 2.0 * jitter / (offsets - 1) as f32 } else { 0.0 };
-        let max_radius = polys.iter().flatten().map(|p| p[0].hypot(p[1])).fold(0.0f32, f32::max);
-        // How far a cell's true distance may be from the lattice's nearest pose.
-        let slack = 0.5 * offset_step * std::f32::consts::SQRT_2 + std::f32::consts::PI / yaws as f32 * max_radius;
-        let (near, far) = (r - slack, r + 0.002 + slack);
-        let per_object = yaws * offsets * offsets;
-        let hyps = OBJECT_COUNT * per_object;
-        println!(
-            "{id}: {hyps} poses ({yaws} yaws, {offsets}x{offsets} offsets); contact within {:.1} mm, free beyond {:.1} mm",
-            near * 1e3,
-            far * 1e3
-        );
-        let t0 = std::time::Instant::now();
-        let mut class = vec![2u8; CELLS * hyps];
-        let threads = 2;
-        std::thread::scope(|s| {
-            let polys = &polys;
-            for (t, chunk) in class.chunks_mut(CELLS.div_ceil(threads) * hyps).enumerate() {
-                s.spawn(move || {
-                    let first = t * CELLS.div_ceil(threads);
-                    for (c, row) in chunk.chunks_mut(hyps).enumerate() {
-                        let i = first + c;
-                        let p = [
-                            (i % side) as f32 * cell + 0.5 * cell - half,
-                            (i / side) as f32 * cell + 0.5 * cell - half,
-                        ];
-                        if p[0].hypot(p[1]) > max_radius + far + jitter * std::f32::consts::SQRT_2 {
-                            continue;
-                        }
-                        for (h, v) in row.iter_mut().enumerate() {
-                            let (k, rest) = (h / per_object, h % per_object);
-                            let (y, o) = (rest / (offsets * offsets), rest % (offsets * offsets));
-                            let yaw = std::f32::consts::TAU * y as f32 / yaws as f32;
-                            let ox = -jitter + offset_step * (o % offsets) as f32;
-                            let oy = -jitter + offset_step * (o / offsets) as f32;
-                            // The cell's centre in the object's frame.
-                            let (sn, cs) = yaw.sin_cos();
-                            let (dx, dy) = (p[0] - ox, p[1] - oy);
-                            let q = [cs * dx + sn * dy, -sn * dx + cs * dy];
-                            let d = if polygons::contains(&polys[k], q) {
-                                0.0
-                            } else {
-                                polygons::distance_to_boundary(&polys[k], q)
-                            };
-                            *v = if d < near {
-                                0
-                            } else if d <= far {
-                                1
-                            } else {
-                                2
-                            };
-                        }
-                    }
-                });
-            }
-        });
-        println!("  poses' cells in {:.1} s", t0.elapsed().as_secs_f64());
-        let phantom = config.contact_flip_prob.unwrap_or(0.0).max(1e-4);
-        let missed = 1e-3f32;
-        let ll = [[missed.ln(), 0.5f32.ln(), (1.0 - phantom).ln()], [(1.0 - missed).ln(), 0.5f32.ln(), phantom.ln()]];
-        let uniform = class.chunks(hyps).map(|row| row.iter().all(|&k| k == 2)).collect();
-        Ok(Self { class, hyps, per_object, ll, uniform })
+/// Greedy information gain: the unexplored cell within 4 moves whose
+/// reading tells most about the object (mutual information under the
+/// posterior) per move to get there, and the first move towards it that
+/// does not head into a known contact cell; towards the workspace's centre
+/// where nothing near is worth reading.
+fn explore(post: &ShapePosterior, ev: &Evidence, grid: &[f32], rng: &mut StdRng) -> usize {
+    use rand::Rng;
+    let side = (CELLS as f64).sqrt() as i32;
+    let at = grid[..CELLS].iter().position(|&c| c == 3.0).unwrap_or(0) as i32;
+    let (fx, fy) = (at % side, at / side);
+    let best = ev.poses().iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
+    let active: Vec<(u32, f32)> =
+        ev.poses().iter().filter(|p| p.1 > best - 15.0).map(|&(h, v)| (h, (v - best).exp())).collect();
+    let objects = post.objects();
+    let mut weight = vec![0.0f32; objects];
+    for &(h, w) in &active {
+        weight[post.pose_object(h)] += w;
     }
-
-    fn evidence(&self) -> Evidence {
-        Evidence { score: vec![0.0; self.hyps], seen: vec![0; CELLS] }
-    }
-
-    /// Reads the grid's cells that changed since the last call.
-    fn update(&self, ev: &mut Evidence, grid: &[f32]) {
-        for (c, &v) in grid[..CELLS].iter().enumerate() {
-            let now = match v as u8 {
-                1 | 3 => 1u8,
-                2 => 2,
-                _ => 0,
-            };
-            if now == ev.seen[c] {
+    let total: f32 = weight.iter().sum();
+    let entropy = |p: f32| if p <= 0.0 || p >= 1.0 { 0.0 } else { -(p * p.ln() + (1.0 - p) * (1.0 - p).ln()) };
+    let (mut target, mut target_value) = (None, 1e-4f32);
+    let mut reading = vec![0.0f32; objects];
+    for dy in -4i32..=4 {
+        for dx in -4i32..=4 {
+            let dist = dx.abs() + dy.abs();
+            let (x, y) = (fx + dx, fy + dy);
+            if dist == 0 || dist > 4 || x < 0 || y < 0 || x >= side || y >= side {
                 continue;
             }
-            let row = &self.class[c * self.hyps..(c + 1) * self.hyps];
-            if ev.seen[c] > 0 {
-                let t = &self.ll[usize::from(ev.seen[c] - 1)];
-                ev.score.iter_mut().zip(row).for_each(|(s, &k)| *s -= t[usize::from(k)]);
+            let c = (y * side + x) as usize;
+            if grid[c] != 0.0 || !post.is_informative(c) {
+                continue;
             }
-            if now > 0 {
-                let t = &self.ll[usize::from(now - 1)];
-                ev.score.iter_mut().zip(row).for_each(|(s, &k)| *s += t[usize::from(k)]);
+            reading.iter_mut().for_each(|v| *v = 0.0);
+            for &(h, w) in &active {
+                reading[post.pose_object(h)] += w * post.contact_probability(h, c);
             }
-            ev.seen[c] = now;
+            let (mut mean, mut conditional) = (0.0, 0.0);
+            for (&r, &w) in reading.iter().zip(&weight) {
+                if w > 0.0 {
+                    let q = r / w;
+                    mean += w / total * q;
+                    conditional += w / total * entropy(q);
+                }
+            }
+            let value = (entropy(mean) - conditional) / dist as f32;
+            if value > target_value {
+                (target, target_value) = (Some((x, y)), value);
+            }
         }
     }
-
-    /// The posterior over the objects.
-    fn posterior(&self, ev: &Evidence) -> Vec<f32> {
-        let best = ev.score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut p: Vec<f32> = ev
-            .score
-            .chunks(self.per_object)
-            .map(|block| block.iter().filter(|&&v| v > best - 30.0).map(|&v| (v - best).exp()).sum())
-            .collect();
-        let total: f32 = p.iter().sum();
-        p.iter_mut().for_each(|v| *v /= total);
-        p
-    }
-
-    /// Greedy information gain: the unexplored cell within 4 moves whose
-    /// reading tells most about the object per move to get there, and the
-    /// first move towards it that does not head into a known contact cell.
-    fn explore(&self, ev: &Evidence, grid: &[f32], rng: &mut StdRng) -> usize {
-        use rand::Rng;
-        let side = (CELLS as f64).sqrt() as i32;
-        let at = grid[..CELLS].iter().position(|&c| c == 3.0).unwrap_or(0) as i32;
-        let (fx, fy) = (at % side, at / side);
-        let best = ev.score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let active: Vec<(usize, f32)> = ev
-            .score
-            .iter()
-            .enumerate()
-            .filter(|&(_, &v)| v > best - 15.0)
-            .map(|(h, &v)| (h, (v - best).exp()))
-            .collect();
-        let objects = self.hyps / self.per_object;
-        let mut weight = vec![0.0f32; objects];
-        for &(h, w) in &active {
-            weight[h / self.per_object] += w;
+    let (tx, ty) = target.unwrap_or((side / 2, side / 2));
+    let steps = [(1, 0), (-1, 0), (0, 1), (0, -1)];
+    let mut options: Vec<(i32, usize)> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(d, &(sx, sy))| {
+            let (x, y) = (fx + sx, fy + sy);
+            let inside = x >= 0 && y >= 0 && x < side && y < side;
+            (inside && grid[(y * side + x) as usize] != 2.0).then(|| ((tx - x).abs() + (ty - y).abs(), d))
+        })
+        .collect();
+    options.sort_unstable();
+    match options.first() {
+        Some(&(d0, _)) => {
+            let ties: Vec<usize> = options.iter().filter(|o| o.0 == d0).map(|o| o.1).collect();
+            ties[rng.random_range(0..ties.len())]
         }
-        let total: f32 = weight.iter().sum();
-        let entropy = |p: f32| if p <= 0.0 || p >= 1.0 { 0.0 } else { -(p * p.ln() + (1.0 - p) * (1.0 - p).ln()) };
-        let p_contact = [self.ll[1][0].exp(), 0.5, self.ll[1][2].exp()];
-        let (mut target, mut target_value) = (None, 1e-4f32);
-        let mut reading = vec![0.0f32; objects];
-        for dy in -4i32..=4 {
-            for dx in -4i32..=4 {
-                let dist = dx.abs() + dy.abs();
-                let (x, y) = (fx + dx, fy + dy);
-                if dist == 0 || dist > 4 || x < 0 || y < 0 || x >= side || y >= side {
-                    continue;
-                }
-                let c = (y * side + x) as usize;
-                if grid[c] != 0.0 {
-                    continue;
-                }
-                let row = &self.class[c * self.hyps..(c + 1) * self.hyps];
-                reading.iter_mut().for_each(|v| *v = 0.0);
-                for &(h, w) in &active {
-                    reading[h / self.per_object] += w * p_contact[usize::from(row[h])];
-                }
-                let mut mean = 0.0;
-                let mut conditional = 0.0;
-                for k in 0..objects {
-                    if weight[k] > 0.0 {
-                        let q = reading[k] / weight[k];
-                        mean += weight[k] / total * q;
-                        conditional += weight[k] / total * entropy(q);
-                    }
-                }
-                let value = (entropy(mean) - conditional) / dist as f32;
-                if value > target_value {
-                    (target, target_value) = (Some((x, y)), value);
-                }
-            }
-        }
-        // Towards the workspace's centre where nothing near is worth reading.
-        let (tx, ty) = target.unwrap_or((side / 2, side / 2));
-        let steps = [(1, 0), (-1, 0), (0, 1), (0, -1)];
-        let mut options: Vec<(i32, usize)> = steps
-            .iter()
-            .enumerate()
-            .filter_map(|(d, &(sx, sy))| {
-                let (x, y) = (fx + sx, fy + sy);
-                let inside = x >= 0 && y >= 0 && x < side && y < side;
-                (inside && grid[(y * side + x) as usize] != 2.0).then(|| ((tx - x).abs() + (ty - y).abs(), d))
-            })
-            .collect();
-        options.sort_unstable();
-        match options.first() {
-            Some(&(d0, _)) => {
-                let ties: Vec<usize> = options.iter().filter(|o| o.0 == d0).map(|o| o.1).collect();
-                ties[rng.random_range(0..ties.len())]
-            }
-            None => rng.random_range(0..4),
-        }
+        None => rng.random_range(0..4),
     }
 }
 
-/// The Bayes-optimal discriminator's declarations on the held-out
-/// episodes: no learned discriminator reading the same grids can be right
-/// sooner than this one but by chance; it is the ceiling of the explorer
-/// that made them.
+/// The Bayes posterior's declarations on the held-out episodes: no learned
+/// discriminator reading the same grids can be right sooner than it but
+/// by chance; it is the ceiling of the explorer that made them.
 fn bayes(dir: &Path) -> Result<(), Error> {
-    let id = study_env();
-    let model = Bayes::new(&id)?;
-    let env = tactile_env::make(&id, None)?;
+    let post = posterior()?;
+    let env = tactile_env::make(&study_env(), None)?;
     let od = env.observation_space().flat_dim();
     let test = load(&dir.join("test.bin"), od)?;
     let mut by_episode: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
@@ -777,28 +651,30 @@ fn bayes(dir: &Path) -> Result<(), Error> {
         })
         .collect();
     let t0 = std::time::Instant::now();
-    let objects = model.hyps / model.per_object;
+    let objects = post.objects();
     let mut probs = vec![0.0f32; test.labels.len() * objects];
-    let threads = 2;
     let results: Vec<Vec<(usize, Vec<f32>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = episodes
-            .chunks(episodes.len().div_ceil(threads).max(1))
+            .chunks(episodes.len().div_ceil(2).max(1))
             .map(|part| {
-                let (model, test) = (&model, &test);
+                let (post, test) = (&post, &test);
                 s.spawn(move || {
                     let mut out = Vec::new();
+                    let mut ev = post.evidence();
                     for grids in part {
-                        let mut ev = model.evidence();
+                        ev.clear();
                         for &g in grids {
-                            model.update(&mut ev, &test.obs[g * od..g * od + CELLS]);
-                            out.push((g, model.posterior(&ev)));
+                            post.update(&mut ev, &test.obs[g * od..g * od + CELLS]);
+                            let mut p = vec![0.0; objects];
+                            post.probabilities(&ev, &mut p);
+                            out.push((g, p));
                         }
                     }
                     out
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("a Bayes thread panicked")).collect()
+        handles.into_iter().map(|h| h.join().expect("a posterior thread panicked")).collect()
     });
     for (g, p) in results.into_iter().flatten() {
         probs[g * objects..(g + 1) * objects].copy_from_slice(&p);
@@ -809,92 +685,6 @@ fn bayes(dir: &Path) -> Result<(), Error> {
         report(&test, &probs, 1.0, t);
     }
     Ok(())
-}
-
-/// One episode's evidence kept sparse for many episodes at once: the poses
-/// still in the running (within 40 nats of the best) and their
-/// log-likelihoods, and the reading each cell had when it was last read.
-#[derive(Default)]
-struct Sparse {
-    poses: Vec<(u32, f32)>,
-    seen: Vec<u8>,
-    started: bool,
-}
-
-impl Bayes {
-    /// [`Bayes::update`] for sparse evidence.
-    fn update_sparse(&self, ev: &mut Sparse, grid: &[f32]) {
-        const KEEP: f32 = 40.0;
-        if ev.seen.is_empty() {
-            ev.seen = vec![0; CELLS];
-        }
-        let mut changed = Vec::new();
-        for (c, &v) in grid[..CELLS].iter().enumerate() {
-            let now = match v as u8 {
-                1 | 3 => 1u8,
-                2 => 2,
-                _ => 0,
-            };
-            if now != ev.seen[c] {
-                if !self.uniform[c] {
-                    changed.push((c, ev.seen[c], now));
-                }
-                ev.seen[c] = now;
-            }
-        }
-        if changed.is_empty() {
-            return;
-        }
-        let reading = |row: &[u8], h: usize, old: u8, now: u8| {
-            let k = usize::from(row[h]);
-            let mut d = 0.0;
-            if old > 0 {
-                d -= self.ll[usize::from(old - 1)][k];
-            }
-            if now > 0 {
-                d += self.ll[usize::from(now - 1)][k];
-            }
-            d
-        };
-        if !ev.started {
-            // Every pose against every informative reading so far.
-            let mut score = vec![0.0f32; self.hyps];
-            for (c, &now) in ev.seen.iter().enumerate() {
-                if now > 0 && !self.uniform[c] {
-                    let row = &self.class[c * self.hyps..(c + 1) * self.hyps];
-                    score.iter_mut().enumerate().for_each(|(h, s)| *s += reading(row, h, 0, now));
-                }
-            }
-            let best = score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            ev.poses =
-                score.iter().enumerate().filter(|&(_, &s)| s > best - KEEP).map(|(h, &s)| (h as u32, s)).collect();
-            ev.started = true;
-            return;
-        }
-        for &(c, old, now) in &changed {
-            let row = &self.class[c * self.hyps..(c + 1) * self.hyps];
-            ev.poses.iter_mut().for_each(|(h, s)| *s += reading(row, *h as usize, old, now));
-        }
-        let best = ev.poses.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
-        ev.poses.retain(|p| p.1 > best - KEEP);
-    }
-
-    /// The posterior over the objects of sparse evidence (uniform before
-    /// any informative reading).
-    fn posterior_sparse(&self, ev: &Sparse) -> Vec<f32> {
-        let objects = self.hyps / self.per_object;
-        if !ev.started {
-            return vec![1.0 / objects as f32; objects];
-        }
-        let best = ev.poses.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
-        let mut p = vec![0.0f32; objects];
-        for &(h, s) in &ev.poses {
-            p[h as usize / self.per_object] += (s - best).exp();
-        }
-        let total: f32 = p.iter().sum();
-        p.iter_mut().for_each(|v| *v /= total);
-        p
-    }
 }
 
 /// A trained explorer evaluated as `tactile eval ... --explorer
@@ -909,7 +699,7 @@ fn declare(policy: &Path, bayes: bool) -> Result<(), Error> {
     let policy = TrainedPolicy::load(policy)?;
     let id = study_env();
     let layout = policy.meta.discriminator.as_ref().ok_or("the policy has no discriminator")?.layout.clone();
-    let model = if bayes { Some(Bayes::new(&id)?) } else { None };
+    let model = if bayes { Some(posterior()?) } else { None };
     let episodes = env_number("STUDY_EPISODES", 1000.0)? as usize;
     let seed = env_number("STUDY_SEED", 7.0)? as u64;
     let thresholds = if bayes { env_list("STUDY_THRESHOLDS", &[90, 95, 98])? } else { vec![0] };
@@ -921,7 +711,10 @@ fn declare(policy: &Path, bayes: bool) -> Result<(), Error> {
         let side = (CELLS as f64).sqrt() as usize;
         let mut rng = StdRng::seed_from_u64(seed ^ 0xE7A1);
         let mut actions = vec![0.0f32; episodes * ad];
-        let mut evidence: Vec<Sparse> = (0..episodes).map(|_| Sparse::default()).collect();
+        let mut evidence: Vec<Evidence> = match &model {
+            Some(post) => (0..episodes).map(|_| post.evidence()).collect(),
+            None => Vec::new(),
+        };
         let mut done = vec![false; episodes];
         let (mut successes, mut moves, mut lengths) = (0usize, 0.0f64, 0u64);
         while done.iter().any(|d| !d) {
@@ -950,12 +743,13 @@ fn declare(policy: &Path, bayes: bool) -> Result<(), Error> {
                                 if over {
                                     continue;
                                 }
-                                model.update_sparse(ev, &row[..CELLS]);
-                                let p = model.posterior_sparse(ev);
+                                model.update(ev, &row[..CELLS]);
+                                let mut p = [0.0f32; 10];
+                                model.probabilities(ev, &mut p);
                                 let best = tactile_policy::argmax(&p);
                                 a[layout.action_index] = if p[best] >= t { best as f32 + 1.0 } else { 0.0 };
                                 if let Some(g) = layout.guess_index {
-                                    a[g] = if ev.started { best as f32 + 1.0 } else { 0.0 };
+                                    a[g] = if ev.poses().is_empty() { 0.0 } else { best as f32 + 1.0 };
                                 }
                             }
                         });

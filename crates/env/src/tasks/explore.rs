@@ -240,6 +240,17 @@ pub enum ObjectSet {
     Random,
 }
 
+impl ObjectSet {
+    /// The set's ten cross-sections, each in its own frame (m).
+    pub fn polygons(self) -> Vec<Vec<[f32; 2]>> {
+        match self {
+            ObjectSet::Star => polygons::polygons(OBJECT_SEED, OBJECT_COUNT),
+            ObjectSet::Tandem => polygons::tandem_polygons(OBJECT_SEED, OBJECT_COUNT),
+            ObjectSet::Random => polygons::random_polygons(OBJECT_SEED, OBJECT_COUNT),
+        }
+    }
+}
+
 impl Default for ExploreConfig {
     fn default() -> Self {
         ExploreConfig {
@@ -417,11 +428,7 @@ impl Explore {
         let finger = core.scene.body("finger")?;
         let objects = (0..OBJECT_COUNT).map(|k| core.scene.body(&format!("object_{k}"))).collect::<Result<_, _>>()?;
         let task = Explore {
-            polygons: match config.object_set {
-                ObjectSet::Star => polygons::polygons(OBJECT_SEED, OBJECT_COUNT),
-                ObjectSet::Tandem => polygons::tandem_polygons(OBJECT_SEED, OBJECT_COUNT),
-                ObjectSet::Random => polygons::random_polygons(OBJECT_SEED, OBJECT_COUNT),
-            },
+            polygons: config.object_set.polygons(),
             config,
             finger,
             objects,
