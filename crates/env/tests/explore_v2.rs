@@ -3,7 +3,7 @@
 //! yes/no contact flips at the stated rate, and moves are counted and
 //! judged TANDEM's way.
 
-use tactile_env::tasks::polygons::{contains, distance_to_boundary};
+use tactile_env::tasks::polygons::clearance_m;
 use tactile_env::tasks::{Explore, ExploreConfig, cell};
 use tactile_env::{Env, Info, SimEnv};
 
@@ -17,11 +17,6 @@ fn v2(edit: impl FnOnce(&mut ExploreConfig)) -> (SimEnv<Explore>, Vec<f32>, Info
     let obs = vec![0.0; env.observation_space().flat_dim()];
     let info = env.new_info();
     (env, obs, info)
-}
-
-/// The distance from a point to the polygon's solid (0 inside).
-fn clearance_m(polygon: &[[f32; 2]], p: [f32; 2]) -> f32 {
-    if contains(polygon, p) { 0.0 } else { distance_to_boundary(polygon, p) }
 }
 
 #[test]

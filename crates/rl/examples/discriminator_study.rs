@@ -744,7 +744,7 @@ fn declare(policy: &Path, bayes: bool) -> Result<(), Error> {
                                     continue;
                                 }
                                 model.update(ev, &row[..CELLS]);
-                                let mut p = [0.0f32; 10];
+                                let mut p = [0.0f32; tactile_env::tasks::polygons::OBJECT_COUNT];
                                 model.probabilities(ev, &mut p);
                                 let best = tactile_policy::argmax(&p);
                                 a[layout.action_index] = if p[best] >= t { best as f32 + 1.0 } else { 0.0 };

@@ -240,6 +240,19 @@ pub enum ObjectSet {
     Random,
 }
 
+impl ExploreConfig {
+    /// Cells along each side of the square grid.
+    pub fn grid_side(&self) -> usize {
+        (self.workspace_m / self.cell_m).round() as usize
+    }
+
+    /// The centre of grid cell `index` (row-major, rows along y; world, m).
+    pub fn cell_centre_m(&self, index: usize) -> [f32; 2] {
+        let (side, half, c) = (self.grid_side(), 0.5 * self.workspace_m, self.cell_m);
+        [(index % side) as f32 * c + 0.5 * c - half, (index / side) as f32 * c + 0.5 * c - half]
+    }
+}
+
 impl ObjectSet {
     /// The set's ten cross-sections, each in its own frame (m).
     pub fn polygons(self) -> Vec<Vec<[f32; 2]>> {
@@ -356,7 +369,7 @@ impl Explore {
                 "must equal cell_m when mark = \"blocked\" (a move goes one cell)",
             ));
         }
-        let side = (c.workspace_m / c.cell_m).round() as usize;
+        let side = c.grid_side();
         if !(4..=1024).contains(&side) {
             return Err(invalid("cell_m", c.cell_m, "the workspace must be 4 to 1024 cells wide"));
         }
@@ -457,9 +470,7 @@ impl Explore {
 
     /// The centre of a cell (world, m).
     fn cell_centre(&self, index: usize) -> [f32; 2] {
-        let half = 0.5 * self.config.workspace_m;
-        let c = self.config.cell_m;
-        [(index % self.side) as f32 * c + 0.5 * c - half, (index / self.side) as f32 * c + 0.5 * c - half]
+        self.config.cell_centre_m(index)
     }
 
     /// The polygon of object `k` as placed this episode (world, m).
@@ -756,10 +767,7 @@ impl Task for Explore {
             let i = core.rng.random_range(0..self.side * self.side);
             let p = self.cell_centre(i);
             let inside_workspace = p.iter().all(|x| x.abs() <= 0.5 * self.config.workspace_m - clearance);
-            if inside_workspace
-                && !polygons::contains(&polygon, p)
-                && polygons::distance_to_boundary(&polygon, p) > clearance
-            {
+            if inside_workspace && polygons::clearance_m(&polygon, p) > clearance {
                 break p;
             }
         };

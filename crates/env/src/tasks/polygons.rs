@@ -318,6 +318,12 @@ pub fn contains(polygon: &[[f32; 2]], p: [f32; 2]) -> bool {
     inside
 }
 
+/// Distance from `p` to the polygon's solid: 0 inside, else to its
+/// boundary.
+pub fn clearance_m(polygon: &[[f32; 2]], p: [f32; 2]) -> f32 {
+    if contains(polygon, p) { 0.0 } else { distance_to_boundary(polygon, p) }
+}
+
 /// Distance from `p` to the polygon's boundary.
 pub fn distance_to_boundary(polygon: &[[f32; 2]], p: [f32; 2]) -> f32 {
     let q = closest_point(polygon, p);

@@ -114,12 +114,7 @@ impl ShapePosterior {
     /// on Explore-v2: its last 1 mm increment and the drive's lag), on
     /// `lattice`. Refuses a lattice without poses or a negative guard.
     pub fn new(config: &ExploreConfig, guard_m: f32, lattice: PoseLattice) -> Result<Self, EnvError> {
-        let bad = |field, value: f32, reason| EnvError::InvalidParameter {
-            id: "posterior".into(),
-            field,
-            value: value.to_string(),
-            reason,
-        };
+        let bad = |field, value: f32, reason| super::invalid("posterior", field, value, reason);
         if lattice.yaws == 0 {
             return Err(bad("yaws", 0.0, "the lattice needs at least one yaw"));
         }
@@ -157,7 +152,7 @@ impl ShapePosterior {
                             (i % field_side) as f32 * FIELD_CELL_M + 0.5 * FIELD_CELL_M - field_half_m,
                             (i / field_side) as f32 * FIELD_CELL_M + 0.5 * FIELD_CELL_M - field_half_m,
                         ];
-                        let d = if polygons::contains(poly, q) { 0.0 } else { polygons::distance_to_boundary(poly, q) };
+                        let d = polygons::clearance_m(poly, q);
                         if d < near {
                             Class::Contact
                         } else if d <= far {
@@ -169,12 +164,8 @@ impl ShapePosterior {
                     .collect()
             })
             .collect();
-        let side = (config.workspace_m / config.cell_m).round() as usize;
-        let half = 0.5 * config.workspace_m;
-        let c = config.cell_m;
-        let cell_centres_m: Vec<[f32; 2]> = (0..side * side)
-            .map(|i| [(i % side) as f32 * c + 0.5 * c - half, (i / side) as f32 * c + 0.5 * c - half])
-            .collect();
+        let side = config.grid_side();
+        let cell_centres_m: Vec<[f32; 2]> = (0..side * side).map(|i| config.cell_centre_m(i)).collect();
         let reach = max_radius + far + jitter * std::f32::consts::SQRT_2;
         let informative = cell_centres_m.iter().map(|p| p[0].hypot(p[1]) <= reach).collect();
         let phantom = config.contact_flip_prob.unwrap_or(0.0).max(1e-4);
@@ -300,7 +291,6 @@ impl ShapePosterior {
             ev.started = true;
             return;
         }
-        let mut best = f32::NEG_INFINITY;
         let mut changed = false;
         for (c, &code) in grid.iter().enumerate() {
             let now = reading(code);
@@ -318,7 +308,7 @@ impl ShapePosterior {
             }
         }
         if changed {
-            best = ev.poses.iter().map(|p| p.1).fold(best, f32::max);
+            let best = ev.poses.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
             ev.poses.retain(|p| p.1 > best - KEEP_NATS);
         }
     }
@@ -346,6 +336,7 @@ impl ShapePosterior {
 mod tests {
     use super::*;
     use crate::tasks::ObjectSet;
+    use crate::tasks::polygons::clearance_m;
 
     fn v2() -> ExploreConfig {
         crate::load_config(crate::spec("Explore-v2").unwrap().config_toml, "Explore-v2", None).unwrap()
@@ -385,10 +376,6 @@ mod tests {
             })
             .collect();
         (placed, grid)
-    }
-
-    fn clearance_m(polygon: &[[f32; 2]], p: [f32; 2]) -> f32 {
-        if polygons::contains(polygon, p) { 0.0 } else { polygons::distance_to_boundary(polygon, p) }
     }
 
     #[test]
