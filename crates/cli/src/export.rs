@@ -119,10 +119,25 @@ pub fn warn_if_old(meta: &PolicyMeta) {
 }
 
 /// `tactile export`: writes the file or folder, then checks it against
-/// the trained network on observations from seeded episodes.
-pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
+/// the trained network on observations from seeded episodes. With
+/// `discriminator`, the written policy declares by it (the posterior's
+/// description goes into the folder's `meta.json`). An ONNX graph holds
+/// the co-trained CNN as its discriminator: a posterior does not fit in
+/// one, so a policy that declares by its posterior is checked against the
+/// ONNX file with its CNN declaring.
+pub fn export(
+    dir: &Path,
+    format: Format,
+    out: &Path,
+    discriminator: Option<tactile_rl::DiscriminatorKind>,
+) -> Result<()> {
     let dir = policy_dir(dir);
-    let trained = tactile_rl::TrainedPolicy::load(&dir)?;
+    let mut trained = tactile_rl::TrainedPolicy::load(&dir)?;
+    if let Some(kind) = discriminator {
+        trained
+            .set_discriminator(kind, &tactile_rl::PosteriorConfig::default())
+            .with_context(|| format!("--discriminator: {}", dir.display()))?;
+    }
     warn_if_old(&trained.meta);
     let mut meta: PolicyMeta = trained.meta.clone();
     // Written in the current format, with checksums.
@@ -156,10 +171,14 @@ pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
     let obs = visited_observations(&trained, 10, 100)?;
     let (od, ad) = (meta.obs_dim(), meta.action_dim());
     let batch = obs.len() / od;
-    let mut expected = vec![0.0; batch * ad];
-    trained.act(&obs, &mut expected);
-    let mut got = vec![0.0; batch * ad];
-    runtime.act_batch(&obs, &mut got)?;
+    // One observation at a time, in the episodes' order: a posterior
+    // discriminator then reads each grid as its episode's next (a batch
+    // would read every row as a new episode, from the start).
+    let (mut expected, mut got) = (vec![0.0; batch * ad], vec![0.0; batch * ad]);
+    for ((o, e), g) in obs.chunks(od).zip(expected.chunks_mut(ad)).zip(got.chunks_mut(ad)) {
+        trained.act(o, e);
+        runtime.act(o, g)?;
+    }
     let runtime_diff = largest_difference(&expected, &got);
     let (written, diff) = match format {
         Format::Policy => {
@@ -174,6 +193,16 @@ pub fn export(dir: &Path, format: Format, out: &Path) -> Result<()> {
             let tmp = staging.join("policy.onnx");
             std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
             let onnx = run_onnx(&tmp, &obs, od)?;
+            if trained.meta.discriminator.as_ref().is_some_and(|d| d.posterior.is_some()) {
+                trained.set_discriminator(tactile_rl::DiscriminatorKind::Learned, &Default::default())?;
+                for (o, e) in obs.chunks(od).zip(expected.chunks_mut(ad)) {
+                    trained.act(o, e);
+                }
+                println!(
+                    "{}: the ONNX graph declares by the co-trained CNN (the runtime, by the posterior)",
+                    out.display()
+                );
+            }
             let diff = largest_difference(&expected, &onnx).max(runtime_diff);
             std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
             std::fs::remove_dir_all(&staging).ok();

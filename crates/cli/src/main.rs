@@ -117,6 +117,13 @@ enum Command {
         /// trained).
         #[arg(long, conflicts_with = "record")]
         turn_average: bool,
+        /// Who declares for a TANDEM policy: `learned` (its co-trained
+        /// CNN) or `posterior` (the Bayes posterior over the task's known
+        /// objects, Explore-v2; the folder's own, else one with the
+        /// default `[tandem.posterior]` settings). Default: as the folder
+        /// says.
+        #[arg(long, conflicts_with = "record")]
+        discriminator: Option<String>,
         /// Print one JSON object on stdout.
         #[arg(long)]
         json: bool,
@@ -160,6 +167,12 @@ enum Command {
         /// The file (onnx) or folder (policy) to write.
         #[arg(long)]
         out: PathBuf,
+        /// Who declares in the written policy (TANDEM): `learned` (the
+        /// co-trained CNN) or `posterior` (the Bayes posterior over the
+        /// task's known objects, written into meta.json). Default: as the
+        /// folder says.
+        #[arg(long)]
+        discriminator: Option<String>,
     },
     /// Print a policy's deterministic actions for a batch of observations
     /// (a JSON array of arrays in, a JSON array of arrays out).
@@ -336,12 +349,26 @@ struct EvalOptions {
     threshold: Option<f32>,
     /// Read the discriminator over the grid's four quarter turns.
     turn_average: bool,
+    /// Who declares (`None`: as the folder says).
+    discriminator: Option<tactile_rl::DiscriminatorKind>,
 }
 
 fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<()> {
-    let EvalOptions { episodes, seed, threads, stochastic, explorer, threshold, turn_average } = options;
+    let EvalOptions { episodes, seed, threads, stochastic, explorer, threshold, turn_average, discriminator } = options;
     let dir = export::policy_dir(dir);
     let mut policy = tactile_rl::TrainedPolicy::load(&dir)?;
+    if let Some(kind) = discriminator {
+        policy
+            .set_discriminator(kind, &tactile_rl::PosteriorConfig::default())
+            .with_context(|| format!("--discriminator: {}", dir.display()))?;
+    }
+    let posterior = policy.meta.discriminator.as_ref().is_some_and(|d| d.posterior.is_some());
+    if turn_average && posterior {
+        anyhow::bail!(
+            "--turn-average reads the learned discriminator; {} declares by its posterior (add --discriminator learned)",
+            dir.display()
+        );
+    }
     if turn_average {
         policy.set_turn_average(true).with_context(|| format!("--turn-average: {}", dir.display()))?;
     }
@@ -358,9 +385,13 @@ fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<(
         if t <= floor {
             anyhow::bail!("--threshold {t}: at or below 1/{} even a grid without evidence declares", d.layout.classes);
         }
-        d.threshold = t;
+        match d.posterior.as_mut() {
+            Some(p) => p.threshold = t,
+            None => d.threshold = t,
+        }
     }
-    let threshold = policy.meta.discriminator.as_ref().map(|d| d.threshold);
+    let threshold =
+        policy.meta.discriminator.as_ref().map(|d| d.posterior.as_ref().map_or(d.threshold, |p| p.threshold));
     // A discriminator trained beside a scripted explorer is evaluated
     // with it unless asked otherwise.
     let trained_with = policy.meta.training.pointer("/tandem/explorer").and_then(|v| v.as_str());
@@ -394,6 +425,7 @@ fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<(
                 "stochastic": stochastic,
                 "explorer": explorer.name(),
                 "threshold": threshold,
+                "discriminator": policy.meta.discriminator.as_ref().map(|_| if posterior { "posterior" } else { "learned" }),
                 "turn_average": policy.meta.discriminator.as_ref().map(|d| d.turn_average),
             })
         );
@@ -412,6 +444,12 @@ fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The discriminator a `--discriminator NAME` names.
+fn discriminator_kind(name: &str) -> Result<tactile_rl::DiscriminatorKind> {
+    tactile_rl::DiscriminatorKind::from_name(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown discriminator `{name}`; expected learned or posterior"))
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -508,6 +546,7 @@ fn run(cli: Cli) -> Result<()> {
             explorer: _,
             threshold: _,
             turn_average: _,
+            discriminator: _,
             json,
         } => {
             let mode = (stochastic || deterministic).then_some(stochastic);
@@ -547,6 +586,7 @@ fn run(cli: Cli) -> Result<()> {
             explorer,
             threshold,
             turn_average,
+            discriminator,
             json,
         } => {
             let explorer = explorer
@@ -559,8 +599,18 @@ fn run(cli: Cli) -> Result<()> {
                     })
                 })
                 .transpose()?;
+            let discriminator = discriminator.as_deref().map(discriminator_kind).transpose()?;
             let mode = (stochastic || deterministic).then_some(stochastic);
-            let options = EvalOptions { episodes, seed, threads, stochastic: mode, explorer, threshold, turn_average };
+            let options = EvalOptions {
+                episodes,
+                seed,
+                threads,
+                stochastic: mode,
+                explorer,
+                threshold,
+                turn_average,
+                discriminator,
+            };
             eval(&policy_dir, options, json)
         }
         Command::Record { env_id, policy, random, episodes, seed, out } => {
@@ -583,7 +633,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::View(args) => view(args),
-        Command::Export { policy_dir, format, out } => export::export(&policy_dir, format, &out),
+        Command::Export { policy_dir, format, out, discriminator } => {
+            export::export(&policy_dir, format, &out, discriminator.as_deref().map(discriminator_kind).transpose()?)
+        }
         Command::Act { policy, obs } => export::act(&policy, &obs),
         Command::Plot { run_dir, out } => {
             let out = out.unwrap_or_else(|| run_dir.join("curves.png"));

@@ -685,8 +685,23 @@ fn shipped_policies_reach_what_their_model_cards_state() {
             serde_json::from_slice(&o.stdout).unwrap()
         };
         let (a, b) = (act(dir.clone()), act(dir.join("policy.onnx")));
-        for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
-            assert!((x - y).abs() <= 1e-4, "{d}: {a:?} vs {b:?}");
+        // Where the folder declares by its posterior, the ONNX graph's
+        // discriminator is the co-trained CNN: the explorer's values agree.
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        let disc = &meta["discriminator"];
+        let declared: Vec<u64> = if disc["posterior"].is_object() {
+            [&disc["layout"]["action_index"], &disc["layout"]["guess_index"]]
+                .iter()
+                .filter_map(|v| v.as_u64())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (x, y) in a.iter().zip(&b) {
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                assert!(declared.contains(&(i as u64)) || (x - y).abs() <= 1e-4, "{d}: {a:?} vs {b:?}");
+            }
         }
         std::fs::remove_file(&obs).ok();
         checked += 1;
@@ -697,8 +712,8 @@ fn shipped_policies_reach_what_their_model_cards_state() {
 #[test]
 fn eval_declares_at_the_threshold_asked_for() {
     // The shipped explorer on one seeded episode: at 20 % sure its
-    // discriminator declares as soon as it has evidence, long before the
-    // 98 % it trained with.
+    // co-trained discriminator declares as soon as it has evidence, long
+    // before the 98 % it trained with.
     let explore = shipped().join("Explore-v2");
     let d = explore.to_str().unwrap();
     let at = |extra: &[&str]| {
@@ -706,7 +721,9 @@ fn eval_declares_at_the_threshold_asked_for() {
         args.extend_from_slice(extra);
         run_json(&args)
     };
-    let (trained, eager) = (at(&[]), at(&["--threshold", "0.2"]));
+    let (trained, eager) =
+        (at(&["--discriminator", "learned"]), at(&["--discriminator", "learned", "--threshold", "0.2"]));
+    assert_eq!(trained["discriminator"], "learned");
     assert_eq!(trained["threshold"].as_f64().unwrap() as f32, 0.98);
     assert_eq!(eager["threshold"].as_f64().unwrap() as f32, 0.2);
     let (t, e) = (trained["mean_episode_len"].as_f64().unwrap(), eager["mean_episode_len"].as_f64().unwrap());
@@ -723,7 +740,18 @@ fn eval_declares_at_the_threshold_asked_for() {
     // The four-turn reading is the policy's own unless asked for, and a
     // policy without a discriminator refuses it.
     assert_eq!(trained["turn_average"], serde_json::json!(false));
-    assert_eq!(at(&["--turn-average"])["turn_average"], serde_json::json!(true));
+    assert_eq!(at(&["--discriminator", "learned", "--turn-average"])["turn_average"], serde_json::json!(true));
+    // The shipped folder declares by its posterior over the ten objects,
+    // at its own threshold, which --threshold sets; the four-turn reading
+    // is the CNN's and is refused for it.
+    let (own, surer) = (at(&[]), at(&["--threshold", "0.99"]));
+    assert_eq!((&own["discriminator"], &surer["discriminator"]), (&"posterior".into(), &"posterior".into()));
+    assert_eq!(own["threshold"].as_f64().unwrap() as f32, 0.9);
+    assert_eq!(surer["threshold"].as_f64().unwrap() as f32, 0.99);
+    let e = one_line_error(&["eval", d, "--turn-average"]);
+    assert!(e.contains("declares by its posterior"), "{e}");
+    let e = one_line_error(&["eval", d, "--discriminator", "oracle"]);
+    assert!(e.contains("unknown discriminator `oracle`"), "{e}");
     let e = one_line_error(&["eval", press.to_str().unwrap(), "--turn-average"]);
     assert!(e.contains("needs a TANDEM policy"), "{e}");
 }

@@ -18,7 +18,9 @@
 //!   the grid —, the egocentric view, the action heads), `discriminator`
 //!   (TANDEM: where its grid is, which action it fills, its threshold, its
 //!   CNN and, if it reads the grid in polar form, its [`PolarView`]; its
-//!   temperature; whether it averages the grid's four quarter turns),
+//!   temperature; whether it averages the grid's four quarter turns; and,
+//!   where the Bayes posterior over the task's known objects declares in
+//!   the CNN's place, its [`PosteriorMeta`]),
 //!   `action_bounds` (each flat action value's clipping), `taxels` (each
 //!   taxel array's place in the observation, its quantity and unit, and
 //!   its taxel positions on the pad), `global_step`, and `training` (the
@@ -37,7 +39,8 @@
 //! then the vectors into the tanh MLP, the actor head; Gaussian means and
 //! the most likely choices; the discriminator's class where its top
 //! probability (of the grid, or the mean of its four quarter turns')
-//! reaches the threshold; clipping to the bounds.
+//! reaches the threshold (or the posterior's, at its own threshold);
+//! clipping to the bounds.
 //!
 //! ```
 //! use tactile_policy::{ActionLayout, Head};
@@ -57,6 +60,7 @@ mod meta;
 mod network_layout;
 mod onnx;
 mod polar;
+mod posterior;
 mod runtime;
 pub mod safetensors;
 
@@ -72,4 +76,5 @@ pub use network_layout::{
 };
 pub use onnx::{ONNX_CHECKSUM_KEY, OPSET, OnnxCheck, verify_onnx};
 pub use polar::{NO_BIN, PolarView};
+pub use posterior::{Evidence, KEEP_NATS, PoseLattice, PosteriorMeta, ShapePosterior};
 pub use runtime::Policy;

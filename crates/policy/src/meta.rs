@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksums::{CHECKSUMS_FILE, verify_checksums};
 use crate::network_layout::{ActionLayout, CnnConfig, ObsLayout, TandemLayout, turn_average_refusal};
 use crate::polar::PolarView;
+use crate::posterior::PosteriorMeta;
 use crate::{PolicyError, error::io};
 
 /// The `format` of a policy folder's `meta.json`.
@@ -86,6 +87,11 @@ pub struct DiscriminatorMeta {
     /// grid's own.
     #[serde(default, skip_serializing_if = "is_false")]
     pub turn_average: bool,
+    /// The Bayes posterior over the task's known objects, which declares
+    /// in the CNN's place where present (with its own threshold); the CNN
+    /// stays the one the explorer was co-trained with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<PosteriorMeta>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -276,6 +282,23 @@ impl PolicyMeta {
             }
             if let Some(why) = turn_average_refusal(h, w, dm.polar.is_some()).filter(|_| dm.turn_average) {
                 return Err(bad(path, format!("discriminator.turn_average: {why}")));
+            }
+            if let Some(pm) = &dm.posterior {
+                if let Some(why) = pm.refusal() {
+                    return Err(bad(path, format!("discriminator.posterior.{why}")));
+                }
+                let side = pm.grid_side();
+                if (h, w) != (side, side) || pm.objects_m.len() != dm.layout.classes {
+                    return Err(bad(
+                        path,
+                        format!(
+                            "discriminator.posterior: {} objects on a {side} x {side} grid, where the discriminator \
+                             reads a {h} x {w} grid and names {} classes",
+                            pm.objects_m.len(),
+                            dm.layout.classes
+                        ),
+                    ));
+                }
             }
             match &dm.polar {
                 Some(polar) => {

@@ -3,6 +3,10 @@
 //! the action heads, the TANDEM discriminator and the action clipping
 //! folded in. Input `obs` (`batch x obs_dim`, f32), output `action`
 //! (`batch x action_dim`, f32; categorical choices as integer values).
+//! A policy that declares by its Bayes posterior ([`crate::ShapePosterior`],
+//! which keeps each episode's evidence and has no place in a stateless
+//! graph) exports its co-trained CNN as the graph's discriminator; the
+//! runtime declares by the posterior.
 //!
 //! The protobuf is written here field by field (onnx.proto3's numbering);
 //! the graph uses only standard operators that every runtime has.

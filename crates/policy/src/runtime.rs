@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::meta::{DiscriminatorMeta, PolicyMeta};
 use crate::network_layout::{CnnConfig, add_softmax, declare_from, egocentric, guess_from, normalize, quarter_turns};
 use crate::polar::PolarView;
+use crate::posterior::{Evidence, ShapePosterior};
 use crate::safetensors::{Tensors, read, take};
 use crate::{Calibration, PolicyError};
 
@@ -210,14 +211,31 @@ pub(crate) struct Discriminator {
     probs: Vec<f32>,
     /// A quarter turn of the grid (under `turn_average`).
     turned: Vec<f32>,
+    /// The Bayes posterior that declares in the CNN's place (the meta's
+    /// `posterior`), with each batch row's evidence.
+    posterior: Option<(ShapePosterior, Vec<Evidence>)>,
 }
 
 impl Discriminator {
+    /// The top probability at which it declares (the posterior's own
+    /// where it declares).
+    fn threshold(&self) -> f32 {
+        self.posterior.as_ref().map_or(self.meta.threshold, |(p, _)| p.threshold())
+    }
+
     /// Softmax of the logits of one observation's grid into `probs`
     /// (uniform without enough evidence; under `turn_average`, the mean of
     /// the four quarter turns' softmaxes).
-    fn probabilities(&mut self, obs: &[f32]) {
+    fn probabilities(&mut self, obs: &[f32], row: usize) {
         let layout = &self.meta.layout;
+        if let Some((posterior, evidence)) = &mut self.posterior {
+            if evidence.len() <= row {
+                evidence.resize_with(row + 1, || posterior.evidence());
+            }
+            posterior.update(&mut evidence[row], layout.grid_of(obs));
+            posterior.probabilities(&evidence[row], &mut self.probs);
+            return;
+        }
         if !layout.has_evidence(obs) {
             self.probs.fill(1.0 / layout.classes as f32);
             return;
@@ -244,7 +262,9 @@ pub(crate) type Norm = (Vec<f64>, Vec<f64>, f32, Vec<Range<usize>>);
 
 /// A loaded policy: deterministic actions (Gaussian means, most likely
 /// choices, the TANDEM discriminator filling its action), clipped to the
-/// action bounds. Nothing is allocated per call.
+/// action bounds. Nothing is allocated per call, except by a posterior
+/// discriminator ([`crate::ShapePosterior`]): its first reading of an
+/// episode's grid, and a batch wider than any before, grow its evidence.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), tactile_policy::PolicyError> {
@@ -322,6 +342,17 @@ impl Policy {
                     logits: vec![0.0; dm.layout.classes],
                     probs: vec![0.0; dm.layout.classes],
                     turned: vec![0.0; if dm.turn_average { h * w } else { 0 }],
+                    posterior: match &dm.posterior {
+                        Some(pm) => {
+                            let post = ShapePosterior::new(pm).map_err(|e| PolicyError::Meta {
+                                path: meta_path.clone(),
+                                message: format!("discriminator.posterior.{e}"),
+                            })?;
+                            let evidence = vec![post.evidence()];
+                            Some((post, evidence))
+                        }
+                        None => None,
+                    },
                 })
             }
             None => None,
@@ -419,7 +450,7 @@ impl Policy {
     /// without enough evidence), or `None` for a policy without one.
     pub fn class_probabilities(&mut self, obs: &[f32]) -> Option<&[f32]> {
         let d = self.discriminator.as_mut()?;
-        d.probabilities(obs);
+        d.probabilities(obs, 0);
         Some(&d.probs)
     }
 
@@ -427,6 +458,12 @@ impl Policy {
     /// action bounds. Refuses an observation of another length or with a
     /// value that is not finite.
     pub fn act(&mut self, obs: &[f32], action: &mut [f32]) -> Result<(), PolicyError> {
+        self.act_row(obs, action, 0)
+    }
+
+    /// [`Policy::act`] for row `row` of a batch (a posterior discriminator
+    /// keeps each row's evidence).
+    fn act_row(&mut self, obs: &[f32], action: &mut [f32], row: usize) -> Result<(), PolicyError> {
         let ad = self.meta.action_dim();
         if action.len() != ad {
             return Err(PolicyError::Observation(format!(
@@ -438,9 +475,9 @@ impl Policy {
         self.meta.network.action_layout.deterministic(&self.out, &mut self.explorer);
         match &mut self.discriminator {
             Some(d) => {
-                d.probabilities(obs);
+                d.probabilities(obs, row);
                 let (mut filled, mut guess) = ([0.0], [0.0]);
-                declare_from(&d.probs, d.meta.layout.classes, d.meta.threshold, &mut filled);
+                declare_from(&d.probs, d.meta.layout.classes, d.threshold(), &mut filled);
                 guess_from(&d.probs, d.meta.layout.classes, &mut guess);
                 d.meta.layout.env_action(&self.explorer, filled[0], guess[0], action);
             }
@@ -465,7 +502,9 @@ impl Policy {
     }
 
     /// Deterministic actions for a batch (`batch x obs_dim` in, `batch x
-    /// action_dim` out).
+    /// action_dim` out). A posterior discriminator takes row `i` of each
+    /// batch as the same episode's next observation (its evidence is kept
+    /// per row; a row whose grid forgets a read cell starts again).
     pub fn act_batch(&mut self, obs: &[f32], actions: &mut [f32]) -> Result<(), PolicyError> {
         let (od, ad) = (self.meta.obs_dim(), self.meta.action_dim());
         if od == 0 || !obs.len().is_multiple_of(od) || actions.len() != obs.len() / od * ad {
@@ -475,8 +514,8 @@ impl Policy {
                 actions.len()
             )));
         }
-        for (o, a) in obs.chunks(od).zip(actions.chunks_mut(ad)) {
-            self.act(o, a)?;
+        for (row, (o, a)) in obs.chunks(od).zip(actions.chunks_mut(ad)).enumerate() {
+            self.act_row(o, a, row)?;
         }
         Ok(())
     }

@@ -19,8 +19,6 @@
 //! # the Bayes-optimal discriminator on the held-out episodes: the ceiling
 //! # of any discriminator reading the grids of the explorer that made them
 //! STUDY_ENV=Explore-v2 cargo run ... -- bayes /tmp/grids
-//! # the shipped explorer with the posterior declaring, as `tactile eval` runs it
-//! STUDY_ENV=Explore-v2 cargo run ... -- declare policies/Explore-v2
 //! # grids from greedy information gain on that posterior instead
 //! STUDY_ENV=Explore-v2 STUDY_SIZES=2,300,200 cargo run ... -- record-infogain /tmp/grids
 //! ```
@@ -44,14 +42,14 @@
 //! the CNN, `STUDY_ANGLES=64` the polar one's angle bins, and
 //! `STUDY_NO_ROTATE` turns off the quarter-turn augmentation.
 //!
-//! `bayes` reads the grids as `tactile_env::tasks::ShapePosterior` does:
+//! `bayes` reads the grids as `tactile_policy::ShapePosterior` does:
 //! the posterior over the ten polygons that knows what a learned
 //! discriminator has to learn (their shapes, the finger's radius, the
 //! guard and the noise), summed over the object's pose on a lattice
 //! (`STUDY_YAWS` yaws by `STUDY_OFFSETS` offsets per axis within the
 //! jitter; 1,440 x 11 x 11 by default), and reports its declarations as
-//! `fit` does. `declare` runs `tactile eval`'s loop with the posterior
-//! declaring, and `record-infogain` moves the finger to the unexplored
+//! `fit` does (`tactile eval --discriminator posterior` lets it declare
+//! in `tactile eval`'s own loop), and `record-infogain` moves the finger to the unexplored
 //! cell within 4 moves whose reading tells most about the object (mutual
 //! information under the posterior) per move to reach it.
 
@@ -62,9 +60,10 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tactile_env::Env;
 use tactile_env::tasks::explorers::avoid_contact;
-use tactile_env::tasks::{Evidence, ExploreConfig, PoseLattice, ShapePosterior};
+use tactile_policy::{Evidence, ShapePosterior};
 use tactile_rl::{
-    CnnConfig, PolarView, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout, tandem_layout,
+    CnnConfig, PolarView, PosteriorConfig, Tandem, TandemConfig, TrainedPolicy, fit_temperature, obs_layout,
+    posterior_meta, tandem_layout,
 };
 
 type Error = Box<dyn std::error::Error>;
@@ -93,14 +92,12 @@ fn main() -> Result<(), Error> {
             std::fs::create_dir_all(out)?;
             record_both(&mut explorer, Path::new(out))
         }
-        ["declare", policy] => declare(Path::new(policy), true),
-        ["declare", policy, "cnn"] => declare(Path::new(policy), false),
         ["judge", policy, dir] => judge(Path::new(policy), Path::new(dir)),
         ["bayes", dir] => bayes(Path::new(dir)),
         ["fit", dir, minibatches, kind @ ("plain" | "polar")] => {
             fit(Path::new(dir), minibatches.parse()?, kind == "polar")
         }
-        _ => Err("usage: discriminator_study record POLICY_DIR OUT_DIR | record-tracer OUT_DIR | record-infogain OUT_DIR | declare POLICY_DIR [cnn] | fit DIR MINIBATCHES plain|polar | judge POLICY_DIR DIR | bayes DIR".into()),
+        _ => Err("usage: discriminator_study record POLICY_DIR OUT_DIR | record-tracer OUT_DIR | record-infogain OUT_DIR | fit DIR MINIBATCHES plain|polar | judge POLICY_DIR DIR | bayes DIR".into()),
     }
 }
 
@@ -535,29 +532,24 @@ fn report(test: &Grids, raw: &[f32], temperature: f32, threshold: f32) {
 /// by default).
 fn posterior() -> Result<ShapePosterior, Error> {
     let id = study_env();
-    let spec = tactile_env::spec(&id)?;
-    let config: ExploreConfig = tactile_env::load_config(spec.config_toml, &spec.config_origin(), None)?;
-    let d = PoseLattice::default();
-    let lattice = PoseLattice {
+    let d = PosteriorConfig::default();
+    let config = PosteriorConfig {
         yaws: env_number("STUDY_YAWS", d.yaws as f64)? as usize,
         offsets: env_number("STUDY_OFFSETS", d.offsets as f64)? as usize,
+        ..d
     };
     let t0 = std::time::Instant::now();
-    let post = ShapePosterior::new(&config, GUARD_M, lattice)?;
+    let post = ShapePosterior::new(&posterior_meta(&id, &config)?)?;
     println!(
-        "{id}: {} poses ({} yaws, {}x{} offsets), distance fields in {:.1} s",
+        "{id}: {} poses ({} yaws, {}x{} offsets), class fields in {:.1} s",
         post.poses(),
-        lattice.yaws,
-        lattice.offsets,
-        lattice.offsets,
+        config.yaws,
+        config.offsets,
+        config.offsets,
         t0.elapsed().as_secs_f64()
     );
     Ok(post)
 }
-
-/// How far past the finger's radius a guarded move of Explore-v2 still
-/// touches (`crates/env/tests/explore_v2.rs`).
-const GUARD_M: f32 = 0.002;
 
 /// Greedy information gain: the unexplored cell within 4 moves whose
 /// reading tells most about the object (mutual information under the
@@ -683,101 +675,6 @@ fn bayes(dir: &Path) -> Result<(), Error> {
     for t in [0.9, 0.95, 0.98, 0.99, 0.995] {
         print!("  Bayes at {t} ");
         report(&test, &probs, 1.0, t);
-    }
-    Ok(())
-}
-
-/// A trained explorer evaluated as `tactile eval ... --explorer
-/// learned-avoiding-contact` evaluates it (the same episodes for the same
-/// `STUDY_SEED`, 7 by default; `STUDY_EPISODES`, 1,000), with the
-/// declaration and the guess made by the Bayes posterior at each threshold
-/// of `STUDY_THRESHOLDS` (hundredths: 90,95,98 by default) instead of the
-/// policy's discriminator; `cnn` as the second argument keeps the policy's
-/// own (the check that this loop is `tactile eval`'s).
-fn declare(policy: &Path, bayes: bool) -> Result<(), Error> {
-    use tactile_env::VecEnv;
-    let policy = TrainedPolicy::load(policy)?;
-    let id = study_env();
-    let layout = policy.meta.discriminator.as_ref().ok_or("the policy has no discriminator")?.layout.clone();
-    let model = if bayes { Some(posterior()?) } else { None };
-    let episodes = env_number("STUDY_EPISODES", 1000.0)? as usize;
-    let seed = env_number("STUDY_SEED", 7.0)? as u64;
-    let thresholds = if bayes { env_list("STUDY_THRESHOLDS", &[90, 95, 98])? } else { vec![0] };
-    for threshold in thresholds {
-        let t0 = std::time::Instant::now();
-        let mut env = VecEnv::make(&id, episodes, 2, None)?;
-        env.reset(seed)?;
-        let (od, ad) = (env.observation_space().flat_dim(), env.action_space().flat_dim());
-        let side = (CELLS as f64).sqrt() as usize;
-        let mut rng = StdRng::seed_from_u64(seed ^ 0xE7A1);
-        let mut actions = vec![0.0f32; episodes * ad];
-        let mut evidence: Vec<Evidence> = match &model {
-            Some(post) => (0..episodes).map(|_| post.evidence()).collect(),
-            None => Vec::new(),
-        };
-        let mut done = vec![false; episodes];
-        let (mut successes, mut moves, mut lengths) = (0usize, 0.0f64, 0u64);
-        while done.iter().any(|d| !d) {
-            let outputs = policy.act_with(&env.obs, &mut actions, Some(&mut rng));
-            let per = outputs.len() / episodes;
-            for i in 0..episodes {
-                let grid = &env.obs[i * od..i * od + CELLS];
-                let a = &mut actions[i * ad..(i + 1) * ad];
-                a[0] = avoid_contact(grid, side, a[0] as usize, &outputs[i * per..i * per + 4]) as f32;
-            }
-            if let Some(model) = &model {
-                let t = threshold as f32 / 100.0;
-                std::thread::scope(|s| {
-                    let chunk = episodes.div_ceil(2);
-                    for (((ev, rows), acts), over) in evidence
-                        .chunks_mut(chunk)
-                        .zip(env.obs.chunks(chunk * od))
-                        .zip(actions.chunks_mut(chunk * ad))
-                        .zip(done.chunks(chunk))
-                    {
-                        let layout = &layout;
-                        s.spawn(move || {
-                            for (((ev, row), a), &over) in
-                                ev.iter_mut().zip(rows.chunks(od)).zip(acts.chunks_mut(ad)).zip(over)
-                            {
-                                if over {
-                                    continue;
-                                }
-                                model.update(ev, &row[..CELLS]);
-                                let mut p = [0.0f32; tactile_env::tasks::polygons::OBJECT_COUNT];
-                                model.probabilities(ev, &mut p);
-                                let best = tactile_policy::argmax(&p);
-                                a[layout.action_index] = if p[best] >= t { best as f32 + 1.0 } else { 0.0 };
-                                if let Some(g) = layout.guess_index {
-                                    a[g] = if ev.poses().is_empty() { 0.0 } else { best as f32 + 1.0 };
-                                }
-                            }
-                        });
-                    }
-                });
-            }
-            env.step(&actions)?;
-            for (i, over) in done.iter_mut().enumerate() {
-                if *over {
-                    continue;
-                }
-                lengths += 1;
-                if env.terminated[i] || env.truncated[i] {
-                    *over = true;
-                    successes += usize::from(env.infos[i].success);
-                    moves += env.infos[i].fact("moves").unwrap_or(0.0);
-                }
-            }
-        }
-        let n = episodes as f64;
-        println!(
-            "{}: success {:.3}, moves {:.1} (steps {:.1}) over {episodes} episodes, {:.0} s",
-            if bayes { format!("Bayes at 0.{threshold}") } else { "the policy's discriminator".into() },
-            successes as f64 / n,
-            moves / n,
-            lengths as f64 / n,
-            t0.elapsed().as_secs_f64()
-        );
     }
     Ok(())
 }

@@ -29,6 +29,14 @@ pub enum RlError {
     /// An algorithm that is not one of ours.
     #[error("unknown algorithm `{0}` (expected ppo or tandem)")]
     UnknownAlgo(String),
+    /// The Bayes posterior discriminator cannot be made for a task.
+    #[error("{env_id}: the posterior discriminator: {message}")]
+    Posterior {
+        /// The task.
+        env_id: String,
+        /// Why not.
+        message: String,
+    },
     /// A config file is malformed.
     #[error("{path}: {message}")]
     ConfigFile {

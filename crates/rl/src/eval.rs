@@ -135,8 +135,18 @@ pub fn evaluate_with(
     let (mut returns, mut lengths, mut successes) = (vec![0.0f64; episodes], vec![0u64; episodes], 0usize);
     let mut success_len = 0u64;
     let mut fact_sums: Vec<(String, f64)> = env.infos[0].facts.iter().map(|(k, _)| (k.to_string(), 0.0)).collect();
+    // What the policy reads: each env's observation until its episode
+    // ends, then that episode's last one (the env goes on into a new
+    // episode no one counts, which a posterior discriminator would
+    // otherwise read from the start, at a cost, on every row).
+    let mut seen = env.obs.clone();
     while done.iter().any(|d| !d) {
-        let outputs = policy.act_with(&env.obs, &mut actions, rng.as_mut());
+        for ((row, now), &over) in seen.chunks_mut(obs_dim).zip(env.obs.chunks(obs_dim)).zip(&done) {
+            if !over {
+                row.copy_from_slice(now);
+            }
+        }
+        let outputs = policy.act_with(&seen, &mut actions, rng.as_mut());
         if let Some((offset, side)) = grid {
             let grids = env.obs.chunks(obs_dim).map(|row| &row[offset..offset + side * side]);
             match explorer {

@@ -72,7 +72,7 @@ pub use tactile_policy::{
     PolicyMeta,
 };
 pub use tandem::{
-    Discriminator, Tandem, TandemConfig, TandemLayout, declare_from, fit_temperature, guess_from, quarter_turns,
-    tandem_layout,
+    Discriminator, DiscriminatorKind, PosteriorConfig, Tandem, TandemConfig, TandemLayout, declare_from,
+    fit_temperature, guess_from, posterior_meta, quarter_turns, tandem_layout,
 };
 pub use trained_policy::{TrainedPolicy, action_bounds, build_commit, taxel_slots};

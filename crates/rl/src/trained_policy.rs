@@ -27,15 +27,17 @@ use rand::rngs::StdRng;
 use tactile_env::{Env, Space};
 
 use tactile_policy::{
-    DiscriminatorMeta, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta, TaxelSlot,
-    egocentric, normalize,
+    DiscriminatorMeta, Evidence, NetworkMeta, NormStats, ObsNorm, POLICY_FORMAT, POLICY_FORMAT_VERSION, PolicyMeta,
+    PosteriorMeta, ShapePosterior, TaxelSlot, egocentric, normalize,
 };
 
 use crate::RlError;
 use crate::network::{ActorCritic, action_layout, sample, tensor2, to_vec};
 use crate::ppo::Ppo;
 use crate::ppo::plumbing::clip_to_space;
-use crate::tandem::{Discriminator, declare_and_guess};
+use crate::tandem::{
+    Discriminator, DiscriminatorKind, PosteriorConfig, declare_and_guess, declare_from, guess_from, posterior_meta,
+};
 use crate::weights::{load_module, save_module};
 
 /// Grids per discriminator call in [`TrainedPolicy::grid_class_probabilities`]
@@ -49,10 +51,51 @@ pub struct TrainedPolicy {
     pub meta: PolicyMeta,
     model: ActorCritic,
     discriminator: Option<Discriminator>,
+    /// The Bayes posterior that declares in the CNN's place (the meta's
+    /// `discriminator.posterior`), with each batch row's evidence.
+    posterior: Option<Posterior>,
     act_space: Space,
     obs_dim: usize,
     ranges: Vec<std::ops::Range<usize>>,
     device: Device,
+}
+
+/// A posterior discriminator and the evidence of each batch row (an
+/// episode per row, as `tactile eval` runs them).
+struct Posterior {
+    model: ShapePosterior,
+    evidence: std::sync::Mutex<Vec<Evidence>>,
+}
+
+impl Posterior {
+    fn new(meta: &PosteriorMeta) -> Result<Self, String> {
+        Ok(Self { model: ShapePosterior::new(meta)?, evidence: Default::default() })
+    }
+
+    /// Class probabilities (`batch x classes`) of each row's grid, row `i`
+    /// read as the next grid of row `i`'s episode; the rows are shared out
+    /// over the machine's cores (each row's result does not depend on how).
+    fn probabilities(&self, grids: &[&[f32]], out: &mut [f32]) {
+        let classes = self.model.objects();
+        let mut evidence = self.evidence.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if evidence.len() < grids.len() {
+            evidence.resize_with(grids.len(), || self.model.evidence());
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(grids.len()).max(1);
+        let chunk = grids.len().div_ceil(threads).max(1);
+        let model = &self.model;
+        std::thread::scope(|s| {
+            for ((ev, g), p) in evidence.chunks_mut(chunk).zip(grids.chunks(chunk)).zip(out.chunks_mut(chunk * classes))
+            {
+                s.spawn(move || {
+                    for ((ev, grid), p) in ev.iter_mut().zip(g).zip(p.chunks_mut(classes)) {
+                        model.update(ev, grid);
+                        model.probabilities(ev, p);
+                    }
+                });
+            }
+        });
+    }
 }
 
 fn policy_err(path: &Path, message: impl Into<String>) -> RlError {
@@ -100,7 +143,27 @@ impl TrainedPolicy {
             (Some(d), Some(dm)) => {
                 let (mut filled, mut guesses) = (vec![0.0; batch], vec![0.0; batch]);
                 let (obs_dim, device) = (self.obs_dim, &self.device);
-                declare_and_guess(d, &dm.layout, dm.threshold, raw_obs, obs_dim, device, &mut filled, &mut guesses);
+                match &self.posterior {
+                    Some(post) => {
+                        let classes = dm.layout.classes;
+                        let grids: Vec<&[f32]> = raw_obs.chunks(obs_dim).map(|o| dm.layout.grid_of(o)).collect();
+                        let mut probs = vec![0.0; batch * classes];
+                        post.probabilities(&grids, &mut probs);
+                        let threshold = dm.posterior.as_ref().map_or(dm.threshold, |pm| pm.threshold);
+                        declare_from(&probs, classes, threshold, &mut filled);
+                        guess_from(&probs, classes, &mut guesses);
+                    }
+                    None => declare_and_guess(
+                        d,
+                        &dm.layout,
+                        dm.threshold,
+                        raw_obs,
+                        obs_dim,
+                        device,
+                        &mut filled,
+                        &mut guesses,
+                    ),
+                }
                 for b in 0..batch {
                     let src = &policy_actions[b * layout.action_dim..(b + 1) * layout.action_dim];
                     dm.layout.env_action(src, filled[b], guesses[b], &mut actions[b * ead..(b + 1) * ead]);
@@ -143,12 +206,49 @@ impl TrainedPolicy {
         Ok(())
     }
 
+    /// Chooses who declares: the co-trained CNN, or the Bayes posterior
+    /// over the task's known objects (the policy's own where its folder
+    /// carries one, else one made from the task with `config`'s
+    /// settings). Refused for a policy without a discriminator, and the
+    /// posterior for a task it cannot read.
+    pub fn set_discriminator(&mut self, kind: DiscriminatorKind, config: &PosteriorConfig) -> Result<(), RlError> {
+        let Some(dm) = self.meta.discriminator.as_mut() else {
+            return Err(RlError::Config { field: "discriminator", reason: "needs a TANDEM policy's discriminator" });
+        };
+        match kind {
+            DiscriminatorKind::Learned => {
+                dm.posterior = None;
+                self.posterior = None;
+            }
+            DiscriminatorKind::Posterior if dm.posterior.is_some() => {}
+            DiscriminatorKind::Posterior => {
+                let pm = posterior_meta(&self.meta.env_id, config)?;
+                let refuse = |message| RlError::Posterior { env_id: self.meta.env_id.clone(), message };
+                let (h, w, side) = (dm.layout.grid.1, dm.layout.grid.2, pm.grid_side());
+                if (h, w) != (side, side) || pm.objects_m.len() != dm.layout.classes {
+                    return Err(refuse(format!(
+                        "the discriminator reads a {h} x {w} grid; the task's is {side} x {side}"
+                    )));
+                }
+                self.posterior = Some(Posterior::new(&pm).map_err(refuse)?);
+                dm.posterior = Some(pm);
+            }
+        }
+        Ok(())
+    }
+
     /// The discriminator's class probabilities (`batch x classes`) for a
-    /// batch of raw observations, under TANDEM.
+    /// batch of raw observations, under TANDEM (the posterior's where it
+    /// declares, row `i` read as the next grid of row `i`'s episode).
     pub fn class_probabilities(&self, raw_obs: &[f32]) -> Option<Vec<f32>> {
         let (d, dm) = (self.discriminator.as_ref()?, self.meta.discriminator.as_ref()?);
         let batch = raw_obs.len() / self.obs_dim.max(1);
         let mut probs = vec![0.0; batch * dm.layout.classes];
+        if let Some(post) = &self.posterior {
+            let grids: Vec<&[f32]> = raw_obs.chunks(self.obs_dim).map(|o| dm.layout.grid_of(o)).collect();
+            post.probabilities(&grids, &mut probs);
+            return Some(probs);
+        }
         crate::tandem::probabilities(d, &dm.layout, raw_obs, self.obs_dim, &self.device, &mut probs);
         Some(probs)
     }
@@ -286,13 +386,28 @@ impl TrainedPolicy {
             None => None,
         };
         let (model, discriminator) = fill(model, disc)?;
+        let posterior = match meta.discriminator.as_ref().and_then(|dm| dm.posterior.as_ref()) {
+            Some(pm) => {
+                Some(Posterior::new(pm).map_err(|e| policy_err(&meta_path, format!("discriminator.posterior.{e}")))?)
+            }
+            None => None,
+        };
         let ranges = meta.obs_norm.as_ref().map_or(Vec::new(), |n| n.ranges.iter().map(|r| r[0]..r[1]).collect());
         if ranges.iter().any(|r| r.start > r.end || r.end > obs_space.flat_dim())
             || meta.obs_norm.as_ref().is_some_and(|n| n.stats.mean.len() != obs_space.flat_dim())
         {
             return Err(policy_err(&meta_path, "obs_norm does not match the observation space"));
         }
-        Ok(TrainedPolicy { obs_dim: obs_space.flat_dim(), meta, model, discriminator, act_space, ranges, device })
+        Ok(TrainedPolicy {
+            obs_dim: obs_space.flat_dim(),
+            meta,
+            model,
+            discriminator,
+            posterior,
+            act_space,
+            ranges,
+            device,
+        })
     }
 }
 
@@ -333,15 +448,20 @@ impl Ppo {
         let env = tactile_env::make(env_id, None)?;
         let meta = self.meta(env_id, &env);
         let act_space = env.action_space().clone();
-        Ok(TrainedPolicy {
+        let mut policy = TrainedPolicy {
             obs_dim: env.observation_space().flat_dim(),
             ranges: self.norm_ranges().to_vec(),
             model: self.model.valid(),
             discriminator: self.tandem().map(|t| t.model.valid()),
+            posterior: None,
             act_space,
             meta,
             device: self.inference_device(),
-        })
+        };
+        if let Some(t) = self.tandem().filter(|t| t.config.discriminator == DiscriminatorKind::Posterior) {
+            policy.set_discriminator(DiscriminatorKind::Posterior, &t.config.posterior)?;
+        }
+        Ok(policy)
     }
 
     fn meta(&self, env_id: &str, env: &dyn Env) -> PolicyMeta {
@@ -379,6 +499,7 @@ impl Ppo {
                 polar: t.config.polar,
                 temperature: t.model.temperature(),
                 turn_average: t.model.turn_average(),
+                posterior: None,
             }),
             action_bounds: action_bounds(act_space),
             taxels: taxel_slots(env),

@@ -180,3 +180,65 @@ fn with_a_scripted_explorer_only_the_discriminator_learns_on_that_explorers_grid
         assert!(cells >= 15.0, "env {i}: {cells} contact cells after 80 edge-following moves");
     }
 }
+
+#[test]
+fn the_posterior_declares_the_object_an_edge_follower_felt() {
+    use tactile_rl::{DiscriminatorKind, PosteriorConfig, posterior_meta};
+    // An untrained CNN never declares (above: the edge follower runs to the
+    // 2000-move limit); the Bayes posterior over the ten known objects,
+    // reading the same kind of grids, names each object within a few
+    // laps' worth of moves. A coarse lattice keeps the test quick.
+    let mut config = small_v2();
+    let coarse = PosteriorConfig { yaws: 360, offsets: 5, ..PosteriorConfig::default() };
+    let tandem = config.tandem.as_mut().unwrap();
+    tandem.discriminator = DiscriminatorKind::Posterior;
+    tandem.posterior = coarse.clone();
+    let mut env = VecEnv::make("Explore-v2", 2, 1, None).unwrap();
+    env.reset(3).unwrap();
+    let ppo = Ppo::new(config, env.observation_space(), env.action_space(), 0, Device::flex()).unwrap();
+    let mut policy = ppo.policy("Explore-v2").unwrap();
+    let meta = policy.meta.discriminator.clone().unwrap();
+    assert_eq!(meta.posterior.as_ref().unwrap().objects_m.len(), 10);
+    assert_eq!(meta.posterior.as_ref().unwrap().threshold, 0.9);
+    let edge = Explorer::Scripted(Scripted::EdgeFollower);
+    let report = evaluate_with(&policy, "Explore-v2", 4, 11, 2, true, edge).unwrap();
+    // One of the four starts stops on a phantom contact, and the edge
+    // follower circles it to the limit (see the scripted rows' note in the
+    // README); the others are named rightly within a lap or two.
+    assert!(report.success_rate >= 0.75, "{report:?}");
+    assert!(report.mean_success_len < 150.0, "{report:?}");
+
+    // The folder carries the posterior: read back by the learner's loader
+    // and by the runtime, it declares and guesses as before, row by row.
+    let dir = std::env::temp_dir().join(format!("tactile-posterior-{}", std::process::id()));
+    policy.save(&dir).unwrap();
+    let loaded = tactile_rl::TrainedPolicy::load(&dir).unwrap();
+    let mut runtime = tactile_policy::Policy::load(&dir).unwrap();
+    let obs = env.obs.clone();
+    let (mut a, mut b, mut c) = (vec![0.0; 6], vec![0.0; 6], vec![0.0; 6]);
+    policy.act(&obs, &mut a);
+    loaded.act(&obs, &mut b);
+    runtime.act_batch(&obs, &mut c).unwrap();
+    assert_eq!((&a, &b), (&c, &c));
+    assert!(a[2] >= 1.0 && a[5] >= 1.0, "the start's touch gives the posterior a guess: {a:?}");
+
+    // A description that cannot make a posterior is refused by name.
+    let meta_path = dir.join("meta.json");
+    let text = std::fs::read_to_string(&meta_path).unwrap().replace("\"threshold\": 0.9", "\"threshold\": 1.5");
+    std::fs::write(&meta_path, text).unwrap();
+    tactile_policy::write_checksums(&dir, ["meta.json", "model.safetensors", "discriminator.safetensors"]).unwrap();
+    let err = tactile_rl::TrainedPolicy::load(&dir).err().unwrap().to_string();
+    assert!(err.contains("discriminator.posterior.threshold: 1.5"), "{err}");
+    let err = tactile_policy::Policy::load(&dir).err().unwrap().to_string();
+    assert!(err.contains("discriminator.posterior.threshold: 1.5"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+
+    // The CNN can be made to declare again; tasks the posterior cannot read
+    // are refused with the reason.
+    policy.set_discriminator(DiscriminatorKind::Learned, &coarse).unwrap();
+    assert!(policy.meta.discriminator.as_ref().unwrap().posterior.is_none());
+    let err = posterior_meta("Explore-v0", &coarse).unwrap_err().to_string();
+    assert!(err.contains("Explore-v0: the posterior discriminator") && err.contains("mark"), "{err}");
+    let err = posterior_meta("Press-v0", &coarse).unwrap_err().to_string();
+    assert!(err.contains("needs an Explore task"), "{err}");
+}

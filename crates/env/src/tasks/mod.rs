@@ -6,7 +6,6 @@ pub mod explorers;
 mod in_hand_rotate;
 mod pendulum;
 pub mod polygons;
-mod posterior;
 mod press;
 
 pub use edge_follow::{EdgeFollow, EdgeFollowConfig, edge_follow_terms};
@@ -15,7 +14,6 @@ pub use in_hand_rotate::{
     Grasp, GraspCache, HeldObject, InHandRotate, InHandRotateConfig, generate_grasps, yaw_turn_rad,
 };
 pub use pendulum::{Pendulum, PendulumConfig, angle_normalize, pendulum_terms};
-pub use posterior::{Evidence, KEEP_NATS, PoseLattice, ShapePosterior};
 pub use press::{Press, PressConfig, press_terms};
 
 use crate::EnvError;

@@ -91,6 +91,60 @@ pub struct TandemConfig {
     /// then learns nothing; only the discriminator trains. `tactile train
     /// --explorer NAME` sets it.
     pub explorer: Option<Scripted>,
+    /// Who declares in the saved policy: `"learned"` (the co-trained CNN,
+    /// TANDEM's own) or `"posterior"` (the Bayes posterior over the task's
+    /// known objects, [`PosteriorConfig`]; the Explore tasks that mark the
+    /// cell the finger could not enter). Training co-trains the CNN either
+    /// way, and the explorer's reward comes from it; the policy folder
+    /// keeps both, and `tactile eval --discriminator` chooses.
+    pub discriminator: DiscriminatorKind,
+    /// The posterior's settings (`[tandem.posterior]`).
+    pub posterior: PosteriorConfig,
+}
+
+/// Who declares (`[tandem] discriminator`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscriminatorKind {
+    /// The co-trained CNN.
+    #[default]
+    Learned,
+    /// The Bayes posterior over the task's objects.
+    Posterior,
+}
+
+impl DiscriminatorKind {
+    /// The kind of a command-line name (`learned`, `posterior`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "learned" => Some(Self::Learned),
+            "posterior" => Some(Self::Posterior),
+            _ => None,
+        }
+    }
+}
+
+/// The Bayes posterior discriminator's settings (`[tandem.posterior]`);
+/// the objects, the finger, the grid and the sensor come from the task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PosteriorConfig {
+    /// Declare once the top object's probability reaches this.
+    pub threshold: f32,
+    /// How far past the finger's radius a guarded move may still touch
+    /// (m; Explore-v2: its last 1 mm increment and the drive's lag).
+    pub guard_m: f32,
+    /// Lattice yaws over a turn.
+    pub yaws: usize,
+    /// Lattice offsets per axis over the object's jitter.
+    pub offsets: usize,
+}
+
+impl Default for PosteriorConfig {
+    fn default() -> Self {
+        let lattice = tactile_policy::PoseLattice::default();
+        PosteriorConfig { threshold: 0.9, guard_m: 0.002, yaws: lattice.yaws, offsets: lattice.offsets }
+    }
 }
 
 impl Default for TandemConfig {
@@ -114,6 +168,8 @@ impl Default for TandemConfig {
             calibration_size: 1024,
             calibration_smoothing: 1.0,
             explorer: None,
+            discriminator: DiscriminatorKind::Learned,
+            posterior: PosteriorConfig::default(),
         }
     }
 }

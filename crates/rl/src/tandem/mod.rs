@@ -8,6 +8,7 @@
 //! itself.
 
 pub(crate) mod config;
+mod posterior;
 
 use burn::module::Module;
 use burn::nn::Linear;
@@ -24,7 +25,8 @@ use crate::init::orthogonal_linear;
 use crate::network::{number_params, tensor2, to_vec};
 use crate::ppo::hook::RolloutHook;
 use crate::ppo::stats::UpdateStats;
-pub use config::TandemConfig;
+pub use config::{DiscriminatorKind, PosteriorConfig, TandemConfig};
+pub use posterior::posterior_meta;
 use tactile_env::tasks::explorers::{InfoGainQuery, ScriptedExplorer, answer_all};
 pub use tactile_policy::{TandemLayout, declare_from, guess_from, quarter_turns};
 use tactile_policy::{add_softmax, turn_average_refusal};
