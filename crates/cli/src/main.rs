@@ -385,13 +385,9 @@ fn eval(dir: &std::path::Path, options: EvalOptions, json_out: bool) -> Result<(
         if t <= floor {
             anyhow::bail!("--threshold {t}: at or below 1/{} even a grid without evidence declares", d.layout.classes);
         }
-        match d.posterior.as_mut() {
-            Some(p) => p.threshold = t,
-            None => d.threshold = t,
-        }
+        d.set_declaring_threshold(t);
     }
-    let threshold =
-        policy.meta.discriminator.as_ref().map(|d| d.posterior.as_ref().map_or(d.threshold, |p| p.threshold));
+    let threshold = policy.meta.discriminator.as_ref().map(|d| d.declaring_threshold());
     // A discriminator trained beside a scripted explorer is evaluated
     // with it unless asked otherwise.
     let trained_with = policy.meta.training.pointer("/tandem/explorer").and_then(|v| v.as_str());

@@ -141,6 +141,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config.num_steps
         );
     }
+    // A posterior the task cannot have is refused now, not after training.
+    if let Some(t) = config.tandem.as_ref().filter(|t| t.discriminator == tactile_rl::DiscriminatorKind::Posterior) {
+        tactile_rl::posterior_meta(&args.env_id, &t.posterior).context("[tandem] discriminator = \"posterior\"")?;
+    }
     let device = tactile_rl::device(&args.device)?;
     let adapter = tactile_rl::describe_device(&args.device);
     if !args.json {

@@ -885,3 +885,33 @@ fn a_users_task_scene_without_what_the_task_needs_fails_with_one_line() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_posterior_the_task_cannot_have_is_refused_before_training() {
+    let dir = temp("posterior-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (surface, bad) = (dir.join("surface.toml"), dir.join("bad.toml"));
+    std::fs::write(&surface, "[tandem]\ndiscriminator = \"posterior\"\n").unwrap();
+    std::fs::write(&bad, "[tandem.posterior]\nthreshold = 1.5\n").unwrap();
+    // Explore-v0 marks the surface, not the cells the finger could not enter.
+    let e = one_line_error(&[
+        "train",
+        "Explore-v0",
+        "--config",
+        surface.to_str().unwrap(),
+        "--out",
+        dir.join("a").to_str().unwrap(),
+    ]);
+    assert!(e.contains("Explore-v0: the posterior discriminator") && e.contains("mark"), "{e}");
+    let e = one_line_error(&[
+        "train",
+        "Explore-v2",
+        "--config",
+        bad.to_str().unwrap(),
+        "--out",
+        dir.join("b").to_str().unwrap(),
+    ]);
+    assert!(e.contains("threshold: 1.5"), "{e}");
+    assert!(!dir.join("a").exists() && !dir.join("b").exists(), "nothing trained");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -94,6 +94,22 @@ pub struct DiscriminatorMeta {
     pub posterior: Option<PosteriorMeta>,
 }
 
+impl DiscriminatorMeta {
+    /// The top probability at which the policy declares: the posterior's
+    /// where it declares, else the CNN's.
+    pub fn declaring_threshold(&self) -> f32 {
+        self.posterior.as_ref().map_or(self.threshold, |p| p.threshold)
+    }
+
+    /// Sets the threshold of whichever discriminator declares.
+    pub fn set_declaring_threshold(&mut self, threshold: f32) {
+        match self.posterior.as_mut() {
+            Some(p) => p.threshold = threshold,
+            None => self.threshold = threshold,
+        }
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }

@@ -171,7 +171,6 @@ pub struct ShapePosterior {
     /// log p(reading | class): rows free, contact; columns by [`Class`].
     log_likelihood: [[f32; 3]; 2],
     objects: usize,
-    threshold: f32,
 }
 
 /// One episode's evidence: the poses still in the running with their
@@ -306,7 +305,6 @@ impl ShapePosterior {
             informative,
             log_likelihood,
             objects: polys.len(),
-            threshold: meta.threshold,
         })
     }
 
@@ -318,11 +316,6 @@ impl ShapePosterior {
     /// Number of cells of the grid it reads.
     pub fn cells(&self) -> usize {
         self.cell_centres_m.len()
-    }
-
-    /// The top probability at which it declares.
-    pub fn threshold(&self) -> f32 {
-        self.threshold
     }
 
     /// Number of poses of the lattice, over all objects.

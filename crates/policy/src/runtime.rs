@@ -217,12 +217,6 @@ pub(crate) struct Discriminator {
 }
 
 impl Discriminator {
-    /// The top probability at which it declares (the posterior's own
-    /// where it declares).
-    fn threshold(&self) -> f32 {
-        self.posterior.as_ref().map_or(self.meta.threshold, |(p, _)| p.threshold())
-    }
-
     /// Softmax of the logits of one observation's grid into `probs`
     /// (uniform without enough evidence; under `turn_average`, the mean of
     /// the four quarter turns' softmaxes).
@@ -477,7 +471,7 @@ impl Policy {
             Some(d) => {
                 d.probabilities(obs, row);
                 let (mut filled, mut guess) = ([0.0], [0.0]);
-                declare_from(&d.probs, d.meta.layout.classes, d.threshold(), &mut filled);
+                declare_from(&d.probs, d.meta.layout.classes, d.meta.declaring_threshold(), &mut filled);
                 guess_from(&d.probs, d.meta.layout.classes, &mut guess);
                 d.meta.layout.env_action(&self.explorer, filled[0], guess[0], action);
             }

@@ -81,9 +81,16 @@ impl Posterior {
         if evidence.len() < grids.len() {
             evidence.resize_with(grids.len(), || self.model.evidence());
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(grids.len()).max(1);
-        let chunk = grids.len().div_ceil(threads).max(1);
         let model = &self.model;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(grids.len()).max(1);
+        if threads == 1 {
+            for ((ev, grid), p) in evidence.iter_mut().zip(grids).zip(out.chunks_mut(classes)) {
+                model.update(ev, grid);
+                model.probabilities(ev, p);
+            }
+            return;
+        }
+        let chunk = grids.len().div_ceil(threads);
         std::thread::scope(|s| {
             for ((ev, g), p) in evidence.chunks_mut(chunk).zip(grids.chunks(chunk)).zip(out.chunks_mut(chunk * classes))
             {
@@ -149,8 +156,7 @@ impl TrainedPolicy {
                         let grids: Vec<&[f32]> = raw_obs.chunks(obs_dim).map(|o| dm.layout.grid_of(o)).collect();
                         let mut probs = vec![0.0; batch * classes];
                         post.probabilities(&grids, &mut probs);
-                        let threshold = dm.posterior.as_ref().map_or(dm.threshold, |pm| pm.threshold);
-                        declare_from(&probs, classes, threshold, &mut filled);
+                        declare_from(&probs, classes, dm.declaring_threshold(), &mut filled);
                         guess_from(&probs, classes, &mut guesses);
                     }
                     None => declare_and_guess(
