@@ -14,11 +14,14 @@
 //! is a phantom contact (the task's flip probability) or a missed one; the
 //! posterior of an object sums its poses' likelihoods.
 //!
-//! The evidence of an episode is sparse: only the poses within
-//! [`KEEP_NATS`] of the best stay in the running, so that after the first
-//! touches an update costs a few thousand lookups, not the lattice's
-//! millions. A pose dropped so would need some seven wrong readings in
-//! the best pose's favour to have mattered.
+//! Only the poses within [`KEEP_NATS`] of the best stay in the running,
+//! so that after the first touches an update costs a few thousand
+//! lookups, not the lattice's millions. A pose dropped so would need some
+//! seven wrong readings in the best pose's favour to have mattered. While
+//! most poses are in the running an episode's evidence is a score per
+//! pose (4 bytes each); once fewer than half are, a list of the survivors
+//! (8 bytes each), which soon holds thousands. Either way it adds the
+//! same terms in the same order, so the two read alike to the bit.
 
 use serde::{Deserialize, Serialize};
 
@@ -177,6 +180,11 @@ pub struct ShapePosterior {
 /// log-likelihoods, and each cell's reading when it was last read.
 #[derive(Clone, Debug, Default)]
 pub struct Evidence {
+    /// Every pose's log-likelihood, `-inf` once dropped, while at least
+    /// half the lattice is in the running; empty after.
+    dense: Vec<f32>,
+    /// The poses in the running, in lattice order, once fewer than half
+    /// are.
     poses: Vec<(u32, f32)>,
     seen: Vec<u8>,
     read: Vec<(usize, u8)>,
@@ -185,24 +193,49 @@ pub struct Evidence {
 
 impl Evidence {
     /// The poses still in the running (see [`ShapePosterior::pose_object`])
-    /// and their log-likelihoods; empty before the first informative
-    /// reading.
-    pub fn poses(&self) -> &[(u32, f32)] {
-        &self.poses
+    /// and their log-likelihoods, in lattice order; none before the first
+    /// informative reading.
+    pub fn poses(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        let dense = self.dense.iter().enumerate().filter(|(_, s)| s.is_finite()).map(|(i, &s)| (i as u32, s));
+        dense.chain(self.poses.iter().copied())
     }
 
-    /// Gives back most of the memory of poses dropped since the last
-    /// time (at most a few times an episode: the list only shrinks), so
-    /// that a thousand episodes' evidence holds their survivors, not
-    /// each first reading's millions.
-    fn shrink(&mut self) {
-        if self.poses.len() < self.poses.capacity() / 4 {
-            self.poses.shrink_to(2 * self.poses.len());
+    /// Drops the poses `KEEP_NATS` or more below the best. A score per
+    /// pose becomes a list of the survivors once they are fewer than
+    /// half, and the list gives back most of the memory of poses dropped
+    /// since the last time (at most a few times an episode: it only
+    /// shrinks), so that a thousand episodes' evidence holds their
+    /// survivors, not each first reading's millions.
+    fn prune(&mut self) {
+        if self.dense.is_empty() {
+            let best = self.poses.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
+            self.poses.retain(|p| p.1 > best - KEEP_NATS);
+            if self.poses.len() < self.poses.capacity() / 4 {
+                self.poses.shrink_to(2 * self.poses.len());
+            }
+            return;
+        }
+        let best = self.dense.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut survivors = 0;
+        for s in &mut self.dense {
+            if *s > best - KEEP_NATS {
+                survivors += 1;
+            } else {
+                *s = f32::NEG_INFINITY;
+            }
+        }
+        if 2 * survivors < self.dense.len() {
+            self.poses.clear();
+            self.poses.reserve_exact(survivors);
+            let kept = self.dense.iter().enumerate().filter(|(_, s)| s.is_finite());
+            self.poses.extend(kept.map(|(i, &s)| (i as u32, s)));
+            self.dense = Vec::new();
         }
     }
 
-    /// Forgets everything (a new episode), keeping the memory.
+    /// Forgets everything (a new episode).
     pub fn clear(&mut self) {
+        self.dense.clear();
         self.poses.clear();
         self.seen.iter_mut().for_each(|s| *s = 0);
         self.started = false;
@@ -334,7 +367,7 @@ impl ShapePosterior {
 
     /// New, empty evidence for an episode.
     pub fn evidence(&self) -> Evidence {
-        Evidence { poses: Vec::new(), seen: vec![0; self.cells()], read: Vec::new(), started: false }
+        Evidence { seen: vec![0; self.cells()], ..Evidence::default() }
     }
 
     fn class(&self, pose: usize, cell: usize) -> Class {
@@ -400,19 +433,16 @@ impl ShapePosterior {
             if ev.read.is_empty() {
                 return;
             }
-            // Every pose against every informative reading so far, keeping
-            // those near the best so far (pruned again at the end).
-            let mut best = f32::NEG_INFINITY;
+            // Every pose against every informative reading so far.
             ev.poses.clear();
-            for pose in 0..self.poses() {
-                let score: f32 = ev.read.iter().map(|&(c, now)| term(self.class(pose, c), 0, now)).sum();
-                if score > best - KEEP_NATS {
-                    ev.poses.push((pose as u32, score));
-                    best = best.max(score);
-                }
-            }
-            ev.poses.retain(|p| p.1 > best - KEEP_NATS);
-            ev.shrink();
+            ev.dense.clear();
+            ev.dense.reserve_exact(self.poses());
+            let read = &ev.read;
+            ev.dense.extend(
+                (0..self.poses())
+                    .map(|pose| read.iter().map(|&(c, now)| term(self.class(pose, c), 0, now)).sum::<f32>()),
+            );
+            ev.prune();
             ev.started = true;
             return;
         }
@@ -428,27 +458,28 @@ impl ShapePosterior {
                 continue;
             }
             changed = true;
+            for (pose, score) in ev.dense.iter_mut().enumerate().filter(|(_, s)| s.is_finite()) {
+                *score += term(self.class(pose, c), old, now);
+            }
             for (pose, score) in ev.poses.iter_mut() {
                 *score += term(self.class(*pose as usize, c), old, now);
             }
         }
         if changed {
-            let best = ev.poses.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
-            ev.poses.retain(|p| p.1 > best - KEEP_NATS);
-            ev.shrink();
+            ev.prune();
         }
     }
 
     /// The posterior over the objects into `out` (one per object); uniform
     /// before the first informative reading.
     pub fn probabilities(&self, ev: &Evidence, out: &mut [f32]) {
-        if !ev.started || ev.poses.is_empty() {
+        let best = ev.poses().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
+        if !ev.started || best == f32::NEG_INFINITY {
             out.iter_mut().for_each(|p| *p = 1.0 / self.objects as f32);
             return;
         }
-        let best = ev.poses.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
         out.iter_mut().for_each(|p| *p = 0.0);
-        for &(pose, score) in &ev.poses {
+        for (pose, score) in ev.poses() {
             if let Some(p) = out.get_mut(self.pose_object(pose)) {
                 *p += (score - best).exp();
             }
@@ -565,8 +596,58 @@ mod tests {
         post.update(&mut ev, &second);
         let mut fresh = post.evidence();
         post.update(&mut fresh, &second);
-        assert_eq!(ev.poses(), fresh.poses());
-        assert!(!fresh.poses().is_empty());
+        assert!(ev.poses().eq(fresh.poses()));
+        assert!(fresh.poses().next().is_some());
+    }
+
+    #[test]
+    fn evidence_read_cell_by_cell_is_the_evidence_read_at_once() {
+        // Object 4 revealed a few cells at a time, nearest the first
+        // contact first: each step's posterior is the one of all its
+        // readings scored afresh, pose by pose, with nothing dropped; the
+        // evidence starts as a score per pose and ends as a list.
+        let m = meta();
+        let post = ShapePosterior::new(&m).unwrap();
+        let (_, full) = drawn(&post, &m, 4, 50, 0.012);
+        let first = (0..post.cells()).find(|&c| full[c] == 2.0).unwrap();
+        let at = post.cell_centres_m[first];
+        let mut order: Vec<usize> = (0..post.cells()).filter(|&c| full[c] > 0.0).collect();
+        order.sort_by(|&a, &b| {
+            let d = |c: usize| (post.cell_centres_m[c][0] - at[0]).hypot(post.cell_centres_m[c][1] - at[1]);
+            d(a).total_cmp(&d(b))
+        });
+        let mut grid = vec![0.0; post.cells()];
+        let mut ev = post.evidence();
+        let (mut was_dense, mut was_list) = (false, false);
+        let (mut p, mut want) = (vec![0.0; 5], vec![0.0f64; 5]);
+        for chunk in order.chunks(3) {
+            for &c in chunk {
+                grid[c] = full[c];
+            }
+            post.update(&mut ev, &grid);
+            was_dense |= !ev.dense.is_empty();
+            was_list |= ev.dense.is_empty() && !ev.poses.is_empty();
+            post.probabilities(&ev, &mut p);
+            let ll = &post.log_likelihood;
+            let read: Vec<usize> = (0..post.cells()).filter(|&c| grid[c] > 0.0 && post.is_informative(c)).collect();
+            let scores: Vec<f64> = (0..post.poses())
+                .map(|pose| {
+                    let term = |c: usize| ll[reading(grid[c]) as usize - 1][post.class(pose, c) as usize];
+                    read.iter().map(|&c| f64::from(term(c))).sum()
+                })
+                .collect();
+            let best = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            want.iter_mut().for_each(|w| *w = 0.0);
+            for (pose, s) in scores.iter().enumerate() {
+                want[post.pose_object(pose as u32)] += (s - best).exp();
+            }
+            let total: f64 = want.iter().sum();
+            for (got, w) in p.iter().zip(&want) {
+                assert!((f64::from(*got) - w / total).abs() < 1e-4, "{p:?} against {want:?} / {total}");
+            }
+        }
+        assert!(was_dense && was_list, "dense {was_dense}, list {was_list}");
+        assert!(p[4] > 0.99, "{p:?}");
     }
 
     #[test]
@@ -640,7 +721,7 @@ mod tests {
         let mut p = vec![0.0; 5];
         post.probabilities(&ev, &mut p);
         assert!(p.iter().all(|&v| (v - 0.2).abs() < 1e-6), "{p:?}");
-        assert!(ev.poses().is_empty());
+        assert!(ev.poses().next().is_none());
     }
 
     #[test]

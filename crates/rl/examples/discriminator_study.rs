@@ -561,9 +561,9 @@ fn explore(post: &ShapePosterior, ev: &Evidence, grid: &[f32], rng: &mut StdRng)
     let side = (CELLS as f64).sqrt() as i32;
     let at = grid[..CELLS].iter().position(|&c| c == 3.0).unwrap_or(0) as i32;
     let (fx, fy) = (at % side, at / side);
-    let best = ev.poses().iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
+    let best = ev.poses().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
     let active: Vec<(u32, f32)> =
-        ev.poses().iter().filter(|p| p.1 > best - 15.0).map(|&(h, v)| (h, (v - best).exp())).collect();
+        ev.poses().filter(|p| p.1 > best - 15.0).map(|(h, v)| (h, (v - best).exp())).collect();
     let objects = post.objects();
     let mut weight = vec![0.0f32; objects];
     for &(h, w) in &active {
