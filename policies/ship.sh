@@ -57,4 +57,15 @@ jq -r '"# \(.env_id) (\(.algo))\n\n" +
   "Files: `meta.json`, `model.safetensors` and `checksums.json` (the tactile-policy runtime loads the folder), " +
   "`policy.onnx` (input `obs`, output `action`, normalisation and clipping inside), `card.json` " +
   "(these figures; the test suite re-evaluates the folder and checks them)."' "$out/card.json" > "$out/MODEL_CARD.md"
+# A folder that declares by the Bayes posterior says so (its runtime and
+# its ONNX graph declare differently).
+jq -r '.discriminator.posterior // empty |
+  "\nWho declares: the Bayes posterior over the \(.objects_m | length) known objects " +
+  "(`discriminator.posterior` in `meta.json`: their cross-sections, the finger, a \(.guard_m * 1000) mm guard, " +
+  "the jitter, the grid, \(.phantom_prob * 100) % phantom contacts, a lattice of \(.lattice.yaws) yaws x " +
+  "\(.lattice.offsets) x \(.lattice.offsets) offsets, threshold \(.threshold)), not a learned network: " +
+  "a model-based discriminator, where TANDEM'"'"'s is learned. The co-trained CNN in " +
+  "`discriminator.safetensors` stays in the folder (`tactile eval --discriminator learned`). " +
+  "`policy.onnx` declares by the CNN (a stateless graph cannot keep the posterior'"'"'s evidence); " +
+  "the tactile-policy runtime declares by the posterior."' "$out/meta.json" >> "$out/MODEL_CARD.md"
 cat "$out/MODEL_CARD.md"
